@@ -1,0 +1,320 @@
+// The local marketplace, as a library: `npm start` and the end-to-end tests bring up the same processes
+// in the same order — chain, contracts, IPFS, enclave, D1, site build, worker — and stop them together.
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { JsonRpcProvider, Wallet, NonceManager } from 'ethers'
+import {
+  assertPortFree,
+  fetchWithTimeout,
+  spawnService,
+  StackError,
+  waitUntilReady,
+  type Service,
+} from './processes'
+
+export { StackError, freePort } from './processes'
+
+/** The well-known hardhat development accounts (public test keys; never use them on a real chain). */
+export const DEV_KEYS = {
+  admin: '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+  relayer: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  supervisor: '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+  treasury: '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
+} as const
+
+export interface StackPorts {
+  chain: number
+  ipfsApi: number
+  ipfsGateway: number
+  enclave: number
+  worker: number
+  /** wrangler's devtools inspector; must differ between two stacks on one machine. */
+  inspector: number
+}
+
+export const DEFAULT_PORTS: StackPorts = {
+  chain: 8545,
+  ipfsApi: 5001,
+  ipfsGateway: 8080,
+  enclave: 7100,
+  worker: 8787,
+  inspector: 9229,
+}
+
+export interface StackOptions {
+  root: string
+  dataDir: string
+  ports: StackPorts
+  host?: string
+  /** Use this Kubo RPC URL instead of starting the embedded IPFS node. */
+  ipfsApiUrl?: string
+  /** Progress lines for a person watching; one call per step. */
+  log?: (line: string) => void
+}
+
+export interface StackUrls {
+  site: string
+  api: string
+  chain: string
+  ipfsApi: string
+  ipfsGateway?: string
+  enclave: string
+}
+
+export interface Stack {
+  urls: StackUrls
+  addressBook: AddressBookFile
+  services: Service[]
+  /** Stops every child process group; safe to call twice. */
+  stop(): Promise<void>
+  /** Resolves with the first service that exits on its own after start-up. */
+  firstExit: Promise<{ name: string; code: number | null; logFile: string }>
+}
+
+export interface AddressBookFile {
+  chainId: number
+  contracts: Record<string, string>
+  deployedAtBlock: number
+  /** Identifies this deployment: a dev chain restarted from genesis gets a new one. */
+  deploymentId: string
+}
+
+const bin = (root: string, name: string) => join(root, 'node_modules', '.bin', name)
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const host = opts.host ?? '127.0.0.1'
+  const log = opts.log ?? (() => {})
+  const { root, dataDir, ports } = opts
+  const logDir = join(dataDir, 'logs')
+  mkdirSync(logDir, { recursive: true })
+  const services: Service[] = []
+  const stop = async () => {
+    await Promise.all(services.splice(0).reverse().map((s) => s.stop()))
+  }
+
+  try {
+    // Fail before starting anything if a port is taken, naming the component that wanted it.
+    const wanted: Array<[string, number]> = [
+      ['chain', ports.chain],
+      ['enclave', ports.enclave],
+      ['worker', ports.worker],
+      ['worker inspector', ports.inspector],
+    ]
+    if (!opts.ipfsApiUrl) wanted.push(['ipfs api', ports.ipfsApi], ['ipfs gateway', ports.ipfsGateway])
+    for (const [name, port] of wanted) await assertPortFree(name, host, port)
+
+    const chainUrl = `http://${host}:${ports.chain}`
+    const enclaveUrl = `http://${host}:${ports.enclave}`
+    const workerUrl = `http://${host}:${ports.worker}`
+    const nodeTs = (file: string) => [process.execPath, ['--import', 'tsx', join(root, file)]] as const
+
+    // Independent of everything else: compile contracts and build the site while processes start.
+    log('contracts: compiling (cached by source hash)')
+    const { buildContracts } = await import('../../contracts/build')
+    const built = buildContracts()
+    const site = buildSite(root, dataDir)
+
+    log(`chain: starting hardhat node on ${chainUrl}`)
+    const chain = spawnService('chain', bin(root, 'hardhat'), ['node', '--hostname', host, '--port', String(ports.chain)], {
+      cwd: root,
+      logDir,
+    })
+    services.push(chain)
+
+    let ipfsApiUrl = opts.ipfsApiUrl
+    let ipfsGatewayUrl: string | undefined
+    let ipfs: Service | undefined
+    if (!ipfsApiUrl) {
+      const [cmd, pre] = nodeTs('ipfs/src/cli.ts')
+      ipfs = spawnService(
+        'ipfs',
+        cmd,
+        [...pre, '--repo', join(dataDir, 'ipfs'), '--host', host, '--api-port', String(ports.ipfsApi), '--gateway-port', String(ports.ipfsGateway)],
+        { cwd: root, logDir },
+      )
+      services.push(ipfs)
+      ipfsApiUrl = `http://${host}:${ports.ipfsApi}`
+      ipfsGatewayUrl = `http://${host}:${ports.ipfsGateway}`
+    }
+
+    const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: false, batchMaxCount: 1 })
+    const chainId = await waitUntilReady(chain, async () => Number(await provider.send('eth_chainId', [])), 60_000)
+    log(`chain: ready, chainId ${chainId}`)
+    if (ipfs) {
+      const url = ipfsApiUrl
+      await waitUntilReady(ipfs, async () => ((await fetchWithTimeout(`${url}/api/v0/version`, { method: 'POST' })).ok ? true : undefined), 30_000)
+      log(`ipfs: ready at ${ipfsApiUrl}`)
+    }
+
+    await built
+    const addressBook = await deploy(root, dataDir, chainUrl, chainId, log)
+    const addressBookPath = join(dataDir, 'deployments', `${chainId}.json`)
+
+    const [ecmd, epre] = nodeTs('tee-sim/src/host.ts')
+    const enclave = spawnService(
+      'enclave',
+      ecmd,
+      [...epre, '--host', host, '--port', String(ports.enclave), '--data-dir', join(dataDir, 'enclave'), '--rpc-url', chainUrl, '--address-book', addressBookPath],
+      { cwd: root, logDir },
+    )
+    services.push(enclave)
+    const measurement = await waitUntilReady(
+      enclave,
+      async () => {
+        const res = await fetchWithTimeout(`${enclaveUrl}/health`)
+        return res.ok ? ((await res.json()) as { measurement: string }).measurement : undefined
+      },
+      30_000,
+    )
+    log(`enclave: ready, measurement ${measurement}`)
+
+    await site
+    const wranglerState = join(dataDir, 'wrangler')
+    resetIndexIfChainIsNew(wranglerState, dataDir, addressBook, log)
+    log('d1: applying migrations')
+    run('d1', bin(root, 'wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', wranglerState], root, logDir)
+
+    const envFile = join(dataDir, 'worker.env')
+    writeFileSync(
+      envFile,
+      [
+        `CHAIN_RPC_URL=${chainUrl}`,
+        `ADDRESS_BOOK=${JSON.stringify(addressBook)}`,
+        `IPFS_API_URL=${ipfsApiUrl}`,
+        `ENCLAVE_URL=${enclaveUrl}`,
+      ].join('\n') + '\n',
+    )
+    log(`worker: starting wrangler dev on ${workerUrl}`)
+    const worker = spawnService(
+      'worker',
+      bin(root, 'wrangler'),
+      [
+        'dev',
+        '--ip', host,
+        '--port', String(ports.worker),
+        '--inspector-port', String(ports.inspector),
+        '--persist-to', wranglerState,
+        '--env-file', envFile,
+        '--show-interactive-dev-session=false',
+        '--log-level', 'info',
+      ],
+      { cwd: root, logDir },
+    )
+    services.push(worker)
+    await waitUntilReady(
+      worker,
+      async () => {
+        const res = await fetchWithTimeout(`${workerUrl}/api/health`, {}, 5_000)
+        const body = (await res.json()) as { ok: boolean; components: Record<string, { ok: boolean; reason?: string }> }
+        if (body.ok) return true
+        const down = Object.entries(body.components).filter(([, c]) => !c.ok)
+        throw new Error(down.map(([n, c]) => `${n}: ${c.reason}`).join('; '))
+      },
+      90_000,
+    )
+
+    const firstExit = Promise.race(
+      services.map((s) => s.exited.then((code) => ({ name: s.name, code, logFile: s.logFile }))),
+    )
+    return {
+      urls: { site: `${workerUrl}/`, api: `${workerUrl}/api`, chain: chainUrl, ipfsApi: ipfsApiUrl, ipfsGateway: ipfsGatewayUrl, enclave: enclaveUrl },
+      addressBook,
+      services,
+      stop,
+      firstExit,
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+/** Runs a short command to completion, logging to a file; a failure names the component. */
+function run(component: string, cmd: string, args: string[], cwd: string, logDir: string): void {
+  const res = spawnSync(cmd, args, { cwd, env: process.env, encoding: 'utf8' })
+  writeFileSync(join(logDir, `${component}.log`), `${res.stdout ?? ''}${res.stderr ?? ''}`)
+  if (res.status !== 0) {
+    throw new StackError(component, `\`${relative(cwd, cmd)} ${args.join(' ')}\` failed (exit ${res.status}):\n${(res.stderr || res.stdout || '').trim().split('\n').slice(-15).join('\n')}`)
+  }
+}
+
+/** Builds the Astro site unless its sources are unchanged since the last build (hash in .data). */
+async function buildSite(root: string, dataDir: string): Promise<void> {
+  const hash = hashTree(join(root, 'site'), ['dist', '.astro', 'node_modules'])
+  const stamp = join(dataDir, 'site-build.hash')
+  if (existsSync(join(root, 'site', 'dist', '_worker.js')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return
+  const { spawn } = await import('node:child_process')
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(bin(root, 'astro'), ['build', '--root', 'site'], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new StackError('site', `astro build failed (exit ${code}):\n${out.trim().split('\n').slice(-15).join('\n')}`)),
+    )
+  })
+  writeFileSync(stamp, hash)
+}
+
+/** SHA-256 over every file's path and bytes under `dir`, skipping `skip` folders. */
+export function hashTree(dir: string, skip: string[] = []): string {
+  const h = createHash('sha256')
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      if (skip.includes(name)) continue
+      const p = join(d, name)
+      if (statSync(p).isDirectory()) walk(p)
+      else h.update(relative(dir, p)).update('\0').update(readFileSync(p)).update('\0')
+    }
+  }
+  walk(dir)
+  return h.digest('hex')
+}
+
+/**
+ * Deploys the contracts from the development accounts and writes the address book for this chain id.
+ * The supervisor approves the measurement of the enclave bundle in this checkout (`npm run measure`).
+ */
+async function deploy(root: string, dataDir: string, chainUrl: string, chainId: number, log: (l: string) => void): Promise<AddressBookFile> {
+  const { deployStillflow } = await import('../../contracts/index')
+  const { measureEnclave, SIMULATED_VENDOR_ROOT_ADDRESS } = await import('../../tee-sim/src/index')
+  const provider = new JsonRpcProvider(chainUrl, chainId, { staticNetwork: true, batchMaxCount: 1 })
+  const deployer = new NonceManager(new Wallet(DEV_KEYS.admin, provider))
+  const addr = (k: string) => new Wallet(k).address
+  const measurement = await measureEnclave(root)
+  const book = await deployStillflow(deployer, {
+    admin: addr(DEV_KEYS.admin),
+    relayer: addr(DEV_KEYS.relayer),
+    supervisor: addr(DEV_KEYS.supervisor),
+    treasury: addr(DEV_KEYS.treasury),
+    vendorRoot: SIMULATED_VENDOR_ROOT_ADDRESS,
+    platformFeeBps: 250,
+    approvedMeasurements: [measurement],
+  })
+  const block = await provider.getBlock(book.deployedAtBlock)
+  const file: AddressBookFile = { ...book, deploymentId: `${chainId}:${block?.hash ?? 'unknown'}` }
+  mkdirSync(join(dataDir, 'deployments'), { recursive: true })
+  writeFileSync(join(dataDir, 'deployments', `${chainId}.json`), JSON.stringify(file, null, 2) + '\n')
+  log(`contracts: deployed to chain ${chainId} (${Object.entries(book.contracts).map(([k, v]) => `${k} ${v}`).join(', ')})`)
+  provider.destroy()
+  return file
+}
+
+/**
+ * The hardhat node keeps no state between runs, so each start is a new chain. D1 is an index of the
+ * chain (R45–R46): an index of a chain that no longer exists is dropped, never shown. IPFS blocks and the
+ * enclave's sealed state are kept.
+ */
+function resetIndexIfChainIsNew(wranglerState: string, dataDir: string, book: AddressBookFile, log: (l: string) => void): void {
+  const marker = join(dataDir, 'indexed-deployment')
+  const previous = existsSync(marker) ? readFileSync(marker, 'utf8') : undefined
+  if (previous !== book.deploymentId) {
+    if (previous !== undefined && existsSync(join(wranglerState, 'v3', 'd1'))) {
+      log('d1: the chain was restarted from genesis; dropping the index of the old chain')
+      rmSync(join(wranglerState, 'v3', 'd1'), { recursive: true, force: true })
+    }
+    writeFileSync(marker, book.deploymentId)
+  }
+}

@@ -1,0 +1,62 @@
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { app } from '../../worker/src/index'
+
+type Health = { ok: boolean; components: Record<string, { ok: boolean; reason?: string; [k: string]: unknown }> }
+
+const closed = 'http://127.0.0.1:9'
+const base = { ...env, CHAIN_RPC_URL: closed, IPFS_API_URL: closed, ENCLAVE_URL: closed, ADDRESS_BOOK: JSON.stringify({ chainId: 31337, contracts: {} }) }
+
+async function health(overrides: Record<string, unknown> = {}) {
+  const res = await app.request('/api/health', {}, { ...base, ...overrides })
+  return { status: res.status, body: (await res.json()) as Health }
+}
+
+describe('GET /api/health', () => {
+  describe('when D1 is migrated and the other components are unreachable', () => {
+    it('answers 503 and reports each component with a reason', async () => {
+      const { status, body } = await health()
+      expect(status).toBe(503)
+      expect(body.ok).toBe(false)
+      expect(Object.keys(body.components).sort()).toEqual(['chain', 'd1', 'enclave', 'ipfs'])
+      expect(body.components.d1).toMatchObject({ ok: true, migration: '0000_init.sql', applied: 1 })
+      for (const name of ['chain', 'ipfs', 'enclave']) {
+        expect(body.components[name].ok).toBe(false)
+        expect(body.components[name].reason).toMatch(/is not reachable at http:\/\/127.0.0.1:9/)
+      }
+    })
+  })
+
+  describe('when a setting is missing or malformed', () => {
+    it('names the setting in the reason', async () => {
+      const { body } = await health({ CHAIN_RPC_URL: undefined, IPFS_API_URL: 'not a url', ADDRESS_BOOK: '{' })
+      expect(body.components.chain.reason).toMatch(/ADDRESS_BOOK: is not valid JSON|CHAIN_RPC_URL: is not set/)
+      expect(body.components.ipfs.reason).toBe('IPFS_API_URL: is not a URL: "not a url"')
+    })
+    it('rejects an address book without a chain id', async () => {
+      const { body } = await health({ ADDRESS_BOOK: JSON.stringify({ contracts: {} }) })
+      expect(body.components.chain.reason).toMatch(/^ADDRESS_BOOK: needs/)
+    })
+  })
+
+  describe('when no migration has been applied', () => {
+    it('reports D1 as down with the reason', async () => {
+      await env.DB.exec('DROP TABLE IF EXISTS d1_migrations_backup')
+      await env.DB.exec('ALTER TABLE d1_migrations RENAME TO d1_migrations_backup')
+      try {
+        const { body } = await health()
+        expect(body.components.d1).toEqual({ ok: false, reason: 'no migrations applied' })
+      } finally {
+        await env.DB.exec('ALTER TABLE d1_migrations_backup RENAME TO d1_migrations')
+      }
+    })
+  })
+})
+
+describe('unknown API routes', () => {
+  it('answer 404 with the error shape', async () => {
+    const res = await app.request('/api/nope', {}, base)
+    expect(res.status).toBe(404)
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'No route for GET /api/nope' } })
+  })
+})

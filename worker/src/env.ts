@@ -1,0 +1,19 @@
+// The worker's bindings and per-request variables, in one place so every route sees the same types.
+
+/** Bindings declared in wrangler.toml plus the variables `npm start` (or `wrangler deploy`) sets. */
+export interface Bindings {
+  DB: D1Database
+  BLOBS: R2Bucket
+  /** JSON-RPC URL of the EVM chain (R42: any EVM chain is configuration). */
+  CHAIN_RPC_URL?: string
+  /** The address book for CHAIN_RPC_URL's chain, as JSON: `{ chainId, contracts: {...}, deployedAtBlock }`. */
+  ADDRESS_BOOK?: string
+  /** Kubo RPC base URL: the embedded node locally, any Kubo or pinning service in production. */
+  IPFS_API_URL?: string
+  /** Base URL of the enclave host (tee-sim locally, a confidential VM in production). */
+  ENCLAVE_URL?: string
+}
+
+export interface AppEnv {
+  Bindings: Bindings
+}

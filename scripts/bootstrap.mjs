@@ -24,9 +24,16 @@ export function ensureInstalled() {
   const want = createHash('sha256').update(readFileSync(lock)).digest('hex')
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return
   process.stdout.write('stillflow: installing dependencies (npm ci)…\n')
-  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env: process.env })
+  const npm = (args) => spawnSync('npm', [...args, '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env: process.env })
+  let res = npm(['ci'])
   if (res.status !== 0) {
-    process.stderr.write(`stillflow: npm ci failed with exit code ${res.status}\n`)
+    // npm ci refuses a lockfile that lacks an optional platform package the registry no longer serves;
+    // npm install resolves the same pinned tree and tolerates that.
+    process.stdout.write('stillflow: npm ci failed; retrying with npm install\n')
+    res = npm(['install'])
+  }
+  if (res.status !== 0) {
+    process.stderr.write(`stillflow: installing dependencies failed with exit code ${res.status}\n`)
     process.exit(res.status ?? 1)
   }
   writeFileSync(stamp, want)

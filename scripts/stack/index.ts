@@ -139,8 +139,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ipfsGatewayUrl = `http://${host}:${ports.ipfsGateway}`
     }
 
-    const provider = new JsonRpcProvider(chainUrl, undefined, { staticNetwork: false, batchMaxCount: 1 })
-    const chainId = await waitUntilReady(chain, async () => Number(await provider.send('eth_chainId', [])), 60_000)
+    const chainId = await waitUntilReady(chain, () => rpcChainId(chainUrl), 60_000)
     log(`chain: ready, chainId ${chainId}`)
     if (ipfs) {
       const url = ipfsApiUrl
@@ -231,6 +230,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
 }
 
+/** eth_chainId over plain fetch: a readiness probe must not leave a provider retrying in the background. */
+async function rpcChainId(url: string): Promise<number> {
+  const res = await fetchWithTimeout(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+  })
+  const body = (await res.json()) as { result?: string }
+  if (!body.result) throw new Error('eth_chainId gave no result')
+  return Number(body.result)
+}
+
 /** Runs a short command to completion, logging to a file; a failure names the component. */
 function run(component: string, cmd: string, args: string[], cwd: string, logDir: string): void {
   const res = spawnSync(cmd, args, { cwd, env: process.env, encoding: 'utf8' })
@@ -279,11 +290,12 @@ export function hashTree(dir: string, skip: string[] = []): string {
  */
 async function deploy(root: string, dataDir: string, chainUrl: string, chainId: number, log: (l: string) => void): Promise<AddressBookFile> {
   const { deployStillflow } = await import('../../contracts/index')
-  const { measureEnclave, SIMULATED_VENDOR_ROOT_ADDRESS } = await import('../../tee-sim/src/index')
+  const { SIMULATED_VENDOR_ROOT_ADDRESS } = await import('../../tee-sim/src/index')
+  const { computeMeasurement } = await import('../../tee-sim/src/platform/measurement')
   const provider = new JsonRpcProvider(chainUrl, chainId, { staticNetwork: true, batchMaxCount: 1 })
   const deployer = new NonceManager(new Wallet(DEV_KEYS.admin, provider))
   const addr = (k: string) => new Wallet(k).address
-  const measurement = await measureEnclave(root)
+  const { measurement } = computeMeasurement({ repoRoot: root })
   const book = await deployStillflow(deployer, {
     admin: addr(DEV_KEYS.admin),
     relayer: addr(DEV_KEYS.relayer),
@@ -299,6 +311,7 @@ async function deploy(root: string, dataDir: string, chainUrl: string, chainId: 
   writeFileSync(join(dataDir, 'deployments', `${chainId}.json`), JSON.stringify(file, null, 2) + '\n')
   log(`contracts: deployed to chain ${chainId} (${Object.entries(book.contracts).map(([k, v]) => `${k} ${v}`).join(', ')})`)
   provider.destroy()
+  log(`contracts: supervisor approved enclave measurement ${measurement} (SIMULATED vendor root ${SIMULATED_VENDOR_ROOT_ADDRESS})`)
   return file
 }
 

@@ -1,6 +1,6 @@
 // The processes `npm start` runs, started on free ports in a scratch data folder, checked the way a
 // person would: health, the home page in a real browser, a restart that keeps .data, a clean stop.
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -119,6 +119,24 @@ describe('npm start when a port is taken', () => {
       for (const [name, port] of Object.entries(ports)) if (name !== 'enclave') await assertPortFree(name, '127.0.0.1', port)
     } finally {
       blocker.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('npm start when a component cannot start', () => {
+  it('names the component with its reason and stops the ones already running', async () => {
+    const ports = await freePorts()
+    const dataDir = mkdtempSync(join(tmpdir(), 'stillflow-e2e-broken-'))
+    // The enclave's data folder is a file: the enclave host cannot create its sealed state there.
+    writeFileSync(join(dataDir, 'enclave'), 'not a folder')
+    try {
+      const err = await startStack({ root, dataDir, ports }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(StackError)
+      expect((err as StackError).component).toBe('enclave')
+      expect((err as StackError).reason).toMatch(/exited with code [1-9]/)
+      for (const [name, port] of Object.entries(ports)) await assertPortFree(name, '127.0.0.1', port)
+    } finally {
       rmSync(dataDir, { recursive: true, force: true })
     }
   })

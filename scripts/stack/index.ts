@@ -79,6 +79,8 @@ export interface AddressBookFile {
   deployedAtBlock: number
   /** Identifies this deployment: a dev chain restarted from genesis gets a new one. */
   deploymentId: string
+  /** The enclave measurement the dev supervisor approved at deployment (this checkout's bundle). */
+  approvedMeasurement: string
 }
 
 const bin = (root: string, name: string) => join(root, 'node_modules', '.bin', name)
@@ -168,6 +170,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       30_000,
     )
     log(`enclave: ready, measurement ${measurement}`)
+    await registerEnclave(chainUrl, addressBook, enclaveUrl, log)
 
     await site
     const wranglerState = join(dataDir, 'wrangler')
@@ -306,13 +309,46 @@ async function deploy(root: string, dataDir: string, chainUrl: string, chainId: 
     approvedMeasurements: [measurement],
   })
   const block = await provider.getBlock(book.deployedAtBlock)
-  const file: AddressBookFile = { ...book, deploymentId: `${chainId}:${block?.hash ?? 'unknown'}` }
+  const file: AddressBookFile = { ...book, deploymentId: `${chainId}:${block?.hash ?? 'unknown'}`, approvedMeasurement: measurement }
   mkdirSync(join(dataDir, 'deployments'), { recursive: true })
   writeFileSync(join(dataDir, 'deployments', `${chainId}.json`), JSON.stringify(file, null, 2) + '\n')
   log(`contracts: deployed to chain ${chainId} (${Object.entries(book.contracts).map(([k, v]) => `${k} ${v}`).join(', ')})`)
   provider.destroy()
   log(`contracts: supervisor approved enclave measurement ${measurement} (SIMULATED vendor root ${SIMULATED_VENDOR_ROOT_ADDRESS})`)
   return file
+}
+
+/**
+ * Registers the running enclave's signer in EnclaveRegistry from a fresh quote (R53): the relayer only
+ * carries the vendor-signed quote; the contract checks the vendor root and the approved measurement.
+ * The quote is verified here first so a bad enclave fails start-up with a clear reason.
+ */
+async function registerEnclave(chainUrl: string, book: AddressBookFile, enclaveUrl: string, log: (l: string) => void): Promise<void> {
+  const { enclaveRegistryAbi } = await import('../../contracts/index')
+  const { verifyQuote } = await import('../../tee-sim/src/index')
+  const { Contract, hexlify, randomBytes } = await import('ethers')
+  const nonce = hexlify(randomBytes(32))
+  const res = await fetchWithTimeout(`${enclaveUrl}/attestation?nonce=${nonce}`)
+  if (!res.ok) throw new StackError('enclave', `GET /attestation answered ${res.status}: ${await res.text()}`)
+  const doc = (await res.json()) as { quote: Record<string, unknown>; vendorSignature: string }
+  try {
+    await verifyQuote(doc, { expectedNonce: nonce, expectedMeasurement: book.approvedMeasurement })
+  } catch (err) {
+    throw new StackError('enclave', `its quote does not verify: ${(err as Error).message}`)
+  }
+  const provider = new JsonRpcProvider(chainUrl, book.chainId, { staticNetwork: true, batchMaxCount: 1 })
+  try {
+    const relayer = new Wallet(DEV_KEYS.relayer, provider)
+    const registry = new Contract(book.contracts.EnclaveRegistry, enclaveRegistryAbi, relayer)
+    const signer = doc.quote.signer as string
+    if ((await registry.enclaveMeasurement(signer)) === doc.quote.measurement) return
+    await (await registry.registerEnclave(doc.quote, doc.vendorSignature)).wait()
+    log(`enclave: signer ${signer} registered in EnclaveRegistry`)
+  } catch (err) {
+    throw new StackError('enclave', `registering on chain failed: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`)
+  } finally {
+    provider.destroy()
+  }
 }
 
 /**

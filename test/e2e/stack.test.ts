@@ -54,7 +54,7 @@ describe('npm start', () => {
     expect(Object.keys(stack.addressBook.contracts).sort()).toEqual(['ComputeLedger', 'DataAssetNFT', 'DataMarket', 'EnclaveRegistry'])
     expect(ipfs.ok).toBe(true)
     expect(typeof ipfs.version).toBe('string')
-    expect(enclave).toMatchObject({ ok: true, measurement: computeMeasurement({ repoRoot: root }).measurement })
+    expect(enclave).toMatchObject({ ok: true, measurement: computeMeasurement({ repoRoot: root }).measurement, measurementApproved: true, registered: true })
     expect(d1).toMatchObject({ ok: true, migration: '0000_init.sql' })
   })
 

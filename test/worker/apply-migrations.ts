@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers'
 
 type Migration = { name: string; queries: string[] }
 const db = env.DB
-const migrations = (env as unknown as { TEST_MIGRATIONS: Migration[] }).TEST_MIGRATIONS
+const migrations: Migration[] = env.TEST_MIGRATIONS
 
 await db.exec(
   'CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)',

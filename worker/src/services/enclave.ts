@@ -1,19 +1,42 @@
-// The worker's one adapter to the enclave host. It is another trust domain, reached over HTTP only.
+// The worker's one adapter to the enclave host. It is another trust domain, reached over HTTP only; what
+// it says about itself is checked against EnclaveRegistry on chain.
+import { Interface } from 'ethers'
+import { enclaveRegistryAbi } from '../../../contracts/index'
 import type { Bindings } from '../env'
-import { reaching, requireSetting } from './config'
+import { rpcBatch } from './chain'
+import { addressBook, reaching, requireSetting } from './config'
+
+const registry = new Interface(enclaveRegistryAbi)
 
 export interface EnclaveStatus {
   measurement: string
   signer: string
+  /** The supervisors approved this measurement in EnclaveRegistry. */
+  measurementApproved: boolean
+  /** The signer is registered in EnclaveRegistry under this measurement (it can sign receipts). */
+  registered: boolean
 }
 
 export async function enclaveStatus(env: Bindings): Promise<EnclaveStatus> {
   const url = `${requireSetting(env, 'ENCLAVE_URL')}/health`
   const res = await reaching('the enclave host', url, () => fetch(url, { headers: { accept: 'application/json' } }))
   if (!res.ok) throw new Error(`enclave host answered ${res.status}`)
-  const body = (await res.json()) as Partial<EnclaveStatus>
-  if (typeof body.measurement !== 'string' || !/^0x[0-9a-f]{64}$/i.test(body.measurement)) {
-    throw new Error('enclave host returned no measurement')
-  }
-  return { measurement: body.measurement, signer: String(body.signer ?? '') }
+  const body = (await res.json()) as { measurement?: unknown; signer?: unknown }
+  const { measurement, signer } = body
+  if (typeof measurement !== 'string' || !/^0x[0-9a-f]{64}$/i.test(measurement)) throw new Error('enclave host returned no measurement')
+  if (typeof signer !== 'string' || !/^0x[0-9a-f]{40}$/i.test(signer)) throw new Error('enclave host returned no signer address')
+
+  const to = addressBook(env).contracts.EnclaveRegistry
+  if (!to) throw new Error('ADDRESS_BOOK has no EnclaveRegistry')
+  const call = (fn: string, args: unknown[]) => ['eth_call', [{ to, data: registry.encodeFunctionData(fn, args) }, 'latest']] as [string, unknown[]]
+  const [approvedHex, registeredHex] = (await rpcBatch(env, [
+    call('isMeasurementApproved', [measurement]),
+    call('enclaveMeasurement', [signer]),
+  ])) as string[]
+  const measurementApproved = registry.decodeFunctionResult('isMeasurementApproved', approvedHex)[0] as boolean
+  const registeredAs = registry.decodeFunctionResult('enclaveMeasurement', registeredHex)[0] as string
+  const status = { measurement, signer, measurementApproved, registered: registeredAs.toLowerCase() === measurement.toLowerCase() }
+  if (!measurementApproved) throw new Error(`measurement ${measurement} is not approved in EnclaveRegistry`)
+  if (!status.registered) throw new Error(`signer ${signer} is not registered in EnclaveRegistry`)
+  return status
 }

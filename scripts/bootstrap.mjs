@@ -24,7 +24,8 @@ export function ensureInstalled() {
   const want = createHash('sha256').update(readFileSync(lock)).digest('hex')
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return
   process.stdout.write('stillflow: installing dependencies (npm ci)…\n')
-  const npm = (args) => spawnSync('npm', [...args, '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env: process.env })
+  const npm = (args) =>
+    spawnSync('npm', [...args, '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env: process.env })
   let res = npm(['ci'])
   if (res.status !== 0) {
     // npm ci refuses a lockfile that lacks an optional platform package the registry no longer serves;

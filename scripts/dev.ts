@@ -12,7 +12,12 @@ STILLFLOW_PORT_<CHAIN|IPFS_API|IPFS_GATEWAY|ENCLAVE|WORKER|INSPECTOR> to move a 
 function portsFromEnv(): StackPorts {
   const ports = { ...DEFAULT_PORTS }
   const keys: Record<keyof StackPorts, string> = {
-    chain: 'CHAIN', ipfsApi: 'IPFS_API', ipfsGateway: 'IPFS_GATEWAY', enclave: 'ENCLAVE', worker: 'WORKER', inspector: 'INSPECTOR',
+    chain: 'CHAIN',
+    ipfsApi: 'IPFS_API',
+    ipfsGateway: 'IPFS_GATEWAY',
+    enclave: 'ENCLAVE',
+    worker: 'WORKER',
+    inspector: 'INSPECTOR',
   }
   for (const [k, suffix] of Object.entries(keys) as Array<[keyof StackPorts, string]>) {
     const raw = process.env[`STILLFLOW_PORT_${suffix}`]
@@ -56,7 +61,8 @@ export async function main(argv: string[]): Promise<void> {
       log: (line) => console.log(`  · ${line}`),
     })
   } catch (err) {
-    if (err instanceof StackError) console.error(`\nstillflow: ${err.component} failed to start: ${err.reason}\nNothing is left running.`)
+    if (err instanceof StackError)
+      console.error(`\nstillflow: ${err.component} failed to start: ${err.reason}\nNothing is left running.`)
     else console.error('\nstillflow: start-up failed:', err)
     process.exit(1)
   }

@@ -18,5 +18,6 @@ const step = (label, cmd, args) => {
 step('contracts: generated.ts is fresh', process.execPath, ['--import', 'tsx', 'contracts/build.ts', '--check'])
 step('typecheck (node)', bin('tsc'), ['-p', 'tsconfig.json'])
 step('typecheck (worker)', bin('tsc'), ['-p', 'worker/tsconfig.json'])
+step('format', bin('prettier'), ['--check', '.', '--log-level', 'warn'])
 step('site build', bin('astro'), ['build', '--root', 'site', '--silent'])
 step('tests', bin('vitest'), ['run', ...process.argv.slice(2)])

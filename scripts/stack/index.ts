@@ -5,14 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, relative } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { JsonRpcProvider, Wallet, NonceManager } from 'ethers'
-import {
-  assertPortFree,
-  fetchWithTimeout,
-  spawnService,
-  StackError,
-  waitUntilReady,
-  type Service,
-} from './processes'
+import { assertPortFree, fetchWithTimeout, spawnService, StackError, waitUntilReady, type Service } from './processes'
 
 export { StackError, freePort } from './processes'
 
@@ -93,7 +86,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   mkdirSync(logDir, { recursive: true })
   const services: Service[] = []
   const stop = async () => {
-    await Promise.all(services.splice(0).reverse().map((s) => s.stop()))
+    await Promise.all(
+      services
+        .splice(0)
+        .reverse()
+        .map((s) => s.stop()),
+    )
   }
 
   try {
@@ -119,10 +117,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const site = buildSite(root, dataDir)
 
     log(`chain: starting hardhat node on ${chainUrl}`)
-    const chain = spawnService('chain', bin(root, 'hardhat'), ['node', '--hostname', host, '--port', String(ports.chain)], {
-      cwd: root,
-      logDir,
-    })
+    const chain = spawnService(
+      'chain',
+      bin(root, 'hardhat'),
+      ['node', '--hostname', host, '--port', String(ports.chain)],
+      {
+        cwd: root,
+        logDir,
+      },
+    )
     services.push(chain)
 
     let ipfsApiUrl = opts.ipfsApiUrl
@@ -133,7 +136,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ipfs = spawnService(
         'ipfs',
         cmd,
-        [...pre, '--repo', join(dataDir, 'ipfs'), '--host', host, '--api-port', String(ports.ipfsApi), '--gateway-port', String(ports.ipfsGateway)],
+        [
+          ...pre,
+          '--repo',
+          join(dataDir, 'ipfs'),
+          '--host',
+          host,
+          '--api-port',
+          String(ports.ipfsApi),
+          '--gateway-port',
+          String(ports.ipfsGateway),
+        ],
         { cwd: root, logDir },
       )
       services.push(ipfs)
@@ -145,7 +158,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     log(`chain: ready, chainId ${chainId}`)
     if (ipfs) {
       const url = ipfsApiUrl
-      await waitUntilReady(ipfs, async () => ((await fetchWithTimeout(`${url}/api/v0/version`, { method: 'POST' })).ok ? true : undefined), 30_000)
+      await waitUntilReady(
+        ipfs,
+        async () => ((await fetchWithTimeout(`${url}/api/v0/version`, { method: 'POST' })).ok ? true : undefined),
+        30_000,
+      )
       log(`ipfs: ready at ${ipfsApiUrl}`)
     }
 
@@ -157,7 +174,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const enclave = spawnService(
       'enclave',
       ecmd,
-      [...epre, '--host', host, '--port', String(ports.enclave), '--data-dir', join(dataDir, 'enclave'), '--rpc-url', chainUrl, '--address-book', addressBookPath],
+      [
+        ...epre,
+        '--host',
+        host,
+        '--port',
+        String(ports.enclave),
+        '--data-dir',
+        join(dataDir, 'enclave'),
+        '--rpc-url',
+        chainUrl,
+        '--address-book',
+        addressBookPath,
+      ],
       { cwd: root, logDir },
     )
     services.push(enclave)
@@ -176,7 +205,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const wranglerState = join(dataDir, 'wrangler')
     resetIndexIfChainIsNew(wranglerState, dataDir, addressBook, log)
     log('d1: applying migrations')
-    run('d1', bin(root, 'wrangler'), ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', wranglerState], root, logDir)
+    run(
+      'd1',
+      bin(root, 'wrangler'),
+      ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', wranglerState],
+      root,
+      logDir,
+    )
 
     const envFile = join(dataDir, 'worker.env')
     writeFileSync(
@@ -194,13 +229,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       bin(root, 'wrangler'),
       [
         'dev',
-        '--ip', host,
-        '--port', String(ports.worker),
-        '--inspector-port', String(ports.inspector),
-        '--persist-to', wranglerState,
-        '--env-file', envFile,
+        '--ip',
+        host,
+        '--port',
+        String(ports.worker),
+        '--inspector-port',
+        String(ports.inspector),
+        '--persist-to',
+        wranglerState,
+        '--env-file',
+        envFile,
         '--show-interactive-dev-session=false',
-        '--log-level', 'info',
+        '--log-level',
+        'info',
       ],
       { cwd: root, logDir },
     )
@@ -221,7 +262,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       services.map((s) => s.exited.then((code) => ({ name: s.name, code, logFile: s.logFile }))),
     )
     return {
-      urls: { site: `${workerUrl}/`, api: `${workerUrl}/api`, chain: chainUrl, ipfsApi: ipfsApiUrl, ipfsGateway: ipfsGatewayUrl, enclave: enclaveUrl },
+      urls: {
+        site: `${workerUrl}/`,
+        api: `${workerUrl}/api`,
+        chain: chainUrl,
+        ipfsApi: ipfsApiUrl,
+        ipfsGateway: ipfsGatewayUrl,
+        enclave: enclaveUrl,
+      },
       addressBook,
       services,
       stop,
@@ -250,7 +298,10 @@ function run(component: string, cmd: string, args: string[], cwd: string, logDir
   const res = spawnSync(cmd, args, { cwd, env: process.env, encoding: 'utf8' })
   writeFileSync(join(logDir, `${component}.log`), `${res.stdout ?? ''}${res.stderr ?? ''}`)
   if (res.status !== 0) {
-    throw new StackError(component, `\`${relative(cwd, cmd)} ${args.join(' ')}\` failed (exit ${res.status}):\n${(res.stderr || res.stdout || '').trim().split('\n').slice(-15).join('\n')}`)
+    throw new StackError(
+      component,
+      `\`${relative(cwd, cmd)} ${args.join(' ')}\` failed (exit ${res.status}):\n${(res.stderr || res.stdout || '').trim().split('\n').slice(-15).join('\n')}`,
+    )
   }
 }
 
@@ -258,15 +309,27 @@ function run(component: string, cmd: string, args: string[], cwd: string, logDir
 async function buildSite(root: string, dataDir: string): Promise<void> {
   const hash = hashTree(join(root, 'site'), ['dist', '.astro', 'node_modules'])
   const stamp = join(dataDir, 'site-build.hash')
-  if (existsSync(join(root, 'site', 'dist', '_worker.js')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return
+  if (existsSync(join(root, 'site', 'dist', '_worker.js')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash)
+    return
   const { spawn } = await import('node:child_process')
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(bin(root, 'astro'), ['build', '--root', 'site'], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(bin(root, 'astro'), ['build', '--root', 'site'], {
+      cwd: root,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))
     child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new StackError('site', `astro build failed (exit ${code}):\n${out.trim().split('\n').slice(-15).join('\n')}`)),
+      code === 0
+        ? resolve()
+        : reject(
+            new StackError(
+              'site',
+              `astro build failed (exit ${code}):\n${out.trim().split('\n').slice(-15).join('\n')}`,
+            ),
+          ),
     )
   })
   writeFileSync(stamp, hash)
@@ -291,7 +354,13 @@ export function hashTree(dir: string, skip: string[] = []): string {
  * Deploys the contracts from the development accounts and writes the address book for this chain id.
  * The supervisor approves the measurement of the enclave bundle in this checkout (`npm run measure`).
  */
-async function deploy(root: string, dataDir: string, chainUrl: string, chainId: number, log: (l: string) => void): Promise<AddressBookFile> {
+async function deploy(
+  root: string,
+  dataDir: string,
+  chainUrl: string,
+  chainId: number,
+  log: (l: string) => void,
+): Promise<AddressBookFile> {
   const { deployStillflow } = await import('../../contracts/index')
   const { SIMULATED_VENDOR_ROOT_ADDRESS } = await import('../../tee-sim/src/index')
   const { computeMeasurement } = await import('../../tee-sim/src/platform/measurement')
@@ -309,12 +378,22 @@ async function deploy(root: string, dataDir: string, chainUrl: string, chainId: 
     approvedMeasurements: [measurement],
   })
   const block = await provider.getBlock(book.deployedAtBlock)
-  const file: AddressBookFile = { ...book, deploymentId: `${chainId}:${block?.hash ?? 'unknown'}`, approvedMeasurement: measurement }
+  const file: AddressBookFile = {
+    ...book,
+    deploymentId: `${chainId}:${block?.hash ?? 'unknown'}`,
+    approvedMeasurement: measurement,
+  }
   mkdirSync(join(dataDir, 'deployments'), { recursive: true })
   writeFileSync(join(dataDir, 'deployments', `${chainId}.json`), JSON.stringify(file, null, 2) + '\n')
-  log(`contracts: deployed to chain ${chainId} (${Object.entries(book.contracts).map(([k, v]) => `${k} ${v}`).join(', ')})`)
+  log(
+    `contracts: deployed to chain ${chainId} (${Object.entries(book.contracts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`,
+  )
   provider.destroy()
-  log(`contracts: supervisor approved enclave measurement ${measurement} (SIMULATED vendor root ${SIMULATED_VENDOR_ROOT_ADDRESS})`)
+  log(
+    `contracts: supervisor approved enclave measurement ${measurement} (SIMULATED vendor root ${SIMULATED_VENDOR_ROOT_ADDRESS})`,
+  )
   return file
 }
 
@@ -323,7 +402,12 @@ async function deploy(root: string, dataDir: string, chainUrl: string, chainId: 
  * carries the vendor-signed quote; the contract checks the vendor root and the approved measurement.
  * The quote is verified here first so a bad enclave fails start-up with a clear reason.
  */
-async function registerEnclave(chainUrl: string, book: AddressBookFile, enclaveUrl: string, log: (l: string) => void): Promise<void> {
+async function registerEnclave(
+  chainUrl: string,
+  book: AddressBookFile,
+  enclaveUrl: string,
+  log: (l: string) => void,
+): Promise<void> {
   const { enclaveRegistryAbi } = await import('../../contracts/index')
   const { verifyQuote } = await import('../../tee-sim/src/index')
   const { Contract, hexlify, randomBytes } = await import('ethers')
@@ -345,7 +429,10 @@ async function registerEnclave(chainUrl: string, book: AddressBookFile, enclaveU
     await (await registry.registerEnclave(doc.quote, doc.vendorSignature)).wait()
     log(`enclave: signer ${signer} registered in EnclaveRegistry`)
   } catch (err) {
-    throw new StackError('enclave', `registering on chain failed: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`)
+    throw new StackError(
+      'enclave',
+      `registering on chain failed: ${(err as { shortMessage?: string }).shortMessage ?? (err as Error).message}`,
+    )
   } finally {
     provider.destroy()
   }
@@ -356,7 +443,12 @@ async function registerEnclave(chainUrl: string, book: AddressBookFile, enclaveU
  * chain (R45–R46): an index of a chain that no longer exists is dropped, never shown. IPFS blocks and the
  * enclave's sealed state are kept.
  */
-function resetIndexIfChainIsNew(wranglerState: string, dataDir: string, book: AddressBookFile, log: (l: string) => void): void {
+function resetIndexIfChainIsNew(
+  wranglerState: string,
+  dataDir: string,
+  book: AddressBookFile,
+  log: (l: string) => void,
+): void {
   const marker = join(dataDir, 'indexed-deployment')
   const previous = existsSync(marker) ? readFileSync(marker, 'utf8') : undefined
   if (previous !== book.deploymentId) {

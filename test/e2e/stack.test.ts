@@ -22,7 +22,14 @@ async function freePorts(): Promise<StackPorts> {
     seen.add(p)
     return p
   }
-  return { chain: await one(), ipfsApi: await one(), ipfsGateway: await one(), enclave: await one(), worker: await one(), inspector: await one() }
+  return {
+    chain: await one(),
+    ipfsApi: await one(),
+    ipfsGateway: await one(),
+    enclave: await one(),
+    worker: await one(),
+    inspector: await one(),
+  }
 }
 
 async function health(stack: Stack): Promise<{ status: number; body: Health }> {
@@ -51,10 +58,20 @@ describe('npm start', () => {
     expect(body.ok).toBe(true)
     const { chain, ipfs, enclave, d1 } = body.components
     expect(chain).toMatchObject({ ok: true, chainId: 31337, contracts: stack.addressBook.contracts })
-    expect(Object.keys(stack.addressBook.contracts).sort()).toEqual(['ComputeLedger', 'DataAssetNFT', 'DataMarket', 'EnclaveRegistry'])
+    expect(Object.keys(stack.addressBook.contracts).sort()).toEqual([
+      'ComputeLedger',
+      'DataAssetNFT',
+      'DataMarket',
+      'EnclaveRegistry',
+    ])
     expect(ipfs.ok).toBe(true)
     expect(typeof ipfs.version).toBe('string')
-    expect(enclave).toMatchObject({ ok: true, measurement: computeMeasurement({ repoRoot: root }).measurement, measurementApproved: true, registered: true })
+    expect(enclave).toMatchObject({
+      ok: true,
+      measurement: computeMeasurement({ repoRoot: root }).measurement,
+      measurementApproved: true,
+      registered: true,
+    })
     expect(d1).toMatchObject({ ok: true, migration: '0000_init.sql' })
   })
 
@@ -70,7 +87,9 @@ describe('npm start', () => {
           const res = await page.goto(stack.urls.site)
           expect(res?.status()).toBe(200)
           await expect(page.locator('h1').textContent()).resolves.toMatch(/right to compute/)
-          await expect(page.locator('[role=status]').textContent()).resolves.toMatch(/Every component of the marketplace is up/)
+          await expect(page.locator('[role=status]').textContent()).resolves.toMatch(
+            /Every component of the marketplace is up/,
+          )
           const rows = page.locator('tr[data-component]')
           expect(await rows.count()).toBe(4)
           for (const name of ['chain', 'ipfs', 'enclave', 'd1']) {
@@ -116,7 +135,8 @@ describe('npm start when a port is taken', () => {
       expect(err).toBeInstanceOf(StackError)
       expect((err as StackError).component).toBe('enclave')
       expect((err as StackError).reason).toMatch(new RegExp(`port ${ports.enclave} on 127.0.0.1 is already in use`))
-      for (const [name, port] of Object.entries(ports)) if (name !== 'enclave') await assertPortFree(name, '127.0.0.1', port)
+      for (const [name, port] of Object.entries(ports))
+        if (name !== 'enclave') await assertPortFree(name, '127.0.0.1', port)
     } finally {
       blocker.close()
       rmSync(dataDir, { recursive: true, force: true })

@@ -10,8 +10,13 @@ const migrations: Migration[] = env.TEST_MIGRATIONS
 await db.exec(
   'CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)',
 )
-const applied = new Set((await db.prepare('SELECT name FROM d1_migrations').all<{ name: string }>()).results.map((r) => r.name))
+const applied = new Set(
+  (await db.prepare('SELECT name FROM d1_migrations').all<{ name: string }>()).results.map((r) => r.name),
+)
 for (const m of migrations) {
   if (applied.has(m.name)) continue
-  await db.batch([...m.queries.map((q) => db.prepare(q)), db.prepare('INSERT INTO d1_migrations (name) VALUES (?)').bind(m.name)])
+  await db.batch([
+    ...m.queries.map((q) => db.prepare(q)),
+    db.prepare('INSERT INTO d1_migrations (name) VALUES (?)').bind(m.name),
+  ])
 }

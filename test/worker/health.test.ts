@@ -5,7 +5,13 @@ import { app } from '../../worker/src/index'
 type Health = { ok: boolean; components: Record<string, { ok: boolean; reason?: string; [k: string]: unknown }> }
 
 const closed = 'http://127.0.0.1:9'
-const base = { ...env, CHAIN_RPC_URL: closed, IPFS_API_URL: closed, ENCLAVE_URL: closed, ADDRESS_BOOK: JSON.stringify({ chainId: 31337, contracts: {} }) }
+const base = {
+  ...env,
+  CHAIN_RPC_URL: closed,
+  IPFS_API_URL: closed,
+  ENCLAVE_URL: closed,
+  ADDRESS_BOOK: JSON.stringify({ chainId: 31337, contracts: {} }),
+}
 
 async function health(overrides: Record<string, unknown> = {}) {
   const res = await app.request('/api/health', {}, { ...base, ...overrides })

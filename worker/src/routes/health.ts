@@ -13,7 +13,10 @@ export type ComponentHealth<T> = ({ ok: true } & T) | { ok: false; reason: strin
 async function probe<T extends object>(name: string, fn: () => Promise<T>): Promise<ComponentHealth<T>> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${name} did not answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS)
+    timer = setTimeout(
+      () => reject(new Error(`${name} did not answer within ${PROBE_TIMEOUT_MS} ms`)),
+      PROBE_TIMEOUT_MS,
+    )
   })
   try {
     return { ok: true, ...(await Promise.race([fn(), timeout])) }
@@ -31,7 +34,9 @@ function reasonOf(err: unknown): string {
 }
 
 async function d1Status(env: Bindings) {
-  const row = await env.DB.prepare('SELECT name, COUNT(*) OVER () AS applied FROM d1_migrations ORDER BY id DESC LIMIT 1')
+  const row = await env.DB.prepare(
+    'SELECT name, COUNT(*) OVER () AS applied FROM d1_migrations ORDER BY id DESC LIMIT 1',
+  )
     .first<{ name: string; applied: number }>()
     .catch((err: unknown) => {
       throw new Error(/no such table/.test(String(err)) ? 'no migrations applied' : reasonOf(err))

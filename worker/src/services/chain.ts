@@ -53,6 +53,7 @@ export async function chainStatus(env: Bindings): Promise<ChainStatus> {
     throw new Error(`chain reports chainId ${chainId} but the address book is for ${book.chainId}`)
   }
   const missing = names.filter((_, i) => codes[i] === '0x' || codes[i] === '0x0')
-  if (missing.length) throw new Error(`no contract code at ${missing.map((n) => `${n} (${book.contracts[n]})`).join(', ')}`)
+  if (missing.length)
+    throw new Error(`no contract code at ${missing.map((n) => `${n} (${book.contracts[n]})`).join(', ')}`)
   return { chainId, blockNumber: Number(blockHex), contracts: book.contracts }
 }

@@ -23,19 +23,27 @@ export async function enclaveStatus(env: Bindings): Promise<EnclaveStatus> {
   if (!res.ok) throw new Error(`enclave host answered ${res.status}`)
   const body = (await res.json()) as { measurement?: unknown; signer?: unknown }
   const { measurement, signer } = body
-  if (typeof measurement !== 'string' || !/^0x[0-9a-f]{64}$/i.test(measurement)) throw new Error('enclave host returned no measurement')
-  if (typeof signer !== 'string' || !/^0x[0-9a-f]{40}$/i.test(signer)) throw new Error('enclave host returned no signer address')
+  if (typeof measurement !== 'string' || !/^0x[0-9a-f]{64}$/i.test(measurement))
+    throw new Error('enclave host returned no measurement')
+  if (typeof signer !== 'string' || !/^0x[0-9a-f]{40}$/i.test(signer))
+    throw new Error('enclave host returned no signer address')
 
   const to = addressBook(env).contracts.EnclaveRegistry
   if (!to) throw new Error('ADDRESS_BOOK has no EnclaveRegistry')
-  const call = (fn: string, args: unknown[]) => ['eth_call', [{ to, data: registry.encodeFunctionData(fn, args) }, 'latest']] as [string, unknown[]]
+  const call = (fn: string, args: unknown[]) =>
+    ['eth_call', [{ to, data: registry.encodeFunctionData(fn, args) }, 'latest']] as [string, unknown[]]
   const [approvedHex, registeredHex] = (await rpcBatch(env, [
     call('isMeasurementApproved', [measurement]),
     call('enclaveMeasurement', [signer]),
   ])) as string[]
   const measurementApproved = registry.decodeFunctionResult('isMeasurementApproved', approvedHex)[0] as boolean
   const registeredAs = registry.decodeFunctionResult('enclaveMeasurement', registeredHex)[0] as string
-  const status = { measurement, signer, measurementApproved, registered: registeredAs.toLowerCase() === measurement.toLowerCase() }
+  const status = {
+    measurement,
+    signer,
+    measurementApproved,
+    registered: registeredAs.toLowerCase() === measurement.toLowerCase(),
+  }
   if (!measurementApproved) throw new Error(`measurement ${measurement} is not approved in EnclaveRegistry`)
   if (!status.registered) throw new Error(`signer ${signer} is not registered in EnclaveRegistry`)
   return status

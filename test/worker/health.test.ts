@@ -25,7 +25,12 @@ describe('GET /api/health', () => {
       expect(status).toBe(503)
       expect(body.ok).toBe(false)
       expect(Object.keys(body.components).sort()).toEqual(['chain', 'd1', 'enclave', 'ipfs'])
-      expect(body.components.d1).toMatchObject({ ok: true, migration: '0000_init.sql', applied: 1 })
+      const migrations = env.TEST_MIGRATIONS
+      expect(body.components.d1).toMatchObject({
+        ok: true,
+        migration: migrations.at(-1)!.name,
+        applied: migrations.length,
+      })
       for (const name of ['chain', 'ipfs', 'enclave']) {
         expect(body.components[name].ok).toBe(false)
         expect(body.components[name].reason).toMatch(/is not reachable at http:\/\/127.0.0.1:9/)

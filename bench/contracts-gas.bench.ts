@@ -7,7 +7,16 @@
 process.env.HARDHAT_DISABLE_TELEMETRY_PROMPT = 'true'
 
 import hre from 'hardhat'
-import { BrowserProvider, Contract, ContractFactory, Wallet, ZeroAddress, keccak256, toUtf8Bytes, type JsonRpcSigner } from 'ethers'
+import {
+  BrowserProvider,
+  Contract,
+  ContractFactory,
+  Wallet,
+  ZeroAddress,
+  keccak256,
+  toUtf8Bytes,
+  type JsonRpcSigner,
+} from 'ethers'
 import {
   computeLedgerAbi,
   dataAssetNftAbi,
@@ -47,11 +56,16 @@ export default async function run(): Promise<BenchResult[]> {
   const market = new Contract(book.contracts.DataMarket, dataMarketAbi, provider)
   const registry = new Contract(book.contracts.EnclaveRegistry, enclaveRegistryAbi, relayer)
   const ledger = new Contract(book.contracts.ComputeLedger, computeLedgerAbi, relayer)
-  const plainDeployed = await new ContractFactory(testOnly.PlainERC721.abi, testOnly.PlainERC721.bytecode, deployer).deploy()
+  const plainDeployed = await new ContractFactory(
+    testOnly.PlainERC721.abi,
+    testOnly.PlainERC721.bytecode,
+    deployer,
+  ).deploy()
   await plainDeployed.waitForDeployment()
   const plain = new Contract(await plainDeployed.getAddress(), testOnly.PlainERC721.abi, deployer)
 
-  const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => Number((await (await tx).wait())!.gasUsed)
+  const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) =>
+    Number((await (await tx).wait())!.gasUsed)
   const now = async () => (await provider.getBlock('latest'))!.timestamp
   const fund = async (to: string) => (await deployer.sendTransaction({ to, value: 10n ** 19n })).wait()
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -60,7 +74,12 @@ export default async function run(): Promise<BenchResult[]> {
   await gasOf(plain.mint(new Wallet(word('bench warm-up holder')).address))
   let n = 0
   const mint = async (owner: Wallet) => {
-    const msg = { owner: owner.address, contentHash: word(`content ${n}`), metadataDigest: word(`meta ${n}`), deadline: (await now()) + 3600 }
+    const msg = {
+      owner: owner.address,
+      contentHash: word(`content ${n}`),
+      metadataDigest: word(`meta ${n}`),
+      deadline: (await now()) + 3600,
+    }
     n++
     const sig = await owner.signTypedData(publishDomain(book.chainId, book.contracts.DataAssetNFT), publishTypes, msg)
     const gas = await gasOf(nft.mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig))
@@ -72,22 +91,50 @@ export default async function run(): Promise<BenchResult[]> {
   // The asset everyone buys: one offer, native currency.
   const ownerSigner = firstOwner.connect(provider)
   await fund(ownerSigner.address)
-  await (await (market.connect(ownerSigner) as Contract).setOffer(tokenId, {
-    price: 10n ** 16n, currency: ZeroAddress, duration: 86_400, maxJobs: 1_000, epsilonBudgetMilli: 1_000_000, purposes: 1,
-  })).wait()
-  const quoteMsg = { measurement, signer: enclave.address, clusterPublicKey: word('cluster'), nonce: word('nonce'), issuedAt: await now() }
-  await (await registry.registerEnclave(quoteMsg, await vendor.signTypedData(enclaveQuoteDomain, enclaveQuoteTypes, quoteMsg))).wait()
-  const buyAs = async (buyer: JsonRpcSigner | Wallet) => gasOf((market.connect(buyer) as Contract).buyLicence(tokenId, 1, { value: 10n ** 16n }))
+  await (
+    await (market.connect(ownerSigner) as Contract).setOffer(tokenId, {
+      price: 10n ** 16n,
+      currency: ZeroAddress,
+      duration: 86_400,
+      maxJobs: 1_000,
+      epsilonBudgetMilli: 1_000_000,
+      purposes: 1,
+    })
+  ).wait()
+  const quoteMsg = {
+    measurement,
+    signer: enclave.address,
+    clusterPublicKey: word('cluster'),
+    nonce: word('nonce'),
+    issuedAt: await now(),
+  }
+  await (
+    await registry.registerEnclave(
+      quoteMsg,
+      await vendor.signTypedData(enclaveQuoteDomain, enclaveQuoteTypes, quoteMsg),
+    )
+  ).wait()
+  const buyAs = async (buyer: JsonRpcSigner | Wallet) =>
+    gasOf((market.connect(buyer) as Contract).buyLicence(tokenId, 1, { value: 10n ** 16n }))
   const firstBuyer = signers[1] as JsonRpcSigner
   await buyAs(firstBuyer) // warms the licence counter and the owner's and treasury's balances
 
   let job = 0
   const receiptFor = async (licenceId: bigint) => {
     const r = {
-      jobId: word(`job ${job++}`), licenceId, contentHash: word('content 0'), queryHash: word('q'), resultHash: word(`r ${job}`),
-      epsilonSpentMilli: 100, measurement,
+      jobId: word(`job ${job++}`),
+      licenceId,
+      contentHash: word('content 0'),
+      queryHash: word('q'),
+      resultHash: word(`r ${job}`),
+      epsilonSpentMilli: 100,
+      measurement,
     }
-    const sig = await enclave.signTypedData(jobReceiptDomain(book.chainId, book.contracts.ComputeLedger), jobReceiptTypes, r)
+    const sig = await enclave.signTypedData(
+      jobReceiptDomain(book.chainId, book.contracts.ComputeLedger),
+      jobReceiptTypes,
+      r,
+    )
     return gasOf(ledger.recordReceipt(r, sig))
   }
 
@@ -118,7 +165,13 @@ export default async function run(): Promise<BenchResult[]> {
     ...Object.fromEntries(Object.entries(subject).map(([k, v]) => [k, median(v)])),
     ...extra,
   })
-  const result = (name: string, subjectLabel: string, gas: number, target: number | undefined, d: Record<string, number | string>): BenchResult => ({
+  const result = (
+    name: string,
+    subjectLabel: string,
+    gas: number,
+    target: number | undefined,
+    d: Record<string, number | string>,
+  ): BenchResult => ({
     name,
     baseline: `OZ ERC-721 _safeMint to a new holder (${b} gas)`,
     subject: `${subjectLabel} (${gas} gas)`,
@@ -132,10 +185,22 @@ export default async function run(): Promise<BenchResult[]> {
   const buyFresh = median(buyGas.fresh)
   const receiptFirst = median(receiptGas.first)
   return [
-    result('contracts: DataAssetNFT.mintWithSignature', 'mint to a new owner', mintFresh, 1.8,
-      details(mintGas, { repeatRatioVsRepeatBaseline: Number((median(mintGas.repeat) / median(base.repeat)).toFixed(3)) })),
+    result(
+      'contracts: DataAssetNFT.mintWithSignature',
+      'mint to a new owner',
+      mintFresh,
+      1.8,
+      details(mintGas, {
+        repeatRatioVsRepeatBaseline: Number((median(mintGas.repeat) / median(base.repeat)).toFixed(3)),
+      }),
+    ),
     result('contracts: DataMarket.buyLicence (native)', 'buy by a new buyer', buyFresh, undefined, details(buyGas)),
-    result('contracts: ComputeLedger.recordReceipt', 'first receipt of a licence', receiptFirst, 1.5,
-      details(receiptGas, { ratioVsRepeatBaseline: Number((receiptFirst / median(base.repeat)).toFixed(3)) })),
+    result(
+      'contracts: ComputeLedger.recordReceipt',
+      'first receipt of a licence',
+      receiptFirst,
+      1.5,
+      details(receiptGas, { ratioVsRepeatBaseline: Number((receiptFirst / median(base.repeat)).toFixed(3)) }),
+    ),
   ]
 }

@@ -97,8 +97,10 @@ async function compile(sources: Record<string, { content: string }>): Promise<Re
     (e) => e.severity === 'warning' && !e.sourceLocation?.file.startsWith('@openzeppelin/'),
   )
   if (errors.length > 0 || warnings.length > 0) {
-    throw new Error(`solc reported ${errors.length} error(s), ${warnings.length} warning(s):\n` +
-      [...errors, ...warnings].map((e) => e.formattedMessage).join('\n'))
+    throw new Error(
+      `solc reported ${errors.length} error(s), ${warnings.length} warning(s):\n` +
+        [...errors, ...warnings].map((e) => e.formattedMessage).join('\n'),
+    )
   }
   const artifacts: Record<string, Artifact> = {}
   for (const [path, contracts] of Object.entries(output.contracts ?? {})) {

@@ -29,7 +29,10 @@ export const NATIVE_CURRENCY = '0x0000000000000000000000000000000000000000'
 // ---- Vendor quote (EnclaveRegistry.registerEnclave) -------------------------------------------
 
 /** The (SIMULATED) TEE vendor's domain: no chainId or verifyingContract — the vendor attests a machine. */
-export const enclaveQuoteDomain = { name: 'Stillflow SIMULATED TEE Vendor', version: '1' } as const satisfies TypedDataDomain
+export const enclaveQuoteDomain = {
+  name: 'Stillflow SIMULATED TEE Vendor',
+  version: '1',
+} as const satisfies TypedDataDomain
 
 /** `EnclaveQuote(bytes32 measurement,address signer,bytes32 clusterPublicKey,bytes32 nonce,uint64 issuedAt)` */
 export const enclaveQuoteTypes = {

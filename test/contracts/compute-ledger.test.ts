@@ -51,7 +51,16 @@ describe('ComputeLedger.recordReceipt', () => {
   it('records a receipt signed by a registered enclave and spends one job and the ε (R58)', async () => {
     const r = receipt()
     const tx = await mined(record(r))
-    expectEvent(tx, w.ledger, 'JobRecorded', [r.jobId, 1n, enclaveKey.address, r.contentHash, r.queryHash, r.resultHash, 300n, MEASUREMENT])
+    expectEvent(tx, w.ledger, 'JobRecorded', [
+      r.jobId,
+      1n,
+      enclaveKey.address,
+      r.contentHash,
+      r.queryHash,
+      r.resultHash,
+      300n,
+      MEASUREMENT,
+    ])
     expectEvent(tx, w.market, 'LicenceConsumed', [1n, r.jobId, 1n, 700n, 300n])
     const l = await w.market.licence(licenceId)
     expect([l.jobsLeft, l.epsilonLeftMilli]).toEqual([1n, 700n])
@@ -71,7 +80,11 @@ describe('ComputeLedger.recordReceipt', () => {
     await mined(record(receipt({ jobId: word('job 2'), epsilonSpentMilli: 600n })))
     expect((await w.market.licence(licenceId)).toArray().slice(1, 3)).toEqual([0n, 0n])
     expect(await w.market.isLicenceLive(licenceId)).toBe(false)
-    await expectRevert(record(receipt({ jobId: word('job 3'), epsilonSpentMilli: 0n })), 'DataMarketJobQuotaExhausted', [1n])
+    await expectRevert(
+      record(receipt({ jobId: word('job 3'), epsilonSpentMilli: 0n })),
+      'DataMarketJobQuotaExhausted',
+      [1n],
+    )
   })
 
   it('refuses a replayed receipt', async () => {
@@ -90,16 +103,36 @@ describe('ComputeLedger.recordReceipt', () => {
     const r = receipt()
     const sig = await signReceipt(w, r)
     const tampered = { ...r, epsilonSpentMilli: 1n }
-    const recovered = verifyTypedData(jobReceiptDomain(w.chainId, w.book.contracts.ComputeLedger), jobReceiptTypes, tampered, sig)
+    const recovered = verifyTypedData(
+      jobReceiptDomain(w.chainId, w.book.contracts.ComputeLedger),
+      jobReceiptTypes,
+      tampered,
+      sig,
+    )
     await expectRevert(as(w.ledger, w.relayer).recordReceipt(tampered, sig), 'ComputeLedgerUnknownEnclave', [recovered])
-    const otherChain = await enclaveKey.signTypedData(jobReceiptDomain(1n, w.book.contracts.ComputeLedger), jobReceiptTypes, r)
-    const recoveredOther = verifyTypedData(jobReceiptDomain(w.chainId, w.book.contracts.ComputeLedger), jobReceiptTypes, r, otherChain)
-    await expectRevert(as(w.ledger, w.relayer).recordReceipt(r, otherChain), 'ComputeLedgerUnknownEnclave', [recoveredOther])
+    const otherChain = await enclaveKey.signTypedData(
+      jobReceiptDomain(1n, w.book.contracts.ComputeLedger),
+      jobReceiptTypes,
+      r,
+    )
+    const recoveredOther = verifyTypedData(
+      jobReceiptDomain(w.chainId, w.book.contracts.ComputeLedger),
+      jobReceiptTypes,
+      r,
+      otherChain,
+    )
+    await expectRevert(as(w.ledger, w.relayer).recordReceipt(r, otherChain), 'ComputeLedgerUnknownEnclave', [
+      recoveredOther,
+    ])
   })
 
   it('refuses a receipt naming another measurement than the enclave’s, or a retired one', async () => {
     const other = word('enclave build 2')
-    await expectRevert(record(receipt({ measurement: other })), 'ComputeLedgerMeasurementMismatch', [enclaveKey.address, MEASUREMENT, other])
+    await expectRevert(record(receipt({ measurement: other })), 'ComputeLedgerMeasurementMismatch', [
+      enclaveKey.address,
+      MEASUREMENT,
+      other,
+    ])
     await mined(as(w.registry, w.supervisor).retireMeasurement(MEASUREMENT))
     await expectRevert(record(receipt()), 'ComputeLedgerMeasurementNotApproved', [MEASUREMENT])
   })
@@ -111,7 +144,11 @@ describe('ComputeLedger.recordReceipt', () => {
 
   it('refuses an unknown or expired licence and an ε overspend', async () => {
     await expectRevert(record(receipt({ licenceId: 9n })), 'DataMarketUnknownLicence', [9n])
-    await expectRevert(record(receipt({ epsilonSpentMilli: 1_001n })), 'DataMarketEpsilonBudgetExceeded', [1n, 1_000n, 1_001n])
+    await expectRevert(record(receipt({ epsilonSpentMilli: 1_001n })), 'DataMarketEpsilonBudgetExceeded', [
+      1n,
+      1_000n,
+      1_001n,
+    ])
     const { expiresAt } = await w.market.licence(licenceId)
     await provider.send('evm_setNextBlockTimestamp', [Number(expiresAt)])
     await provider.send('evm_mine', [])
@@ -153,7 +190,12 @@ describe('ComputeLedger EIP-712', () => {
       TypedDataEncoder.hash(jobReceiptDomain(w.chainId, w.book.contracts.ComputeLedger), jobReceiptTypes, r),
     )
     const d = await w.ledger.eip712Domain()
-    expect([d[1], d[2], d[3], d[4]]).toEqual(['Stillflow ComputeLedger', '1', w.chainId, w.book.contracts.ComputeLedger])
+    expect([d[1], d[2], d[3], d[4]]).toEqual([
+      'Stillflow ComputeLedger',
+      '1',
+      w.chainId,
+      w.book.contracts.ComputeLedger,
+    ])
     expect(await w.ledger.market()).toBe(w.book.contracts.DataMarket)
     expect(await w.ledger.registry()).toBe(w.book.contracts.EnclaveRegistry)
   })
@@ -164,17 +206,26 @@ describe('ComputeLedger.commitPsi', () => {
     const r = await mined(as(w.ledger, w.relayer).commitPsi(word('session'), word('transcript'), 42))
     expectEvent(r, w.ledger, 'PsiCommitted', [word('session'), word('transcript'), 42n])
     const block = await provider.getBlock(r.blockNumber)
-    expect((await w.ledger.psiCommitment(word('session'))).toArray()).toEqual([word('transcript'), 42n, BigInt(block!.timestamp)])
-    await expectRevert(as(w.ledger, w.relayer).commitPsi(word('session'), word('t2'), 1), 'ComputeLedgerPsiAlreadyCommitted', [word('session')])
+    expect((await w.ledger.psiCommitment(word('session'))).toArray()).toEqual([
+      word('transcript'),
+      42n,
+      BigInt(block!.timestamp),
+    ])
+    await expectRevert(
+      as(w.ledger, w.relayer).commitPsi(word('session'), word('t2'), 1),
+      'ComputeLedgerPsiAlreadyCommitted',
+      [word('session')],
+    )
   })
 
   it('refuses zero values, non-relayers and a pause', async () => {
     await expectRevert(as(w.ledger, w.relayer).commitPsi(ZeroHash, word('t'), 1), 'ComputeLedgerZeroPsiCommitment', [])
     await expectRevert(as(w.ledger, w.relayer).commitPsi(word('s'), ZeroHash, 1), 'ComputeLedgerZeroPsiCommitment', [])
-    await expectRevert(as(w.ledger, w.supervisor).commitPsi(word('s'), word('t'), 1), 'AccessControlUnauthorizedAccount', [
-      w.supervisor.address,
-      id('RELAYER_ROLE'),
-    ])
+    await expectRevert(
+      as(w.ledger, w.supervisor).commitPsi(word('s'), word('t'), 1),
+      'AccessControlUnauthorizedAccount',
+      [w.supervisor.address, id('RELAYER_ROLE')],
+    )
     await mined(as(w.ledger, w.admin).pause())
     await expectRevert(as(w.ledger, w.relayer).commitPsi(word('s'), word('t'), 1), 'StillflowRolesEnforcedPause', [])
   })

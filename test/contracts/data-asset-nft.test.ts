@@ -37,7 +37,9 @@ describe('DataAssetNFT.mintWithSignature', () => {
   it('mints to the owner when the relayer submits the owner’s signature', async () => {
     const msg = await publishMsg(w.owner.address, 'a')
     const sig = await signPublish(w, w.owner, msg)
-    const r = await mined(as(w.nft, w.relayer).mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig))
+    const r = await mined(
+      as(w.nft, w.relayer).mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig),
+    )
     expectEvent(r, w.nft, 'Transfer', [ZeroAddress, w.owner.address, 1n])
     expectEvent(r, w.nft, 'AssetMinted', [1n, w.owner.address, msg.contentHash, msg.metadataDigest, w.relayer.address])
     expect(await w.nft.ownerOf(1)).toBe(w.owner.address)
@@ -54,7 +56,9 @@ describe('DataAssetNFT.mintWithSignature', () => {
     expect(await mintAsset(w, w.owner, 'a')).toBe(1n)
     const msg = await publishMsg(w.other.address, 'b')
     const sig = await signPublish(w, w.other, msg)
-    await mined(as(w.nft, w.stranger).mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig))
+    await mined(
+      as(w.nft, w.stranger).mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig),
+    )
     expect(await w.nft.tokenIdOfContent(msg.contentHash)).toBe(2n)
     expect(await w.nft.ownerOf(2)).toBe(w.other.address)
     expect(await w.nft.totalMinted()).toBe(2n)
@@ -65,7 +69,9 @@ describe('DataAssetNFT.mintWithSignature', () => {
     const walletAddress = await wallet.getAddress()
     const msg = await publishMsg(walletAddress, 'wallet')
     const sig = await signPublish(w, w.owner, msg) // the wallet's key signs; the wallet vouches
-    await mined(as(w.nft, w.relayer).mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig))
+    await mined(
+      as(w.nft, w.relayer).mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig),
+    )
     expect(await w.nft.ownerOf(1)).toBe(walletAddress)
   })
 
@@ -75,14 +81,19 @@ describe('DataAssetNFT.mintWithSignature', () => {
     const t = msg.deadline + 1
     await setNextTimestamp(t)
     await expectRevert(
-      as(w.nft, w.relayer).mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig, { gasLimit: 500_000 }),
+      as(w.nft, w.relayer).mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig, {
+        gasLimit: 500_000,
+      }),
       'DataAssetNFTSignatureExpired',
       [msg.deadline, t],
     )
   })
 
   it('refuses zero hashes', async () => {
-    for (const [content, meta] of [[ZeroHash, word('m')], [word('c'), ZeroHash]]) {
+    for (const [content, meta] of [
+      [ZeroHash, word('m')],
+      [word('c'), ZeroHash],
+    ]) {
       const msg = { ...(await publishMsg(w.owner.address, 'z')), contentHash: content, metadataDigest: meta }
       const sig = await signPublish(w, w.owner, msg)
       await expectRevert(
@@ -115,11 +126,19 @@ describe('DataAssetNFT.mintWithSignature', () => {
     )
     const send = (meta: string, deadline: number, sig: string) =>
       as(w.nft, w.relayer).mintWithSignature(msg.owner, msg.contentHash, meta, deadline, sig)
-    await expectRevert(send(msg.metadataDigest, msg.deadline, byOther), 'DataAssetNFTInvalidSignature', [w.owner.address])
+    await expectRevert(send(msg.metadataDigest, msg.deadline, byOther), 'DataAssetNFTInvalidSignature', [
+      w.owner.address,
+    ])
     await expectRevert(send(word('tampered'), msg.deadline, good), 'DataAssetNFTInvalidSignature', [w.owner.address])
-    await expectRevert(send(msg.metadataDigest, msg.deadline + 1, good), 'DataAssetNFTInvalidSignature', [w.owner.address])
-    await expectRevert(send(msg.metadataDigest, msg.deadline, '0x1234'), 'DataAssetNFTInvalidSignature', [w.owner.address])
-    await expectRevert(send(msg.metadataDigest, msg.deadline, foreign), 'DataAssetNFTInvalidSignature', [w.owner.address])
+    await expectRevert(send(msg.metadataDigest, msg.deadline + 1, good), 'DataAssetNFTInvalidSignature', [
+      w.owner.address,
+    ])
+    await expectRevert(send(msg.metadataDigest, msg.deadline, '0x1234'), 'DataAssetNFTInvalidSignature', [
+      w.owner.address,
+    ])
+    await expectRevert(send(msg.metadataDigest, msg.deadline, foreign), 'DataAssetNFTInvalidSignature', [
+      w.owner.address,
+    ])
   })
 
   it('refuses to mint while paused', async () => {
@@ -156,7 +175,10 @@ describe('DataAssetNFT.amend', () => {
 
   it('refuses strangers, zero digests and unknown tokens', async () => {
     await mintAsset(w, w.owner, 'a')
-    await expectRevert(as(w.nft, w.stranger).amend(1, word('v2'), 'x'), 'DataAssetNFTNotManager', [1n, w.stranger.address])
+    await expectRevert(as(w.nft, w.stranger).amend(1, word('v2'), 'x'), 'DataAssetNFTNotManager', [
+      1n,
+      w.stranger.address,
+    ])
     await expectRevert(as(w.nft, w.owner).amend(1, ZeroHash, 'x'), 'DataAssetNFTZeroHash', [])
     await expectRevert(as(w.nft, w.owner).amend(9, word('v2'), 'x'), 'DataAssetNFTNonexistentToken', [9n])
   })
@@ -200,7 +222,10 @@ describe('DataAssetNFT.freeze / unfreeze', () => {
   it('refuses non-supervisors and unknown tokens', async () => {
     await mintAsset(w, w.owner, 'a')
     for (const s of [w.admin, w.relayer, w.owner]) {
-      await expectRevert(as(w.nft, s).freeze(1, word('r')), 'AccessControlUnauthorizedAccount', [s.address, SUPERVISOR_ROLE])
+      await expectRevert(as(w.nft, s).freeze(1, word('r')), 'AccessControlUnauthorizedAccount', [
+        s.address,
+        SUPERVISOR_ROLE,
+      ])
       await expectRevert(as(w.nft, s).unfreeze(1), 'AccessControlUnauthorizedAccount', [s.address, SUPERVISOR_ROLE])
     }
     await expectRevert(as(w.nft, w.supervisor).freeze(5, word('r')), 'DataAssetNFTNonexistentToken', [5n])
@@ -233,7 +258,10 @@ describe('DataAssetNFT.setDelegate', () => {
   it('refuses anyone but the owner', async () => {
     await mintAsset(w, w.owner, 'a')
     await mined(as(w.nft, w.owner).setDelegate(1, w.other.address))
-    await expectRevert(as(w.nft, w.other).setDelegate(1, w.stranger.address), 'DataAssetNFTNotOwner', [1n, w.other.address])
+    await expectRevert(as(w.nft, w.other).setDelegate(1, w.stranger.address), 'DataAssetNFTNotOwner', [
+      1n,
+      w.other.address,
+    ])
     await expectRevert(as(w.nft, w.owner).setDelegate(3, w.other.address), 'DataAssetNFTNonexistentToken', [3n])
     await expectRevert(w.nft.isAssetManager(3, w.owner.address), 'DataAssetNFTNonexistentToken', [3n])
   })
@@ -251,9 +279,19 @@ describe('DataAssetNFT.setRoyalty (ERC-2981)', () => {
 
   it('refuses a royalty above 100 %, a zero receiver, and non-owners', async () => {
     await mintAsset(w, w.owner, 'a')
-    await expectRevert(as(w.nft, w.owner).setRoyalty(1, w.other.address, 10_001), 'ERC2981InvalidTokenRoyalty', [1n, 10_001n, 10_000n])
-    await expectRevert(as(w.nft, w.owner).setRoyalty(1, ZeroAddress, 100), 'ERC2981InvalidTokenRoyaltyReceiver', [1n, ZeroAddress])
-    await expectRevert(as(w.nft, w.stranger).setRoyalty(1, w.stranger.address, 100), 'DataAssetNFTNotOwner', [1n, w.stranger.address])
+    await expectRevert(as(w.nft, w.owner).setRoyalty(1, w.other.address, 10_001), 'ERC2981InvalidTokenRoyalty', [
+      1n,
+      10_001n,
+      10_000n,
+    ])
+    await expectRevert(as(w.nft, w.owner).setRoyalty(1, ZeroAddress, 100), 'ERC2981InvalidTokenRoyaltyReceiver', [
+      1n,
+      ZeroAddress,
+    ])
+    await expectRevert(as(w.nft, w.stranger).setRoyalty(1, w.stranger.address, 100), 'DataAssetNFTNotOwner', [
+      1n,
+      w.stranger.address,
+    ])
   })
 })
 
@@ -270,7 +308,10 @@ describe('DataAssetNFT.setBaseTokenURI and tokenURI', () => {
   })
 
   it('refuses anyone but the admin', async () => {
-    await expectRevert(as(w.nft, w.supervisor).setBaseTokenURI('x'), 'AccessControlUnauthorizedAccount', [w.supervisor.address, ZeroHash])
+    await expectRevert(as(w.nft, w.supervisor).setBaseTokenURI('x'), 'AccessControlUnauthorizedAccount', [
+      w.supervisor.address,
+      ZeroHash,
+    ])
   })
 })
 
@@ -305,7 +346,9 @@ describe('DataAssetNFT as an ERC-721 wallets rely on', () => {
     const o = await mined(as(w.nft, w.buyer).setApprovalForAll(w.stranger.address, true))
     expectEvent(o, w.nft, 'ApprovalForAll', [w.buyer.address, w.stranger.address, true])
     expect(await w.nft.isApprovedForAll(w.buyer.address, w.stranger.address)).toBe(true)
-    const t = await mined(as(w.nft, w.stranger)['safeTransferFrom(address,address,uint256)'](w.buyer.address, w.owner.address, 1))
+    const t = await mined(
+      as(w.nft, w.stranger)['safeTransferFrom(address,address,uint256)'](w.buyer.address, w.owner.address, 1),
+    )
     expectEvent(t, w.nft, 'Transfer', [w.buyer.address, w.owner.address, 1n])
   })
 
@@ -316,13 +359,17 @@ describe('DataAssetNFT as an ERC-721 wallets rely on', () => {
       'ERC721InsufficientApproval',
       [w.stranger.address, 1n],
     )
-    await expectRevert(as(w.nft, w.owner).transferFrom(w.owner.address, ZeroAddress, 1), 'ERC721InvalidReceiver', [ZeroAddress])
-    await expectRevert(
-      as(w.nft, w.owner).transferFrom(w.other.address, w.buyer.address, 1),
-      'ERC721IncorrectOwner',
-      [w.other.address, 1n, w.owner.address],
-    )
-    await expectRevert(as(w.nft, w.stranger).approve(w.stranger.address, 1), 'ERC721InvalidApprover', [w.stranger.address])
+    await expectRevert(as(w.nft, w.owner).transferFrom(w.owner.address, ZeroAddress, 1), 'ERC721InvalidReceiver', [
+      ZeroAddress,
+    ])
+    await expectRevert(as(w.nft, w.owner).transferFrom(w.other.address, w.buyer.address, 1), 'ERC721IncorrectOwner', [
+      w.other.address,
+      1n,
+      w.owner.address,
+    ])
+    await expectRevert(as(w.nft, w.stranger).approve(w.stranger.address, 1), 'ERC721InvalidApprover', [
+      w.stranger.address,
+    ])
     await expectRevert(w.nft.balanceOf(ZeroAddress), 'ERC721InvalidOwner', [ZeroAddress])
     await expectRevert(w.nft.ownerOf(42), 'ERC721NonexistentToken', [42n])
   })
@@ -336,7 +383,12 @@ describe('DataAssetNFT as an ERC-721 wallets rely on', () => {
     await expectRevert(safe(await refuser.getAddress()), 'ERC721InvalidReceiver', [await refuser.getAddress()])
     await expectRevert(safe(await plain.getAddress()), 'ERC721InvalidReceiver', [await plain.getAddress()])
     await expectRevert(
-      as(w.nft, w.owner)['safeTransferFrom(address,address,uint256,bytes)'](w.owner.address, await refuser.getAddress(), 1, '0xbeef'),
+      as(w.nft, w.owner)['safeTransferFrom(address,address,uint256,bytes)'](
+        w.owner.address,
+        await refuser.getAddress(),
+        1,
+        '0xbeef',
+      ),
       'ERC721InvalidReceiver',
       [await refuser.getAddress()],
     )

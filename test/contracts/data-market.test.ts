@@ -36,10 +36,36 @@ const fee = (price: bigint) => (price * BigInt(FEE_BPS)) / 10_000n
 describe('DataMarket.setOffer', () => {
   it('puts an immutable offer on chain for the owner, numbered per token', async () => {
     await mintAsset(w, w.owner, 'a')
-    const terms = defaultTerms({ price: 3n * ETH, maxJobs: 7, epsilonBudgetMilli: 4_500, purposes: 0b11, duration: 3_600 })
+    const terms = defaultTerms({
+      price: 3n * ETH,
+      maxJobs: 7,
+      epsilonBudgetMilli: 4_500,
+      purposes: 0b11,
+      duration: 3_600,
+    })
     const r = await mined(as(w.market, w.owner).setOffer(1, terms))
-    expectEvent(r, w.market, 'OfferSet', [1n, 1n, w.owner.address, w.owner.address, 3n * ETH, ZeroAddress, 3_600n, 7n, 4_500n, 3n])
-    expect((await w.market.offer(1, 1)).toArray()).toEqual([ZeroAddress, 3_600n, 7n, 3n * ETH, 4_500n, 3n, true, w.owner.address])
+    expectEvent(r, w.market, 'OfferSet', [
+      1n,
+      1n,
+      w.owner.address,
+      w.owner.address,
+      3n * ETH,
+      ZeroAddress,
+      3_600n,
+      7n,
+      4_500n,
+      3n,
+    ])
+    expect((await w.market.offer(1, 1)).toArray()).toEqual([
+      ZeroAddress,
+      3_600n,
+      7n,
+      3n * ETH,
+      4_500n,
+      3n,
+      true,
+      w.owner.address,
+    ])
     expect(await offerOn(w, w.owner, 1n)).toBe(2n)
     expect(await w.market.offerCount(1)).toBe(2n)
   })
@@ -48,7 +74,18 @@ describe('DataMarket.setOffer', () => {
     await mintAsset(w, w.owner, 'a')
     await mined(as(w.nft, w.owner).setDelegate(1, w.other.address))
     const r = await mined(as(w.market, w.other).setOffer(1, defaultTerms()))
-    expectEvent(r, w.market, 'OfferSet', [1n, 1n, w.owner.address, w.other.address, ETH, ZeroAddress, 86_400n, 3n, 2_000n, 5n])
+    expectEvent(r, w.market, 'OfferSet', [
+      1n,
+      1n,
+      w.owner.address,
+      w.other.address,
+      ETH,
+      ZeroAddress,
+      86_400n,
+      3n,
+      2_000n,
+      5n,
+    ])
   })
 
   it('refuses strangers, unknown tokens, revoked or frozen assets, bad terms, unlisted currencies, and a pause', async () => {
@@ -58,8 +95,15 @@ describe('DataMarket.setOffer', () => {
     await expectRevert(set(w.owner, defaultTerms(), 9), 'DataAssetNFTNonexistentToken', [9n])
     await expectRevert(set(w.owner, defaultTerms({ duration: 0 })), 'DataMarketInvalidOfferTerms', [1n, 0n, 3n, 5n])
     await expectRevert(set(w.owner, defaultTerms({ maxJobs: 0 })), 'DataMarketInvalidOfferTerms', [1n, 86_400n, 0n, 5n])
-    await expectRevert(set(w.owner, defaultTerms({ purposes: 0 })), 'DataMarketInvalidOfferTerms', [1n, 86_400n, 3n, 0n])
-    await expectRevert(set(w.owner, defaultTerms({ currency: tokenAddress })), 'DataMarketCurrencyNotAllowed', [tokenAddress])
+    await expectRevert(set(w.owner, defaultTerms({ purposes: 0 })), 'DataMarketInvalidOfferTerms', [
+      1n,
+      86_400n,
+      3n,
+      0n,
+    ])
+    await expectRevert(set(w.owner, defaultTerms({ currency: tokenAddress })), 'DataMarketCurrencyNotAllowed', [
+      tokenAddress,
+    ])
     await mined(as(w.market, w.supervisor).pause())
     await expectRevert(set(), 'StillflowRolesEnforcedPause', [])
     await mined(as(w.market, w.admin).unpause())
@@ -85,7 +129,10 @@ describe('DataMarket.withdrawOffer', () => {
   it('refuses strangers and unknown offers', async () => {
     await mintAsset(w, w.owner, 'a')
     await offerOn(w, w.owner, 1n)
-    await expectRevert(as(w.market, w.stranger).withdrawOffer(1, 1), 'DataMarketNotAssetManager', [1n, w.stranger.address])
+    await expectRevert(as(w.market, w.stranger).withdrawOffer(1, 1), 'DataMarketNotAssetManager', [
+      1n,
+      w.stranger.address,
+    ])
     await expectRevert(as(w.market, w.owner).withdrawOffer(1, 2), 'DataMarketUnknownOffer', [1n, 2n])
     await expectRevert(w.market.offer(1, 2), 'DataMarketUnknownOffer', [1n, 2n])
   })
@@ -94,19 +141,41 @@ describe('DataMarket.withdrawOffer', () => {
 describe('DataMarket.buyLicence with the native currency', () => {
   it('records a licence, splits the payment into withdrawable balances, and never moves the NFT (R6)', async () => {
     await mintAsset(w, w.owner, 'a')
-    await offerOn(w, w.owner, 1n, defaultTerms({ price: 2n * ETH, duration: 1_000, maxJobs: 4, epsilonBudgetMilli: 900, purposes: 6 }))
+    await offerOn(
+      w,
+      w.owner,
+      1n,
+      defaultTerms({ price: 2n * ETH, duration: 1_000, maxJobs: 4, epsilonBudgetMilli: 900, purposes: 6 }),
+    )
     const before = await provider.getBalance(w.buyer.address)
     const t = (await latestTimestamp()) + 10
     await setNextTimestamp(t)
     const r = await mined(as(w.market, w.buyer).buyLicence(1, 1, { value: 2n * ETH }))
     expectEvent(r, w.market, 'LicencePurchased', [
-      1n, 1n, w.buyer.address, 1n, w.owner.address, ZeroAddress, 2n * ETH, fee(2n * ETH), BigInt(t + 1_000),
+      1n,
+      1n,
+      w.buyer.address,
+      1n,
+      w.owner.address,
+      ZeroAddress,
+      2n * ETH,
+      fee(2n * ETH),
+      BigInt(t + 1_000),
     ])
     expect(await provider.getBalance(w.buyer.address)).toBe(before - 2n * ETH - feeOf(r))
     expect(await provider.getBalance(w.book.contracts.DataMarket)).toBe(2n * ETH)
     expect(await w.market.pendingWithdrawal(w.owner.address, ZeroAddress)).toBe(2n * ETH - fee(2n * ETH))
     expect(await w.market.pendingWithdrawal(w.treasury.address, ZeroAddress)).toBe(fee(2n * ETH))
-    expect((await w.market.licence(1)).toArray()).toEqual([w.buyer.address, 4n, 900n, 1n, BigInt(t + 1_000), 1n, 6n, BigInt(t)])
+    expect((await w.market.licence(1)).toArray()).toEqual([
+      w.buyer.address,
+      4n,
+      900n,
+      1n,
+      BigInt(t + 1_000),
+      1n,
+      6n,
+      BigInt(t),
+    ])
     expect(await w.market.licenceCount()).toBe(1n)
     expect(await w.market.isLicenceLive(1)).toBe(true)
     expect(await w.nft.ownerOf(1)).toBe(w.owner.address)
@@ -123,8 +192,14 @@ describe('DataMarket.buyLicence with the native currency', () => {
   it('requires the exact price', async () => {
     await mintAsset(w, w.owner, 'a')
     await offerOn(w, w.owner, 1n)
-    await expectRevert(as(w.market, w.buyer).buyLicence(1, 1, { value: ETH - 1n }), 'DataMarketWrongPayment', [ETH, ETH - 1n])
-    await expectRevert(as(w.market, w.buyer).buyLicence(1, 1, { value: ETH + 1n }), 'DataMarketWrongPayment', [ETH, ETH + 1n])
+    await expectRevert(as(w.market, w.buyer).buyLicence(1, 1, { value: ETH - 1n }), 'DataMarketWrongPayment', [
+      ETH,
+      ETH - 1n,
+    ])
+    await expectRevert(as(w.market, w.buyer).buyLicence(1, 1, { value: ETH + 1n }), 'DataMarketWrongPayment', [
+      ETH,
+      ETH + 1n,
+    ])
   })
 
   it('sells nothing on unknown, withdrawn or stale offers, revoked or frozen assets, or while paused', async () => {
@@ -181,14 +256,18 @@ describe('DataMarket.buyLicence with an ERC-20', () => {
     await offerOn(w, w.owner, 1n, defaultTerms({ price: 1_000n, currency: tokenAddress }))
     await mined(as(token, w.buyer).mint(w.buyer.address, 5_000n))
     await expectRevert(as(w.market, w.buyer).buyLicence(1, 1, { value: 1n }), 'DataMarketWrongPayment', [0n, 1n])
-    await expectRevert(
-      as(w.market, w.buyer).buyLicence(1, 1),
-      'ERC20InsufficientAllowance',
-      [w.book.contracts.DataMarket, 0n, 1_000n],
-    )
+    await expectRevert(as(w.market, w.buyer).buyLicence(1, 1), 'ERC20InsufficientAllowance', [
+      w.book.contracts.DataMarket,
+      0n,
+      1_000n,
+    ])
     await mined(as(token, w.buyer).approve(w.book.contracts.DataMarket, 10_000n))
     await mined(as(token, w.buyer).setFeeBps(100))
-    await expectRevert(as(w.market, w.buyer).buyLicence(1, 1), 'DataMarketPaymentShortfall', [tokenAddress, 1_000n, 990n])
+    await expectRevert(as(w.market, w.buyer).buyLicence(1, 1), 'DataMarketPaymentShortfall', [
+      tokenAddress,
+      1_000n,
+      990n,
+    ])
     await mined(as(token, w.buyer).setFeeBps(0))
     await mined(as(w.market, w.admin).setCurrencyAllowed(tokenAddress, false))
     await expectRevert(as(w.market, w.buyer).buyLicence(1, 1), 'DataMarketCurrencyNotAllowed', [tokenAddress])
@@ -207,7 +286,10 @@ describe('DataMarket.withdraw', () => {
     expectEvent(r, w.market, 'PaymentWithdrawn', [w.owner.address, ZeroAddress, due])
     expect(await provider.getBalance(w.owner.address)).toBe(before + due - feeOf(r))
     expect(await provider.getBalance(w.book.contracts.DataMarket)).toBe(2n * fee(ETH))
-    await expectRevert(as(w.market, w.owner).withdraw(ZeroAddress), 'DataMarketNothingToWithdraw', [w.owner.address, ZeroAddress])
+    await expectRevert(as(w.market, w.owner).withdraw(ZeroAddress), 'DataMarketNothingToWithdraw', [
+      w.owner.address,
+      ZeroAddress,
+    ])
     const t = await mined(as(w.market, w.treasury).withdraw(ZeroAddress))
     expectEvent(t, w.market, 'PaymentWithdrawn', [w.treasury.address, ZeroAddress, 2n * fee(ETH)])
     expect(await provider.getBalance(w.book.contracts.DataMarket)).toBe(0n)
@@ -232,11 +314,10 @@ describe('DataMarket.withdraw', () => {
 
 describe('DataMarket.consumeLicence', () => {
   it('is for the ledger only', async () => {
-    await expectRevert(
-      as(w.market, w.relayer).consumeLicence(1, word('job'), 1),
-      'AccessControlUnauthorizedAccount',
-      [w.relayer.address, id('LEDGER_ROLE')],
-    )
+    await expectRevert(as(w.market, w.relayer).consumeLicence(1, word('job'), 1), 'AccessControlUnauthorizedAccount', [
+      w.relayer.address,
+      id('LEDGER_ROLE'),
+    ])
     expect(await w.market.hasRole(id('LEDGER_ROLE'), w.book.contracts.ComputeLedger)).toBe(true)
   })
 })
@@ -261,14 +342,21 @@ describe('DataMarket governance', () => {
   it('refuses too high a fee, a zero treasury, non-contract currencies and non-admins', async () => {
     await expectRevert(as(w.market, w.admin).setPlatformFee(1_001), 'DataMarketFeeTooHigh', [1_001n, 1_000n])
     await expectRevert(as(w.market, w.admin).setTreasury(ZeroAddress), 'DataMarketZeroTreasury', [])
-    await expectRevert(as(w.market, w.admin).setCurrencyAllowed(ZeroAddress, true), 'DataMarketInvalidCurrency', [ZeroAddress])
-    await expectRevert(as(w.market, w.admin).setCurrencyAllowed(w.other.address, true), 'DataMarketInvalidCurrency', [w.other.address])
+    await expectRevert(as(w.market, w.admin).setCurrencyAllowed(ZeroAddress, true), 'DataMarketInvalidCurrency', [
+      ZeroAddress,
+    ])
+    await expectRevert(as(w.market, w.admin).setCurrencyAllowed(w.other.address, true), 'DataMarketInvalidCurrency', [
+      w.other.address,
+    ])
     for (const call of [
       (m: ReturnType<typeof as>) => m.setPlatformFee(1),
       (m: ReturnType<typeof as>) => m.setTreasury(w.other.address),
       (m: ReturnType<typeof as>) => m.setCurrencyAllowed(tokenAddress, true),
     ]) {
-      await expectRevert(call(as(w.market, w.supervisor)), 'AccessControlUnauthorizedAccount', [w.supervisor.address, ZeroHash])
+      await expectRevert(call(as(w.market, w.supervisor)), 'AccessControlUnauthorizedAccount', [
+        w.supervisor.address,
+        ZeroHash,
+      ])
     }
   })
 })

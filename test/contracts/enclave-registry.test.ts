@@ -36,7 +36,9 @@ describe('EnclaveRegistry deployment', () => {
 
   it('uses the vendor domain without chain id, exactly as the TypeScript types say', async () => {
     const encoded = TypedDataEncoder.from(enclaveQuoteTypes).encodeType('EnclaveQuote')
-    expect(encoded).toBe('EnclaveQuote(bytes32 measurement,address signer,bytes32 clusterPublicKey,bytes32 nonce,uint64 issuedAt)')
+    expect(encoded).toBe(
+      'EnclaveQuote(bytes32 measurement,address signer,bytes32 clusterPublicKey,bytes32 nonce,uint64 issuedAt)',
+    )
     expect(await w.registry.ENCLAVE_QUOTE_TYPEHASH()).toBe(id(encoded))
     const { quote } = await vendorQuote({ issuedAt: 1_700_000_000 })
     expect(await w.registry.hashQuote(quote)).toBe(TypedDataEncoder.hash(enclaveQuoteDomain, enclaveQuoteTypes, quote))
@@ -54,12 +56,26 @@ describe('EnclaveRegistry.approveMeasurement / retireMeasurement', () => {
   })
 
   it('refuses duplicates, zero, retiring the unapproved, and non-supervisors', async () => {
-    await expectRevert(as(w.registry, w.supervisor).approveMeasurement(MEASUREMENT), 'EnclaveRegistryMeasurementAlreadyApproved', [MEASUREMENT])
+    await expectRevert(
+      as(w.registry, w.supervisor).approveMeasurement(MEASUREMENT),
+      'EnclaveRegistryMeasurementAlreadyApproved',
+      [MEASUREMENT],
+    )
     await expectRevert(as(w.registry, w.supervisor).approveMeasurement(ZeroHash), 'EnclaveRegistryZeroMeasurement', [])
-    await expectRevert(as(w.registry, w.supervisor).retireMeasurement(MEASUREMENT_2), 'EnclaveRegistryMeasurementNotApproved', [MEASUREMENT_2])
+    await expectRevert(
+      as(w.registry, w.supervisor).retireMeasurement(MEASUREMENT_2),
+      'EnclaveRegistryMeasurementNotApproved',
+      [MEASUREMENT_2],
+    )
     for (const s of [w.admin, w.relayer]) {
-      await expectRevert(as(w.registry, s).approveMeasurement(MEASUREMENT_2), 'AccessControlUnauthorizedAccount', [s.address, SUPERVISOR_ROLE])
-      await expectRevert(as(w.registry, s).retireMeasurement(MEASUREMENT), 'AccessControlUnauthorizedAccount', [s.address, SUPERVISOR_ROLE])
+      await expectRevert(as(w.registry, s).approveMeasurement(MEASUREMENT_2), 'AccessControlUnauthorizedAccount', [
+        s.address,
+        SUPERVISOR_ROLE,
+      ])
+      await expectRevert(as(w.registry, s).retireMeasurement(MEASUREMENT), 'AccessControlUnauthorizedAccount', [
+        s.address,
+        SUPERVISOR_ROLE,
+      ])
     }
   })
 })
@@ -69,11 +85,21 @@ describe('EnclaveRegistry.registerEnclave', () => {
     const issuedAt = await latestTimestamp()
     const { quote, sig } = await vendorQuote({ issuedAt })
     const r = await mined(as(w.registry, w.stranger).registerEnclave(quote, sig))
-    expectEvent(r, w.registry, 'EnclaveRegistered', [enclaveKey.address, MEASUREMENT, quote.clusterPublicKey, quote.nonce, BigInt(issuedAt)])
+    expectEvent(r, w.registry, 'EnclaveRegistered', [
+      enclaveKey.address,
+      MEASUREMENT,
+      quote.clusterPublicKey,
+      quote.nonce,
+      BigInt(issuedAt),
+    ])
     expect(await w.registry.enclaveMeasurement(enclaveKey.address)).toBe(MEASUREMENT)
     expect((await w.registry.enclaveStatus(enclaveKey.address)).toArray()).toEqual([MEASUREMENT, true])
     const block = await w.registry.runner!.provider!.getBlock(r.blockNumber)
-    expect((await w.registry.enclave(enclaveKey.address)).toArray()).toEqual([MEASUREMENT, quote.clusterPublicKey, BigInt(block!.timestamp)])
+    expect((await w.registry.enclave(enclaveKey.address)).toArray()).toEqual([
+      MEASUREMENT,
+      quote.clusterPublicKey,
+      BigInt(block!.timestamp),
+    ])
     expect(await w.registry.isQuoteNonceUsed(quote.nonce)).toBe(true)
   })
 
@@ -86,23 +112,43 @@ describe('EnclaveRegistry.registerEnclave', () => {
     const issuedAt = await latestTimestamp()
     const impostor = new Wallet(word('impostor vendor'))
     const forged = await vendorQuote({ issuedAt }, impostor)
-    await expectRevert(as(w.registry, w.relayer).registerEnclave(forged.quote, forged.sig), 'EnclaveRegistryInvalidVendorSignature', [impostor.address])
+    await expectRevert(
+      as(w.registry, w.relayer).registerEnclave(forged.quote, forged.sig),
+      'EnclaveRegistryInvalidVendorSignature',
+      [impostor.address],
+    )
     const { quote, sig } = await vendorQuote({ issuedAt })
     const tampered = { ...quote, clusterPublicKey: word('attacker key') }
     const recovered = (await import('ethers')).verifyTypedData(enclaveQuoteDomain, enclaveQuoteTypes, tampered, sig)
-    await expectRevert(as(w.registry, w.relayer).registerEnclave(tampered, sig), 'EnclaveRegistryInvalidVendorSignature', [recovered])
-    await expectRevert(as(w.registry, w.relayer).registerEnclave(quote, '0x1234'), 'EnclaveRegistryInvalidVendorSignature', [ZeroAddress])
+    await expectRevert(
+      as(w.registry, w.relayer).registerEnclave(tampered, sig),
+      'EnclaveRegistryInvalidVendorSignature',
+      [recovered],
+    )
+    await expectRevert(
+      as(w.registry, w.relayer).registerEnclave(quote, '0x1234'),
+      'EnclaveRegistryInvalidVendorSignature',
+      [ZeroAddress],
+    )
   })
 
   it('refuses unapproved or retired measurements and a zero signer', async () => {
     const issuedAt = await latestTimestamp()
     const unapproved = await vendorQuote({ issuedAt, measurement: MEASUREMENT_2 })
-    await expectRevert(as(w.registry, w.relayer).registerEnclave(unapproved.quote, unapproved.sig), 'EnclaveRegistryMeasurementNotApproved', [MEASUREMENT_2])
+    await expectRevert(
+      as(w.registry, w.relayer).registerEnclave(unapproved.quote, unapproved.sig),
+      'EnclaveRegistryMeasurementNotApproved',
+      [MEASUREMENT_2],
+    )
     const zero = await vendorQuote({ issuedAt, signer: ZeroAddress })
     await expectRevert(as(w.registry, w.relayer).registerEnclave(zero.quote, zero.sig), 'EnclaveRegistryZeroSigner', [])
     await mined(as(w.registry, w.supervisor).retireMeasurement(MEASUREMENT))
     const retired = await vendorQuote({ issuedAt })
-    await expectRevert(as(w.registry, w.relayer).registerEnclave(retired.quote, retired.sig), 'EnclaveRegistryMeasurementNotApproved', [MEASUREMENT])
+    await expectRevert(
+      as(w.registry, w.relayer).registerEnclave(retired.quote, retired.sig),
+      'EnclaveRegistryMeasurementNotApproved',
+      [MEASUREMENT],
+    )
   })
 
   it('refuses stale quotes, quotes from the future and reused nonces', async () => {
@@ -127,8 +173,16 @@ describe('EnclaveRegistry.registerEnclave', () => {
     const edge = await vendorQuote({ issuedAt: t3 - 3_600 }) // exactly max age old: still accepted
     await setNextTimestamp(t3)
     await mined(as(w.registry, w.relayer).registerEnclave(edge.quote, edge.sig, { gasLimit: 500_000 }))
-    const reuse = await vendorQuote({ issuedAt: await latestTimestamp(), nonce: edge.quote.nonce, signer: w.other.address })
-    await expectRevert(as(w.registry, w.relayer).registerEnclave(reuse.quote, reuse.sig), 'EnclaveRegistryQuoteNonceUsed', [edge.quote.nonce])
+    const reuse = await vendorQuote({
+      issuedAt: await latestTimestamp(),
+      nonce: edge.quote.nonce,
+      signer: w.other.address,
+    })
+    await expectRevert(
+      as(w.registry, w.relayer).registerEnclave(reuse.quote, reuse.sig),
+      'EnclaveRegistryQuoteNonceUsed',
+      [edge.quote.nonce],
+    )
   })
 
   it('refuses registration while paused', async () => {
@@ -148,8 +202,16 @@ describe('EnclaveRegistry.deregisterEnclave', () => {
   })
 
   it('refuses unknown keys and non-supervisors', async () => {
-    await expectRevert(as(w.registry, w.supervisor).deregisterEnclave(enclaveKey.address), 'EnclaveRegistryUnknownEnclave', [enclaveKey.address])
-    await expectRevert(as(w.registry, w.admin).deregisterEnclave(enclaveKey.address), 'AccessControlUnauthorizedAccount', [w.admin.address, SUPERVISOR_ROLE])
+    await expectRevert(
+      as(w.registry, w.supervisor).deregisterEnclave(enclaveKey.address),
+      'EnclaveRegistryUnknownEnclave',
+      [enclaveKey.address],
+    )
+    await expectRevert(
+      as(w.registry, w.admin).deregisterEnclave(enclaveKey.address),
+      'AccessControlUnauthorizedAccount',
+      [w.admin.address, SUPERVISOR_ROLE],
+    )
   })
 })
 
@@ -162,7 +224,11 @@ describe('EnclaveRegistry parameters', () => {
     expectEvent(a, w.registry, 'MaxQuoteAgeSet', [3_600n, 60n])
     expect(await w.registry.maxQuoteAge()).toBe(60n)
     const old = await vendorQuote({ issuedAt: await latestTimestamp() })
-    await expectRevert(as(w.registry, w.relayer).registerEnclave(old.quote, old.sig), 'EnclaveRegistryInvalidVendorSignature', [vendorKey.address])
+    await expectRevert(
+      as(w.registry, w.relayer).registerEnclave(old.quote, old.sig),
+      'EnclaveRegistryInvalidVendorSignature',
+      [vendorKey.address],
+    )
     const fresh = await vendorQuote({ issuedAt: await latestTimestamp() }, newRoot)
     await mined(as(w.registry, w.relayer).registerEnclave(fresh.quote, fresh.sig))
   })
@@ -170,7 +236,14 @@ describe('EnclaveRegistry parameters', () => {
   it('refuses a zero root, a zero age and non-admins', async () => {
     await expectRevert(as(w.registry, w.admin).setVendorRoot(ZeroAddress), 'EnclaveRegistryZeroVendorRoot', [])
     await expectRevert(as(w.registry, w.admin).setMaxQuoteAge(0), 'EnclaveRegistryZeroMaxQuoteAge', [])
-    await expectRevert(as(w.registry, w.supervisor).setVendorRoot(w.other.address), 'AccessControlUnauthorizedAccount', [w.supervisor.address, ZeroHash])
-    await expectRevert(as(w.registry, w.supervisor).setMaxQuoteAge(5), 'AccessControlUnauthorizedAccount', [w.supervisor.address, ZeroHash])
+    await expectRevert(
+      as(w.registry, w.supervisor).setVendorRoot(w.other.address),
+      'AccessControlUnauthorizedAccount',
+      [w.supervisor.address, ZeroHash],
+    )
+    await expectRevert(as(w.registry, w.supervisor).setMaxQuoteAge(5), 'AccessControlUnauthorizedAccount', [
+      w.supervisor.address,
+      ZeroHash,
+    ])
   })
 })

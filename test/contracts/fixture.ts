@@ -202,7 +202,10 @@ function normalise(values: unknown[]): unknown[] {
 
 /** Events a receipt carries from `contract`, decoded (with the contract's own ABI when given one, since
  * ERC-20 and ERC-721 `Transfer` share a topic but not a layout). */
-export function eventsOf(receipt: TransactionReceipt, contract: Contract | string): { name: string; args: unknown[] }[] {
+export function eventsOf(
+  receipt: TransactionReceipt,
+  contract: Contract | string,
+): { name: string; args: unknown[] }[] {
   const address = (typeof contract === 'string' ? contract : (contract.target as string)).toLowerCase()
   const iface = typeof contract === 'string' ? allErrorsAndEvents : contract.interface
   return receipt.logs
@@ -215,7 +218,12 @@ export function eventsOf(receipt: TransactionReceipt, contract: Contract | strin
 }
 
 /** Asserts that `receipt` has exactly the event `name` with `args` from `contract` (and nothing else unless listed). */
-export function expectEvent(receipt: TransactionReceipt, contract: Contract | string, name: string, args: unknown[]): void {
+export function expectEvent(
+  receipt: TransactionReceipt,
+  contract: Contract | string,
+  name: string,
+  args: unknown[],
+): void {
   const matching = eventsOf(receipt, contract).filter((e) => e.name === name)
   expect(matching.map((e) => normalise(e.args))).toContainEqual(normalise(args))
 }
@@ -238,7 +246,9 @@ export async function mintAsset(world: World, owner: JsonRpcSigner, label: strin
     deadline: (await latestTimestamp()) + 3600,
   }
   const sig = await signPublish(world, owner, msg)
-  await mined(as(world.nft, world.relayer).mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig))
+  await mined(
+    as(world.nft, world.relayer).mintWithSignature(msg.owner, msg.contentHash, msg.metadataDigest, msg.deadline, sig),
+  )
   return (await world.nft.tokenIdOfContent(msg.contentHash)) as bigint
 }
 
@@ -253,13 +263,24 @@ export const defaultTerms = (over: Partial<OfferTerms> = {}): OfferTerms => ({
 })
 
 /** Puts an offer on `tokenId` from `owner`; returns the offer id. */
-export async function offerOn(world: World, owner: JsonRpcSigner, tokenId: bigint, terms = defaultTerms()): Promise<bigint> {
+export async function offerOn(
+  world: World,
+  owner: JsonRpcSigner,
+  tokenId: bigint,
+  terms = defaultTerms(),
+): Promise<bigint> {
   await mined(as(world.market, owner).setOffer(tokenId, terms))
   return (await world.market.offerCount(tokenId)) as bigint
 }
 
 /** Buys a native-currency licence; returns the licence id. */
-export async function buy(world: World, buyer: JsonRpcSigner, tokenId: bigint, offerId: bigint, value: bigint): Promise<bigint> {
+export async function buy(
+  world: World,
+  buyer: JsonRpcSigner,
+  tokenId: bigint,
+  offerId: bigint,
+  value: bigint,
+): Promise<bigint> {
   await mined(as(world.market, buyer).buyLicence(tokenId, offerId, { value }))
   return (await world.market.licenceCount()) as bigint
 }
@@ -280,13 +301,26 @@ export async function vendorQuote(
 }
 
 /** Registers `enclaveKey` with a fresh vendor quote. */
-export async function registerEnclave(world: World, key: Wallet = enclaveKey, measurement = MEASUREMENT): Promise<void> {
+export async function registerEnclave(
+  world: World,
+  key: Wallet = enclaveKey,
+  measurement = MEASUREMENT,
+): Promise<void> {
   const issuedAt = await latestTimestamp()
-  const { quote, sig } = await vendorQuote({ issuedAt, signer: key.address, measurement, nonce: word(`nonce ${key.address} ${issuedAt}`) })
+  const { quote, sig } = await vendorQuote({
+    issuedAt,
+    signer: key.address,
+    measurement,
+    nonce: word(`nonce ${key.address} ${issuedAt}`),
+  })
   await mined(as(world.registry, world.relayer).registerEnclave(quote, sig))
 }
 
 /** An enclave's signature of a job receipt for `world`'s ledger. */
 export async function signReceipt(world: World, receipt: JobReceipt, key: Wallet = enclaveKey): Promise<string> {
-  return key.signTypedData(jobReceiptDomain(world.chainId, world.book.contracts.ComputeLedger), jobReceiptTypes, receipt)
+  return key.signTypedData(
+    jobReceiptDomain(world.chainId, world.book.contracts.ComputeLedger),
+    jobReceiptTypes,
+    receipt,
+  )
 }

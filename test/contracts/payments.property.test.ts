@@ -51,7 +51,12 @@ describe('DataMarket payments (property)', () => {
             { tokenId: 2n, owner: w.other, currency: 1, price: prices[3] },
           ].map((o) => ({ ...o, offerId: 0n }))
           for (const o of offers) {
-            o.offerId = await offerOn(w, o.owner, o.tokenId, defaultTerms({ price: o.price, currency: currencies[o.currency] }))
+            o.offerId = await offerOn(
+              w,
+              o.owner,
+              o.tokenId,
+              defaultTerms({ price: o.price, currency: currencies[o.currency] }),
+            )
           }
           const buyers = [w.buyer, w.stranger, w.deployer]
           for (const b of buyers) {
@@ -82,10 +87,11 @@ describe('DataMarket payments (property)', () => {
               const key = `${a.currency}:${account.address}`
               const due = credited.get(key) ?? 0n
               if (due === 0n) {
-                await expectRevert(as(w.market, account).withdraw(currencies[a.currency]), 'DataMarketNothingToWithdraw', [
-                  account.address,
-                  currencies[a.currency],
-                ])
+                await expectRevert(
+                  as(w.market, account).withdraw(currencies[a.currency]),
+                  'DataMarketNothingToWithdraw',
+                  [account.address, currencies[a.currency]],
+                )
               } else {
                 const r = await mined(as(w.market, account).withdraw(currencies[a.currency]))
                 gas += feeOf(r)
@@ -102,7 +108,10 @@ describe('DataMarket payments (property)', () => {
               expect(pending).toBe(credited.get(`${c}:${acc.address}`) ?? 0n)
               sum += pending
             }
-            const held = c === 0 ? await provider.getBalance(w.book.contracts.DataMarket) : ((await token.balanceOf(w.book.contracts.DataMarket)) as bigint)
+            const held =
+              c === 0
+                ? await provider.getBalance(w.book.contracts.DataMarket)
+                : ((await token.balanceOf(w.book.contracts.DataMarket)) as bigint)
             expect(held).toBe(sum)
           }
           // Nothing created or lost: all parties plus the market hold what they held, less gas.

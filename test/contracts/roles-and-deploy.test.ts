@@ -8,7 +8,18 @@ import {
   enclaveRegistryAbi,
   enclaveRegistryBytecode,
 } from '../../contracts/index'
-import { FEE_BPS, MEASUREMENT, as, deployWorld, expectEvent, expectRevert, mined, provider, vendorKey, type World } from './fixture'
+import {
+  FEE_BPS,
+  MEASUREMENT,
+  as,
+  deployWorld,
+  expectEvent,
+  expectRevert,
+  mined,
+  provider,
+  vendorKey,
+  type World,
+} from './fixture'
 
 let w: World
 beforeEach(async () => {
@@ -59,7 +70,9 @@ describe('deployStillflow', () => {
     }
     await expect(deployStillflow(w.deployer, { ...base, supervisor: w.relayer.address })).rejects.toThrow(/R21–R22/)
     await expect(deployStillflow(w.deployer, { ...base, platformFeeBps: 1_001 })).rejects.toThrow(/platformFeeBps/)
-    await expect(deployStillflow(w.deployer, { ...base, approvedMeasurements: ['0x12'] })).rejects.toThrow(/measurement/)
+    await expect(deployStillflow(w.deployer, { ...base, approvedMeasurements: ['0x12'] })).rejects.toThrow(
+      /measurement/,
+    )
   })
 })
 
@@ -87,11 +100,16 @@ describe('StillflowRoles: three powers (R21–R22)', () => {
       const r = await mined(as(c, w.admin).revokeRole(ROLES.relayer, w.relayer.address))
       expectEvent(r, c, 'RoleRevoked', [ROLES.relayer, w.relayer.address, w.admin.address])
       expect(await c.hasRole(ROLES.relayer, w.relayer.address)).toBe(false)
-      await expectRevert(as(c, w.supervisor).grantRole(ROLES.relayer, w.other.address), 'AccessControlUnauthorizedAccount', [
-        w.supervisor.address,
-        ROLES.admin,
-      ])
-      await expectRevert(as(c, w.other).renounceRole(ROLES.supervisor, w.supervisor.address), 'AccessControlBadConfirmation', [])
+      await expectRevert(
+        as(c, w.supervisor).grantRole(ROLES.relayer, w.other.address),
+        'AccessControlUnauthorizedAccount',
+        [w.supervisor.address, ROLES.admin],
+      )
+      await expectRevert(
+        as(c, w.other).renounceRole(ROLES.supervisor, w.supervisor.address),
+        'AccessControlBadConfirmation',
+        [],
+      )
     }
   })
 
@@ -103,21 +121,33 @@ describe('StillflowRoles: three powers (R21–R22)', () => {
 
   it('refuses a constructor with a zero role account or relayer = supervisor', async () => {
     const nft = new ContractFactory(dataAssetNftAbi as never, dataAssetNftBytecode, w.deployer)
-    await expectRevert(nft.deploy(ZeroAddress, w.relayer.address, w.supervisor.address, ''), 'StillflowRolesZeroAccount', [ZeroHash])
-    await expectRevert(nft.deploy(w.admin.address, ZeroAddress, w.supervisor.address, ''), 'StillflowRolesZeroAccount', [ROLES.relayer])
-    await expectRevert(nft.deploy(w.admin.address, w.relayer.address, ZeroAddress, ''), 'StillflowRolesZeroAccount', [ROLES.supervisor])
-    await expectRevert(nft.deploy(w.admin.address, w.relayer.address, w.relayer.address, ''), 'StillflowRolesConflict', [
-      w.relayer.address,
+    await expectRevert(
+      nft.deploy(ZeroAddress, w.relayer.address, w.supervisor.address, ''),
+      'StillflowRolesZeroAccount',
+      [ZeroHash],
+    )
+    await expectRevert(
+      nft.deploy(w.admin.address, ZeroAddress, w.supervisor.address, ''),
+      'StillflowRolesZeroAccount',
+      [ROLES.relayer],
+    )
+    await expectRevert(nft.deploy(w.admin.address, w.relayer.address, ZeroAddress, ''), 'StillflowRolesZeroAccount', [
       ROLES.supervisor,
-      ROLES.relayer,
     ])
+    await expectRevert(
+      nft.deploy(w.admin.address, w.relayer.address, w.relayer.address, ''),
+      'StillflowRolesConflict',
+      [w.relayer.address, ROLES.supervisor, ROLES.relayer],
+    )
     const reg = new ContractFactory(enclaveRegistryAbi as never, enclaveRegistryBytecode, w.deployer)
     const args = [w.admin.address, w.relayer.address, w.supervisor.address]
     await expectRevert(reg.deploy(...args, ZeroAddress, 3_600, []), 'EnclaveRegistryZeroVendorRoot', [])
     await expectRevert(reg.deploy(...args, vendorKey.address, 0, []), 'EnclaveRegistryZeroMaxQuoteAge', [])
-    await expectRevert(reg.deploy(...args, vendorKey.address, 60, [MEASUREMENT, MEASUREMENT]), 'EnclaveRegistryMeasurementAlreadyApproved', [
-      MEASUREMENT,
-    ])
+    await expectRevert(
+      reg.deploy(...args, vendorKey.address, 60, [MEASUREMENT, MEASUREMENT]),
+      'EnclaveRegistryMeasurementAlreadyApproved',
+      [MEASUREMENT],
+    )
   })
 })
 
@@ -128,7 +158,10 @@ describe('StillflowRoles: pause (R25)', () => {
       expectEvent(p, c, 'Paused', [w.supervisor.address])
       expect(await c.paused()).toBe(true)
       await expectRevert(as(c, w.admin).pause(), 'StillflowRolesEnforcedPause', [])
-      await expectRevert(as(c, w.supervisor).unpause(), 'AccessControlUnauthorizedAccount', [w.supervisor.address, ZeroHash])
+      await expectRevert(as(c, w.supervisor).unpause(), 'AccessControlUnauthorizedAccount', [
+        w.supervisor.address,
+        ZeroHash,
+      ])
       const u = await mined(as(c, w.admin).unpause())
       expectEvent(u, c, 'Unpaused', [w.admin.address])
       await expectRevert(as(c, w.admin).unpause(), 'StillflowRolesExpectedPause', [])
@@ -156,6 +189,11 @@ describe('StillflowRoles: pause (R25)', () => {
 
 describe('contracts/index.ts constants', () => {
   it('ROLES match keccak256 of the role names', () => {
-    expect(ROLES).toEqual({ admin: ZeroHash, relayer: id('RELAYER_ROLE'), supervisor: id('SUPERVISOR_ROLE'), ledger: id('LEDGER_ROLE') })
+    expect(ROLES).toEqual({
+      admin: ZeroHash,
+      relayer: id('RELAYER_ROLE'),
+      supervisor: id('SUPERVISOR_ROLE'),
+      ledger: id('LEDGER_ROLE'),
+    })
   })
 })

@@ -1,0 +1,67 @@
+// Command line for the embedded node, as `npm start` runs it:
+//   node --import tsx ipfs/src/cli.ts --repo .data/ipfs --api-port 5001 --gateway-port 8080
+//        [--host 127.0.0.1] [--max-upload-bytes N]
+// Prints one JSON line {"api": …, "gateway": …} once both ports listen; stops on SIGINT/SIGTERM.
+
+import { parseArgs } from 'node:util'
+import { IpfsError, startIpfsNode } from './index'
+
+function fail(message: string): never {
+  process.stderr.write(`ipfs: ${message}\n`)
+  process.exit(1)
+}
+
+function port(name: string, value: string | undefined): number {
+  if (value === undefined) fail(`--${name} is required`)
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n > 65535) fail(`--${name} must be a port number (0-65535), got "${value}"`)
+  return n
+}
+
+async function main(): Promise<void> {
+  let values: Record<string, string | undefined>
+  try {
+    ;({ values } = parseArgs({
+      options: {
+        repo: { type: 'string' },
+        host: { type: 'string' },
+        'api-port': { type: 'string' },
+        'gateway-port': { type: 'string' },
+        'max-upload-bytes': { type: 'string' },
+      },
+      strict: true,
+    }))
+  } catch (err) {
+    fail((err as Error).message)
+  }
+  if (!values.repo) fail('--repo is required')
+  const maxRaw = values['max-upload-bytes']
+  if (maxRaw !== undefined && !/^\d+$/.test(maxRaw)) {
+    fail(`--max-upload-bytes must be a non-negative integer, got "${maxRaw}"`)
+  }
+
+  let node
+  try {
+    node = await startIpfsNode({
+      repo: values.repo,
+      host: values.host,
+      apiPort: port('api-port', values['api-port']),
+      gatewayPort: port('gateway-port', values['gateway-port']),
+      maxUploadBytes: maxRaw === undefined ? undefined : Number(maxRaw),
+    })
+  } catch (err) {
+    fail(err instanceof IpfsError ? err.shortMessage : String((err as Error).message ?? err))
+  }
+  process.stdout.write(JSON.stringify({ api: node.apiUrl, gateway: node.gatewayUrl }) + '\n')
+
+  const stop = () => {
+    node.close().then(
+      () => process.exit(0),
+      (err) => fail(`error while stopping: ${(err as Error).message}`),
+    )
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+void main()

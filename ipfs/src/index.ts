@@ -1,0 +1,96 @@
+// Public door of the embedded IPFS node: start it, get its two URLs, close it.
+//
+// The node speaks the Kubo RPC subset Stillflow uses and a trustless gateway, over blocks kept
+// by blockstore-fs in a local repo. It never touches the network beyond its two listeners.
+
+import type { Server } from 'node:http'
+import type { NodeContext } from './http/context'
+import { gateway } from './http/gateway'
+import { rpc } from './http/rpc'
+import { listen, serve, shutdown, urlOf } from './http/server'
+import { openRepo } from './repo/repo'
+
+export {
+  BlockNotFoundError,
+  InvalidArgumentError,
+  IpfsError,
+  PinStateError,
+  PortInUseError,
+  RepoLockedError,
+  UploadTooLargeError,
+} from './errors'
+export { importerOptions as kuboImporterOptions, kuboDefaults, type LayoutSettings } from './unixfs/kubo-layout'
+
+/** 2 GiB: enough for the 1 GiB uploads the product must accept, with room to spare. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3
+
+export interface IpfsNodeOptions {
+  /** Directory of the repo (created when missing), e.g. `.data/ipfs`. */
+  repo: string
+  /** Interface to listen on. Default 127.0.0.1: the RPC API has no authentication. */
+  host?: string
+  /** RPC API port; 0 picks a free one. */
+  apiPort: number
+  /** Gateway port; 0 picks a free one. */
+  gatewayPort: number
+  /** Largest accepted `add` request body, in bytes. Default `DEFAULT_MAX_UPLOAD_BYTES`. */
+  maxUploadBytes?: number
+  /** Receives failures that are not the client's fault. Default: one line on stderr. */
+  log?: (err: unknown) => void
+}
+
+export interface IpfsNode {
+  /** e.g. `http://127.0.0.1:5001`; give it to kubo-rpc-client's `create({ url })`. */
+  apiUrl: string
+  /** e.g. `http://127.0.0.1:8080`; content is at `${gatewayUrl}/ipfs/<cid>`. */
+  gatewayUrl: string
+  close(): Promise<void>
+}
+
+/**
+ * Opens the repo and starts the RPC API and the gateway.
+ *
+ * @example
+ * const node = await startIpfsNode({ repo: '.data/ipfs', apiPort: 0, gatewayPort: 0 })
+ * const ipfs = create({ url: node.apiUrl }) // kubo-rpc-client
+ * const { cid } = await ipfs.add(bytes, { cidVersion: 1 })
+ * await node.close()
+ *
+ * @throws PortInUseError when a port is taken (nothing is left listening), RepoLockedError when
+ *   another live process owns the repo.
+ */
+export async function startIpfsNode(opts: IpfsNodeOptions): Promise<IpfsNode> {
+  const host = opts.host ?? '127.0.0.1'
+  const maxUploadBytes = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES
+  if (!Number.isSafeInteger(maxUploadBytes) || maxUploadBytes < 0) {
+    throw new RangeError(`maxUploadBytes must be a non-negative integer, got ${maxUploadBytes}`)
+  }
+  const repo = await openRepo(opts.repo)
+  const ctx: NodeContext = {
+    repo,
+    maxUploadBytes,
+    log: opts.log ?? ((err) => process.stderr.write(`ipfs: ${err instanceof Error ? err.stack : String(err)}\n`)),
+  }
+  const servers: Server[] = []
+  const close = async () => {
+    await Promise.all(servers.map(shutdown))
+    await repo.close()
+  }
+  try {
+    const api = serve(rpc, ctx)
+    servers.push(api)
+    const apiPort = await listen(api, 'api', host, opts.apiPort)
+    const gw = serve(gateway, ctx)
+    servers.push(gw)
+    const gatewayPort = await listen(gw, 'gateway', host, opts.gatewayPort)
+    let closing: Promise<void> | undefined
+    return {
+      apiUrl: urlOf(host, apiPort),
+      gatewayUrl: urlOf(host, gatewayPort),
+      close: () => (closing ??= close()),
+    }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}

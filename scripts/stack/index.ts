@@ -1,7 +1,7 @@
 // The local marketplace, as a library: `npm start` and the end-to-end tests bring up the same processes
 // in the same order — chain, contracts, IPFS, enclave, D1, site build, worker — and stop them together.
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { JsonRpcProvider, Wallet, NonceManager } from 'ethers'
@@ -170,6 +170,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const addressBook = await deploy(root, dataDir, chainUrl, chainId, log)
     const addressBookPath = join(dataDir, 'deployments', `${chainId}.json`)
 
+    retireEnclaveStateOfOtherBuild(dataDir, addressBook.approvedMeasurement, log)
     const [ecmd, epre] = nodeTs('tee-sim/src/host.ts')
     const enclave = spawnService(
       'enclave',
@@ -436,6 +437,27 @@ async function registerEnclave(
   } finally {
     provider.destroy()
   }
+}
+
+/**
+ * Sealed state opens only for the build that sealed it (DESIGN §5). When this checkout's enclave bundle
+ * differs from the one that sealed `.data/enclave`, that state is moved aside (never deleted) so the new
+ * build starts with a fresh identity. A production upgrade would instead have the old enclave release its
+ * keys to the attested new one.
+ */
+function retireEnclaveStateOfOtherBuild(dataDir: string, measurement: string, log: (l: string) => void): void {
+  const dir = join(dataDir, 'enclave')
+  const marker = join(dataDir, 'enclave-measurement')
+  const previous = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined
+  if (previous && previous !== measurement && existsSync(dir)) {
+    const aside = join(dataDir, `enclave-retired-${previous.slice(2, 14)}`)
+    rmSync(aside, { recursive: true, force: true })
+    renameSync(dir, aside)
+    log(
+      `enclave: the enclave code changed (measurement ${previous.slice(0, 14)}… → ${measurement.slice(0, 14)}…); its sealed state was moved to ${aside}`,
+    )
+  }
+  writeFileSync(marker, measurement)
 }
 
 /**

@@ -19,7 +19,9 @@ function pieces(buf: Uint8Array): Uint8Array[] {
 export default async function run(): Promise<BenchResult[]> {
   const key = new Uint8Array(randomBytes(32))
   const plaintext = new Uint8Array(randomBytes(SIZE))
-  const chunked = await collectBytes(encryptChunked(key, pieces(plaintext), { chunkSize: PIECE, cipher: nodeChunkCipher }))
+  const chunked = await collectBytes(
+    encryptChunked(key, pieces(plaintext), { chunkSize: PIECE, cipher: nodeChunkCipher }),
+  )
   const iv = randomBytes(12)
   const c = createCipheriv('aes-256-gcm', key, iv)
   const rawParts = pieces(plaintext).map((p) => c.update(p))

@@ -43,11 +43,17 @@ export default async function run(): Promise<BenchResult[]> {
   const contentHash = `0x${createHash('sha256').update(plaintext).digest('hex')}` as const
   const dataKey = new Uint8Array(randomBytes(32))
   const clusterSk = new Uint8Array(randomBytes(32))
-  const ciphertext = await collectBytes(encryptChunked(dataKey, [plaintext], { chunkSize: CHUNK, cipher: nodeChunkCipher }))
+  const ciphertext = await collectBytes(
+    encryptChunked(dataKey, [plaintext], { chunkSize: CHUNK, cipher: nodeChunkCipher }),
+  )
   const binding = { chainId: 31337, contract: CONTRACT, contentHash }
   const wrappedKey = await wrapDataKey(dataKey, x25519PublicKey(clusterSk), binding)
 
-  const dp = normalizePolicy({ mode: 'dp', epsilonPerQueryMilli: 1000, columns: { amount: { bounds: [0, 1000], scale: 2 } } })
+  const dp = normalizePolicy({
+    mode: 'dp',
+    epsilonPerQueryMilli: 1000,
+    columns: { amount: { bounds: [0, 1000], scale: 2 } },
+  })
   const exact = normalizePolicy({ mode: 'aggregates-only', minGroupSize: 2 })
   const schema = [
     { name: 'grp', type: 'string' as const },
@@ -65,7 +71,14 @@ export default async function run(): Promise<BenchResult[]> {
     })
   const enclaveRun = async () =>
     timeMs(async () => {
-      const data = await openAsset({ binding, wrappedKey, clusterSecretKey: clusterSk.slice(), format: 'csv', ciphertext: pieces(ciphertext), schema })
+      const data = await openAsset({
+        binding,
+        wrappedKey,
+        clusterSecretKey: clusterSk.slice(),
+        format: 'csv',
+        ciphertext: pieces(ciphertext),
+        schema,
+      })
       sink += runQuery(planQuery(SQL, data.schema, dp), data, dp, {}, rng).rows.length
     })
   const e2e = await bestOfInterleaved(plainRun, enclaveRun, 4, 'lower')
@@ -75,8 +88,14 @@ export default async function run(): Promise<BenchResult[]> {
   const exactPlan = planQuery(SQL, data.schema, exact)
   const dpPlan = planQuery(SQL, data.schema, dp)
   const reps = 5
-  const plainQuery = async () => (await timeMs(() => { for (let i = 0; i < reps; i++) sink += runQuery(exactPlan, data, exact, {}, rng).rows.length })) / reps
-  const dpQuery = async () => (await timeMs(() => { for (let i = 0; i < reps; i++) sink += runQuery(dpPlan, data, dp, {}, rng).rows.length })) / reps
+  const plainQuery = async () =>
+    (await timeMs(() => {
+      for (let i = 0; i < reps; i++) sink += runQuery(exactPlan, data, exact, {}, rng).rows.length
+    })) / reps
+  const dpQuery = async () =>
+    (await timeMs(() => {
+      for (let i = 0; i < reps; i++) sink += runQuery(dpPlan, data, dp, {}, rng).rows.length
+    })) / reps
   const release = await bestOfInterleaved(plainQuery, dpQuery, 7, 'lower')
   if (sink === 0) throw new Error('no groups released')
 
@@ -91,7 +110,13 @@ export default async function run(): Promise<BenchResult[]> {
       ratioMeaning: 'time',
       target: '≤ 1.5×',
       pass: r1 <= 1.5,
-      details: { plaintextMs: Math.round(e2e.baseline), enclaveMs: Math.round(e2e.subject), rows: ROWS, groups: GROUPS, csvMiB: +(plaintext.length / 1048576).toFixed(1) },
+      details: {
+        plaintextMs: Math.round(e2e.baseline),
+        enclaveMs: Math.round(e2e.subject),
+        rows: ROWS,
+        groups: GROUPS,
+        csvMiB: +(plaintext.length / 1048576).toFixed(1),
+      },
     },
     {
       name: 'enclave DP release step',

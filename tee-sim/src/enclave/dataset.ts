@@ -1,0 +1,297 @@
+// Datasets inside the enclave: streaming parse of CSV (csv-parse) and JSON lines into columns, schema
+// inference, and wiping of decrypted input chunks once the parser no longer references them.
+import { parse } from 'csv-parse'
+import { iterateBytes, type ByteSource } from '../byte-source'
+import { wipe } from '../bytes'
+import { DatasetFormatError, EnclaveError } from '../errors'
+
+export type DatasetFormat = 'csv' | 'jsonl'
+export type ColumnType = 'integer' | 'number' | 'boolean' | 'string'
+
+export interface ColumnSchema {
+  name: string
+  type: ColumnType
+}
+
+/** Numeric columns as Float64Array (NaN = null); text and boolean columns dictionary-encoded (-1 = null). */
+export type Column =
+  | { name: string; type: 'integer' | 'number'; values: Float64Array }
+  | { name: string; type: 'string' | 'boolean'; codes: Int32Array; dict: string[] }
+
+export interface Dataset {
+  schema: ColumnSchema[]
+  rowCount: number
+  columns: Column[]
+}
+
+export interface DatasetLimits {
+  maxRows: number
+  maxColumns: number
+  maxRecordBytes: number
+}
+
+export const DEFAULT_DATASET_LIMITS: DatasetLimits = { maxRows: 20_000_000, maxColumns: 256, maxRecordBytes: 1 << 20 }
+
+const INT_RE = /^[-+]?\d{1,15}$/
+const NUM_RE = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/
+
+/** Raw string cells per column, typed at the end (or by a known schema). */
+class RawColumns {
+  readonly cells: (string | null)[][]
+  constructor(readonly names: string[]) {
+    this.cells = names.map(() => [])
+  }
+  get rows(): number {
+    return this.cells[0]?.length ?? 0
+  }
+}
+
+function checkNames(names: string[], limits: DatasetLimits): string[] {
+  if (names.length === 0) throw new DatasetFormatError('dataset has no columns')
+  if (names.length > limits.maxColumns)
+    throw new DatasetFormatError(`dataset has more than ${limits.maxColumns} columns`)
+  const seen = new Set<string>()
+  for (const n of names) {
+    if (typeof n !== 'string' || n.trim() === '') throw new DatasetFormatError('column names must be non-empty')
+    if (n.length > 128) throw new DatasetFormatError('column names must be at most 128 characters')
+    if (seen.has(n)) throw new DatasetFormatError(`duplicate column name "${n}"`)
+    seen.add(n)
+  }
+  return names
+}
+
+function inferType(cells: (string | null)[]): ColumnType {
+  let int = true
+  let num = true
+  let bool = true
+  let any = false
+  for (const c of cells) {
+    if (c === null) continue
+    any = true
+    if (int && !INT_RE.test(c)) int = false
+    if (!int && num && !NUM_RE.test(c)) num = false
+    if (bool && c !== 'true' && c !== 'false' && c !== 'TRUE' && c !== 'FALSE' && c !== 'True' && c !== 'False')
+      bool = false
+    if (!int && !num && !bool) return 'string'
+  }
+  if (!any) return 'string'
+  if (bool) return 'boolean'
+  return int ? 'integer' : num ? 'number' : 'string'
+}
+
+function toColumn(name: string, type: ColumnType, cells: (string | null)[]): Column {
+  const n = cells.length
+  if (type === 'integer' || type === 'number') {
+    const values = new Float64Array(n)
+    for (let i = 0; i < n; i++) {
+      const c = cells[i]
+      if (c === null) values[i] = NaN
+      else {
+        const v = Number(c)
+        if (!Number.isFinite(v) || (type === 'number' ? !NUM_RE.test(c) : !INT_RE.test(c))) {
+          throw new DatasetFormatError(`column "${name}" is declared ${type} but row ${i + 1} is not`)
+        }
+        values[i] = v
+      }
+    }
+    return { name, type, values }
+  }
+  const dict: string[] = []
+  const index = new Map<string, number>()
+  const codes = new Int32Array(n)
+  for (let i = 0; i < n; i++) {
+    let c = cells[i]
+    if (c === null) {
+      codes[i] = -1
+      continue
+    }
+    if (type === 'boolean') {
+      const l = c.toLowerCase()
+      if (l !== 'true' && l !== 'false')
+        throw new DatasetFormatError(`column "${name}" is declared boolean but row ${i + 1} is not`)
+      c = l
+    }
+    let code = index.get(c)
+    if (code === undefined) {
+      code = dict.length
+      dict.push(c)
+      index.set(c, code)
+    }
+    codes[i] = code
+  }
+  return { name, type, codes, dict }
+}
+
+function finish(raw: RawColumns, known?: ColumnSchema[]): Dataset {
+  if (known) {
+    const names = known.map((c) => c.name)
+    if (names.length !== raw.names.length || names.some((n, i) => n !== raw.names[i])) {
+      throw new DatasetFormatError('dataset columns differ from the schema recorded at ingest')
+    }
+  }
+  const schema = raw.names.map((name, i) => ({ name, type: known ? known[i].type : inferType(raw.cells[i]) }))
+  const columns = schema.map((c, i) => toColumn(c.name, c.type, raw.cells[i]))
+  const rowCount = raw.rows
+  for (const c of raw.cells) c.length = 0
+  return { schema, rowCount, columns }
+}
+
+async function parseCsv(
+  source: AsyncIterable<Uint8Array>,
+  limits: DatasetLimits,
+  known?: ColumnSchema[],
+): Promise<Dataset> {
+  const parser = parse({
+    bom: true,
+    skip_empty_lines: true,
+    max_record_size: limits.maxRecordBytes,
+    relax_column_count: true,
+  })
+  let raw: RawColumns | undefined
+  let previous: Uint8Array | undefined
+  let sourceError: unknown
+  const writer = (async () => {
+    try {
+      for await (const chunk of source) {
+        await new Promise<void>((ok, fail) => parser.write(chunk, (err) => (err ? fail(err) : ok())))
+        // csv-parse may keep a view of the previous chunk (an unfinished record) until the next
+        // write concatenates it into a copy; only then is that chunk unreferenced and wiped.
+        wipe(previous)
+        previous = chunk
+      }
+      parser.end()
+    } catch (err) {
+      sourceError = err
+      parser.destroy(err as Error)
+    }
+  })()
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (!raw) {
+        raw = new RawColumns(checkNames(record, limits))
+        continue
+      }
+      if (record.length !== raw.names.length) {
+        throw new DatasetFormatError(
+          `row ${raw.rows + 1} has ${record.length} fields, the header has ${raw.names.length}`,
+        )
+      }
+      if (raw.rows >= limits.maxRows) throw new DatasetFormatError(`dataset has more than ${limits.maxRows} rows`)
+      for (let i = 0; i < record.length; i++) raw.cells[i].push(record[i] === '' ? null : record[i])
+    }
+  } catch (err) {
+    parser.destroy()
+    if (sourceError !== undefined) throw sourceError // e.g. CiphertextIntegrityError from decryption
+    if (err instanceof EnclaveError) throw err
+    // Only the parser's error code: its messages can quote field values, i.e. plaintext.
+    throw new DatasetFormatError('not valid CSV', { cause: err, details: (err as { code?: string }).code })
+  } finally {
+    await writer
+    wipe(previous)
+  }
+  if (!raw) throw new DatasetFormatError('CSV has no header row')
+  return finish(raw, known)
+}
+
+async function parseJsonLines(
+  source: AsyncIterable<Uint8Array>,
+  limits: DatasetLimits,
+  known?: ColumnSchema[],
+): Promise<Dataset> {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  let raw: RawColumns | undefined
+  const index = new Map<string, number>()
+  let carry = ''
+  let line = 0
+  const onLine = (text: string) => {
+    line++
+    if (text.trim() === '') return
+    let obj: unknown
+    try {
+      obj = JSON.parse(text)
+    } catch (cause) {
+      throw new DatasetFormatError(`line ${line} is not valid JSON`, { cause })
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+      throw new DatasetFormatError(`line ${line} is not a JSON object`)
+    if (!raw) raw = new RawColumns([])
+    const rows = raw.rows
+    if (rows >= limits.maxRows) throw new DatasetFormatError(`dataset has more than ${limits.maxRows} rows`)
+    for (const [k, v] of Object.entries(obj)) {
+      let col = index.get(k)
+      if (col === undefined) {
+        col = raw.names.length
+        checkNames([...raw.names, k], limits)
+        raw.names.push(k)
+        raw.cells.push(new Array<string | null>(rows).fill(null))
+        index.set(k, col)
+      }
+      if (v !== null && typeof v === 'object')
+        throw new DatasetFormatError(`line ${line}: nested value in "${k}" is not supported`)
+      raw.cells[col].push(v === null ? null : String(v))
+    }
+    for (const cells of raw.cells) if (cells.length === rows) cells.push(null)
+  }
+  try {
+    for await (const chunk of source) {
+      const text = carry + decoder.decode(chunk, { stream: true })
+      wipe(chunk)
+      let start = 0
+      for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+        onLine(text.slice(start, nl))
+        start = nl + 1
+      }
+      carry = text.slice(start)
+      if (carry.length > limits.maxRecordBytes)
+        throw new DatasetFormatError(`line ${line + 1} exceeds ${limits.maxRecordBytes} bytes`)
+    }
+    carry += decoder.decode()
+  } catch (err) {
+    if (err instanceof EnclaveError) throw err
+    throw new DatasetFormatError('not valid UTF-8 JSON lines', { cause: err })
+  }
+  if (carry.trim() !== '') onLine(carry)
+  if (!raw || raw.names.length === 0) throw new DatasetFormatError('JSON lines dataset has no rows')
+  if (known) {
+    // JSON objects carry names, not positions: reorder to the recorded schema.
+    const order = known.map((c) => {
+      const i = raw!.names.indexOf(c.name)
+      if (i < 0) throw new DatasetFormatError('dataset columns differ from the schema recorded at ingest')
+      return i
+    })
+    if (order.length !== raw.names.length)
+      throw new DatasetFormatError('dataset columns differ from the schema recorded at ingest')
+    const reordered = new RawColumns(known.map((c) => c.name))
+    order.forEach((from, to) => (reordered.cells[to] = raw!.cells[from]))
+    return finish(reordered, known)
+  }
+  return finish(raw)
+}
+
+/**
+ * Parses a plaintext stream into a columnar dataset. With `known`, column names and types must
+ * match the schema recorded at ingest (so a query never sees a type that changed).
+ */
+export async function parseDataset(
+  format: DatasetFormat,
+  source: ByteSource,
+  opts: { limits?: Partial<DatasetLimits>; schema?: ColumnSchema[] } = {},
+): Promise<Dataset> {
+  const limits = { ...DEFAULT_DATASET_LIMITS, ...opts.limits }
+  const it = iterateBytes(source)
+  if (format === 'csv') return parseCsv(it, limits, opts.schema)
+  if (format === 'jsonl') return parseJsonLines(it, limits, opts.schema)
+  throw new DatasetFormatError(`unsupported format ${String(format)}`, { details: 'supported: csv, jsonl' })
+}
+
+/** Drops references to column data (JS cannot zero strings; typed arrays are zeroed). */
+export function wipeDataset(d: Dataset): void {
+  for (const c of d.columns) {
+    if ('values' in c) c.values.fill(0)
+    else {
+      c.codes.fill(0)
+      c.dict.length = 0
+    }
+  }
+  d.columns.length = 0
+}

@@ -1,0 +1,166 @@
+// The untrusted host's HTTP surface (Hono): health, attestation, ingest and jobs. It moves bytes in
+// and out of the enclave and never logs or echoes request bodies.
+import { Hono } from 'hono'
+import { isHex } from '../bytes'
+import type { Enclave } from '../enclave/enclave'
+import { checkIngestParams, ingest } from '../enclave/ingest'
+import { checkJobInput, runJob } from '../enclave/jobs'
+import type { HostChain } from './chain'
+import { HostRequestError, toProblem } from './errors'
+
+export interface HostLimits {
+  /** Largest JSON request body (jobs), bytes. */
+  maxJsonBytes: number
+  /** Largest ingest ciphertext, bytes. */
+  maxIngestBytes: number
+}
+
+export const DEFAULT_LIMITS: HostLimits = { maxJsonBytes: 1 << 20, maxIngestBytes: 1 << 30 }
+
+export interface AppDeps {
+  enclave: Enclave
+  chain: HostChain
+  limits?: Partial<HostLimits>
+  /** How the host fetches a job's ciphertext; defaults to fetch() over http(s). */
+  fetchCiphertext?: (url: string) => Promise<ReadableStream<Uint8Array>>
+  /** Where unexpected errors are reported once (message and name only; never bodies). */
+  logError?: (message: string) => void
+}
+
+/** Reads a JSON body up to `max` bytes; 413 beyond, 415 for a non-JSON content type, 400 for bad JSON. */
+export async function readJson(req: Request, max: number): Promise<unknown> {
+  const type = req.headers.get('content-type') ?? ''
+  if (!/^application\/json\b/i.test(type))
+    throw new HostRequestError(415, 'unsupported_media_type', 'expected content-type: application/json')
+  const declared = Number(req.headers.get('content-length') ?? NaN)
+  if (declared > max) throw new HostRequestError(413, 'payload_too_large', `body exceeds ${max} bytes`)
+  const bytes = await readLimited(req.body, max)
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes))
+  } catch {
+    throw new HostRequestError(400, 'invalid_json', 'body is not valid JSON')
+  }
+}
+
+async function readLimited(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0)
+  const parts: Uint8Array[] = []
+  let n = 0
+  for await (const p of limitStream(body, max)) {
+    parts.push(p)
+    n += p.length
+  }
+  const out = new Uint8Array(n)
+  let o = 0
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
+}
+
+/** Passes a body through, failing with 413 once more than `max` bytes have arrived. */
+export async function* limitStream(body: ReadableStream<Uint8Array>, max: number): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader()
+  let n = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      n += value.length
+      if (n > max) throw new HostRequestError(413, 'payload_too_large', `body exceeds ${max} bytes`)
+      yield value
+    }
+  } finally {
+    reader.releaseLock()
+  }
+}
+
+export const INGEST_PARAMS_HEADER = 'x-stillflow-ingest'
+
+function decodeParamsHeader(value: string | undefined): unknown {
+  if (!value)
+    throw new HostRequestError(400, 'missing_parameters', `header ${INGEST_PARAMS_HEADER} (base64url JSON) is required`)
+  if (value.length > 64 * 1024 || !/^[A-Za-z0-9_-]+={0,2}$/.test(value)) {
+    throw new HostRequestError(400, 'invalid_parameters', `${INGEST_PARAMS_HEADER} must be base64url-encoded JSON`)
+  }
+  try {
+    return JSON.parse(Buffer.from(value, 'base64url').toString('utf8'))
+  } catch {
+    throw new HostRequestError(400, 'invalid_parameters', `${INGEST_PARAMS_HEADER} must be base64url-encoded JSON`)
+  }
+}
+
+async function defaultFetchCiphertext(url: string): Promise<ReadableStream<Uint8Array>> {
+  let res: Response
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(60_000) })
+  } catch (cause) {
+    throw new HostRequestError(
+      400,
+      'ciphertext_unreachable',
+      `could not fetch the ciphertext: ${(cause as Error).message}`,
+    )
+  }
+  if (!res.ok || !res.body)
+    throw new HostRequestError(400, 'ciphertext_unreachable', `ciphertext URL answered HTTP ${res.status}`)
+  return res.body
+}
+
+export function createHostApp(deps: AppDeps) {
+  const limits: HostLimits = { ...DEFAULT_LIMITS, ...deps.limits }
+  const { enclave, chain } = deps
+  const fetchCiphertext = deps.fetchCiphertext ?? defaultFetchCiphertext
+  const app = new Hono()
+
+  app.onError((err, c) => {
+    const p = toProblem(err)
+    if (p.unexpected) deps.logError?.(`${err.name}: ${err.message}`)
+    return c.json(p.body, p.status as 400)
+  })
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
+
+  app.get('/health', async (c) => {
+    const status = await chain.status()
+    return c.json({ ok: true, ...enclave.identity, simulated: true, chain: status })
+  })
+
+  app.get('/attestation', (c) => {
+    const nonce = c.req.query('nonce')
+    if (!isHex(nonce, 32))
+      throw new HostRequestError(400, 'invalid_nonce', 'nonce must be 0x followed by 64 hex digits (32 bytes)')
+    return c.json(enclave.attest(nonce))
+  })
+
+  // Body: the chunked ciphertext (application/octet-stream), streamed into the enclave.
+  // Parameters: header `x-stillflow-ingest` = base64url(JSON IngestParams).
+  app.post('/ingest', async (c) => {
+    const type = c.req.header('content-type') ?? ''
+    if (!/^application\/octet-stream\b/i.test(type))
+      throw new HostRequestError(415, 'unsupported_media_type', 'expected content-type: application/octet-stream')
+    const declared = Number(c.req.header('content-length') ?? NaN)
+    if (declared > limits.maxIngestBytes)
+      throw new HostRequestError(413, 'payload_too_large', `ciphertext exceeds ${limits.maxIngestBytes} bytes`)
+    const params = decodeParamsHeader(c.req.header(INGEST_PARAMS_HEADER))
+    const body = c.req.raw.body
+    if (!body) throw new HostRequestError(400, 'missing_body', 'the ciphertext body is missing')
+    return c.json(await ingest(enclave, checkIngestParams(params), limitStream(body, limits.maxIngestBytes)))
+  })
+
+  // Body: { request, signature, query, ciphertextUrl } as JSON. The host fetches the ciphertext
+  // (e.g. from an IPFS gateway) only after the enclave accepted the job; integrity is the enclave's
+  // (AEAD + content hash), so the URL need not be trusted.
+  app.post('/jobs', async (c) => {
+    const body = (await readJson(c.req.raw, limits.maxJsonBytes)) as Record<string, unknown>
+    const url = body?.ciphertextUrl
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url) || url.length > 2048) {
+      throw new HostRequestError(400, 'invalid_ciphertext_url', 'ciphertextUrl must be an http(s) URL')
+    }
+    const input = checkJobInput(body)
+    return c.json(
+      await runJob(enclave, input, async () => limitStream(await fetchCiphertext(url), limits.maxIngestBytes)),
+    )
+  })
+
+  return { app, limits }
+}

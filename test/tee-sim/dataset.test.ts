@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest'
+import { parseDataset, type Column } from '../../tee-sim/src/enclave/dataset'
+import { DatasetFormatError } from '../../tee-sim/src/errors'
+
+const enc = (s: string) => new TextEncoder().encode(s)
+const split = (s: string, n: number) => {
+  const b = enc(s)
+  const out: Uint8Array[] = []
+  for (let o = 0; o < b.length; o += n) out.push(b.slice(o, o + n))
+  return out
+}
+const cell = (c: Column, i: number) =>
+  'values' in c ? (Number.isNaN(c.values[i]) ? null : c.values[i]) : c.codes[i] < 0 ? null : c.dict[c.codes[i]]
+
+describe('CSV', () => {
+  const csv =
+    'region,price,qty,ok,note\nnorth,1.5,3,true,"a, quoted\nfield"\nsouth,2,,false,plain\n\nnorth,-0.25,7,TRUE,\n'
+
+  it('parses quoted fields and embedded newlines across any chunking, and infers types', async () => {
+    for (const n of [1, 3, 7, 1000]) {
+      const d = await parseDataset('csv', split(csv, n))
+      expect(d.schema).toEqual([
+        { name: 'region', type: 'string' },
+        { name: 'price', type: 'number' },
+        { name: 'qty', type: 'integer' },
+        { name: 'ok', type: 'boolean' },
+        { name: 'note', type: 'string' },
+      ])
+      expect(d.rowCount).toBe(3)
+      expect([0, 1, 2].map((i) => d.columns.map((c) => cell(c, i)))).toEqual([
+        ['north', 1.5, 3, 'true', 'a, quoted\nfield'],
+        ['south', 2, null, 'false', 'plain'],
+        ['north', -0.25, 7, 'true', null],
+      ])
+    }
+  })
+
+  it('wipes every decrypted input chunk and still parses correctly', async () => {
+    const chunks = split(csv, 5)
+    const d = await parseDataset('csv', chunks)
+    expect(d.rowCount).toBe(3)
+    expect(chunks.every((c) => c.every((b) => b === 0))).toBe(true)
+  })
+
+  it('enforces a known schema', async () => {
+    await expect(
+      parseDataset('csv', [enc('a,b\n1,x\n')], {
+        schema: [
+          { name: 'a', type: 'integer' },
+          { name: 'b', type: 'integer' },
+        ],
+      }),
+    ).rejects.toThrow(/declared integer/)
+    await expect(
+      parseDataset('csv', [enc('a,c\n1,2\n')], {
+        schema: [
+          { name: 'a', type: 'integer' },
+          { name: 'b', type: 'integer' },
+        ],
+      }),
+    ).rejects.toThrow(/differ/)
+  })
+
+  it.each([
+    ['ragged rows', 'a,b\n1,2\n3\n', /fields/],
+    ['duplicate columns', 'a,a\n1,2\n', /duplicate/],
+    ['an empty column name', 'a,\n1,2\n', /non-empty/],
+    ['no header', '', /no header/],
+    ['an unterminated quote', 'a,b\n"1,2\n', /CSV/],
+  ])('rejects %s', async (_, text, msg) => {
+    await expect(parseDataset('csv', [enc(text)])).rejects.toThrow(msg)
+    await expect(parseDataset('csv', [enc(text)])).rejects.toThrow(DatasetFormatError)
+  })
+
+  it('enforces row and column limits', async () => {
+    await expect(parseDataset('csv', [enc('a\n1\n2\n3\n')], { limits: { maxRows: 2 } })).rejects.toThrow(
+      /more than 2 rows/,
+    )
+    await expect(parseDataset('csv', [enc('a,b,c\n1,2,3\n')], { limits: { maxColumns: 2 } })).rejects.toThrow(
+      /more than 2 columns/,
+    )
+  })
+
+  it('propagates a source error (e.g. a failed decryption) unchanged', async () => {
+    class Boom extends Error {}
+    async function* bad() {
+      yield enc('a,b\n1,2\n')
+      throw new Boom('tag mismatch')
+    }
+    await expect(parseDataset('csv', bad())).rejects.toBeInstanceOf(Boom)
+  })
+})
+
+describe('JSON lines', () => {
+  it('parses objects with missing keys, across chunks', async () => {
+    const text = '{"city":"Oslo","temp":-3.5}\n{"city":"Rome","temp":12,"wet":true}\n\n{"temp":null,"city":"Oslo"}'
+    const d = await parseDataset('jsonl', split(text, 4))
+    expect(d.schema).toEqual([
+      { name: 'city', type: 'string' },
+      { name: 'temp', type: 'number' },
+      { name: 'wet', type: 'boolean' },
+    ])
+    expect([0, 1, 2].map((i) => d.columns.map((c) => cell(c, i)))).toEqual([
+      ['Oslo', -3.5, null],
+      ['Rome', 12, 'true'],
+      ['Oslo', null, null],
+    ])
+  })
+
+  it.each([
+    ['invalid JSON', '{"a":1}\n{nope}\n', /line 2/],
+    ['a non-object', '[1,2]\n', /not a JSON object/],
+    ['a nested value', '{"a":{"b":1}}\n', /nested/],
+    ['no rows', '\n\n', /no rows/],
+  ])('rejects %s', async (_, text, msg) => {
+    await expect(parseDataset('jsonl', [enc(text)])).rejects.toThrow(msg)
+  })
+
+  it('rejects invalid UTF-8 and unknown formats', async () => {
+    await expect(parseDataset('jsonl', [new Uint8Array([0x7b, 0xff, 0x7d, 0x0a])])).rejects.toThrow(DatasetFormatError)
+    await expect(parseDataset('xml' as 'csv', [enc('<a/>')])).rejects.toThrow(/unsupported format/)
+  })
+})

@@ -2,8 +2,9 @@
 // every child process group on Ctrl-C or when any component dies.
 import { join } from 'node:path'
 import { DEFAULT_PORTS, StackError, startStack, type StackPorts } from './stack'
+import { publishDemoData } from './stack/demo'
 
-const HELP = `usage: npm start [-- --data-dir DIR]
+const HELP = `usage: npm start [-- --data-dir DIR] [--no-demo]
 
 Starts chain, contracts, IPFS, enclave, D1 and the worker (API + site) on 127.0.0.1.
 Environment: IPFS_API_URL to use an existing Kubo instead of the embedded node;
@@ -67,6 +68,18 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1)
   }
   if (stopping) return
+  if (!argv.includes('--no-demo')) {
+    try {
+      await publishDemoData({
+        apiUrl: stack.urls.api,
+        chainUrl: stack.urls.chain,
+        dataDir,
+        log: (line) => console.log(`  · ${line}`),
+      })
+    } catch (err) {
+      console.error(`  · demo: publishing the demo datasets failed: ${(err as Error).message}`)
+    }
+  }
   const u = stack.urls
   console.log(`\nStillflow is up in ${((Date.now() - started) / 1000).toFixed(1)} s (logs in ${join(dataDir, 'logs')})`)
   console.log(`  site      ${u.site}`)

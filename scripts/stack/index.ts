@@ -171,34 +171,38 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const addressBookPath = join(dataDir, 'deployments', `${chainId}.json`)
 
     retireEnclaveStateOfOtherBuild(dataDir, addressBook.approvedMeasurement, log)
-    const [ecmd, epre] = nodeTs('tee-sim/src/host.ts')
-    const enclave = spawnService(
-      'enclave',
-      ecmd,
-      [
-        ...epre,
-        '--host',
-        host,
-        '--port',
-        String(ports.enclave),
-        '--data-dir',
-        join(dataDir, 'enclave'),
-        '--rpc-url',
-        chainUrl,
-        '--address-book',
-        addressBookPath,
-      ],
-      { cwd: root, logDir },
-    )
-    services.push(enclave)
-    const measurement = await waitUntilReady(
-      enclave,
-      async () => {
-        const res = await fetchWithTimeout(`${enclaveUrl}/health`)
-        return res.ok ? ((await res.json()) as { measurement: string }).measurement : undefined
-      },
-      30_000,
-    )
+    const startEnclave = async (): Promise<string> => {
+      const [ecmd, epre] = nodeTs('tee-sim/src/host.ts')
+      const enclave = spawnService(
+        'enclave',
+        ecmd,
+        [
+          ...epre,
+          ...['--host', host, '--port', String(ports.enclave), '--data-dir', join(dataDir, 'enclave')],
+          ...['--rpc-url', chainUrl, '--address-book', addressBookPath],
+        ],
+        { cwd: root, logDir },
+      )
+      services.push(enclave)
+      return waitUntilReady(
+        enclave,
+        async () => {
+          const res = await fetchWithTimeout(`${enclaveUrl}/health`)
+          return res.ok ? ((await res.json()) as { measurement: string }).measurement : undefined
+        },
+        30_000,
+      )
+    }
+    let measurement: string
+    try {
+      measurement = await startEnclave()
+    } catch (err) {
+      // State sealed by a build this stack has no record of: move it aside once and start fresh.
+      if (!(err instanceof StackError) || !/sealed by another build/.test(err.reason)) throw err
+      services.pop()
+      retireEnclaveStateOfOtherBuild(dataDir, addressBook.approvedMeasurement, log, true)
+      measurement = await startEnclave()
+    }
     log(`enclave: ready, measurement ${measurement}`)
     await registerEnclave(chainUrl, addressBook, enclaveUrl, log)
 
@@ -222,6 +226,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         `ADDRESS_BOOK=${JSON.stringify(addressBook)}`,
         `IPFS_API_URL=${ipfsApiUrl}`,
         `ENCLAVE_URL=${enclaveUrl}`,
+        // The relayer's key is a public hardhat development key: fine for a local chain only.
+        `RELAYER_KEY=${DEV_KEYS.relayer}`,
       ].join('\n') + '\n',
     )
     log(`worker: starting wrangler dev on ${workerUrl}`)
@@ -445,10 +451,19 @@ async function registerEnclave(
  * build starts with a fresh identity. A production upgrade would instead have the old enclave release its
  * keys to the attested new one.
  */
-function retireEnclaveStateOfOtherBuild(dataDir: string, measurement: string, log: (l: string) => void): void {
+function retireEnclaveStateOfOtherBuild(
+  dataDir: string,
+  measurement: string,
+  log: (l: string) => void,
+  unknownBuild = false,
+): void {
   const dir = join(dataDir, 'enclave')
   const marker = join(dataDir, 'enclave-measurement')
-  const previous = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined
+  const previous = unknownBuild
+    ? '0xunknown-build'
+    : existsSync(marker)
+      ? readFileSync(marker, 'utf8').trim()
+      : undefined
   if (previous && previous !== measurement && existsSync(dir)) {
     const aside = join(dataDir, `enclave-retired-${previous.slice(2, 14)}`)
     rmSync(aside, { recursive: true, force: true })

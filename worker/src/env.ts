@@ -12,6 +12,10 @@ export interface Bindings {
   IPFS_API_URL?: string
   /** Base URL of the enclave host (tee-sim locally, a confidential VM in production). */
   ENCLAVE_URL?: string
+  /** The relayer's private key (a secret): pays gas for mints the owners signed (R21: bookkeeping only). */
+  RELAYER_KEY?: string
+  /** Largest ciphertext upload accepted, bytes (default 1 GiB). */
+  MAX_UPLOAD_BYTES?: string
 }
 
 export interface AppEnv {

@@ -11,18 +11,26 @@ export class ApiError extends Error {
     readonly status: ContentfulStatusCode,
     readonly code: string,
     message: string,
+    /** Extra machine-readable facts for the body, e.g. the failing step or an existing token id. */
+    readonly fields: Record<string, unknown> = {},
   ) {
     super(message)
   }
 }
 
-export function problem(c: Context, status: ContentfulStatusCode, code: string, message: string) {
-  return c.json({ error: { code, message } }, status)
+export function problem(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  fields: Record<string, unknown> = {},
+) {
+  return c.json({ error: { code, message, ...fields } }, status)
 }
 
 /** Hono `onError`: translate known errors, log unknown ones once, never leak a stack trace. */
 export function onError(err: Error, c: Context) {
-  if (err instanceof ApiError) return problem(c, err.status, err.code, err.message)
+  if (err instanceof ApiError) return problem(c, err.status, err.code, err.message, err.fields)
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode
     return problem(c, status, status === 400 ? 'bad_request' : `http_${status}`, err.message || 'Request rejected')

@@ -1,4 +1,5 @@
 // The worker's one adapter to the EVM chain (R42): any JSON-RPC endpoint, chosen by configuration.
+import { Interface, type InterfaceAbi, type Result } from 'ethers'
 import type { Bindings } from '../env'
 import { addressBook, reaching, requireSetting, type AddressBook } from './config'
 
@@ -56,4 +57,27 @@ export async function chainStatus(env: Bindings): Promise<ChainStatus> {
   if (missing.length)
     throw new Error(`no contract code at ${missing.map((n) => `${n} (${book.contracts[n]})`).join(', ')}`)
   return { chainId, blockNumber: Number(blockHex), contracts: book.contracts }
+}
+
+/** Reads view functions over one JSON-RPC batch; each call names a contract in the address book. */
+export async function readContracts(
+  env: Bindings,
+  calls: Array<{ contract: string; abi: InterfaceAbi; fn: string; args?: unknown[] }>,
+): Promise<Result[]> {
+  const book = addressBook(env)
+  const prepared = calls.map((c) => {
+    const to = book.contracts[c.contract]
+    if (!to) throw new Error(`ADDRESS_BOOK has no ${c.contract}`)
+    const iface = new Interface(c.abi)
+    return {
+      iface,
+      fn: c.fn,
+      call: ['eth_call', [{ to, data: iface.encodeFunctionData(c.fn, c.args ?? []) }, 'latest']] as [string, unknown[]],
+    }
+  })
+  const results = (await rpcBatch(
+    env,
+    prepared.map((p) => p.call),
+  )) as string[]
+  return results.map((data, i) => prepared[i].iface.decodeFunctionResult(prepared[i].fn, data))
 }

@@ -48,3 +48,72 @@ export async function enclaveStatus(env: Bindings): Promise<EnclaveStatus> {
   if (!status.registered) throw new Error(`signer ${signer} is not registered in EnclaveRegistry`)
   return status
 }
+
+/** The enclave host's attestation document for a caller's nonce, passed through unchanged. */
+export async function enclaveAttestation(env: Bindings, nonce: string): Promise<unknown> {
+  const url = `${requireSetting(env, 'ENCLAVE_URL')}/attestation?nonce=${nonce}`
+  const res = await reaching('the enclave host', url, () => fetch(url))
+  if (!res.ok) throw new UpstreamError('enclave', res.status, await res.text())
+  return res.json()
+}
+
+export interface IngestParams {
+  chainId: number
+  contract: string
+  contentHash: string
+  wrappedKey: string
+  format: 'csv' | 'jsonl'
+  policy?: unknown
+}
+
+/** The enclave's signed ingest result (tee-sim POST /ingest). */
+export interface IngestResult {
+  receipt: Record<string, unknown>
+  signature: string
+  signer: string
+  schema: Array<{ name: string; type: string }>
+  statistics: Record<string, unknown>
+  policy: unknown
+}
+
+/** Streams ciphertext into the enclave's ingest: it decrypts, checks the content hash and summarises. */
+export async function enclaveIngest(
+  env: Bindings,
+  params: IngestParams,
+  ciphertext: ReadableStream<Uint8Array>,
+): Promise<IngestResult> {
+  const url = `${requireSetting(env, 'ENCLAVE_URL')}/ingest`
+  const header = btoa(JSON.stringify(params)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  const res = await reaching('the enclave host', url, () =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'x-stillflow-ingest': header },
+      body: ciphertext,
+    }),
+  )
+  if (!res.ok) throw new UpstreamError('enclave', res.status, await res.text())
+  return res.json()
+}
+
+/** A component answered with an error; `body` is its `{ error: { code, message } }` when it has one. */
+export class UpstreamError extends Error {
+  override name = 'UpstreamError'
+  readonly code: string
+  constructor(
+    readonly component: string,
+    readonly status: number,
+    body: string,
+  ) {
+    let code = `${component}_http_${status}`
+    let message = body.slice(0, 300)
+    try {
+      const parsed = JSON.parse(body) as { error?: { code?: string; message?: string }; Message?: string }
+      code = parsed.error?.code ?? code
+      message = parsed.error?.message ?? parsed.Message ?? message
+    } catch {
+      // not JSON: keep the text
+    }
+    super(message)
+    this.code = code
+  }
+}

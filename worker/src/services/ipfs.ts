@@ -21,3 +21,104 @@ export async function ipfsStatus(env: Bindings): Promise<IpfsStatus> {
   const [version, repo] = await reaching('the IPFS API', url, () => Promise.all([ipfs.version(), ipfs.repo.stat()]))
   return { version: version.version, repoSize: Number(repo.repoSize), numObjects: Number(repo.numObjects) }
 }
+
+/** The upload went past the configured limit; nothing of it is kept. */
+export class UploadTooLargeError extends Error {
+  override name = 'UploadTooLargeError'
+  constructor(readonly limit: number) {
+    super(`the upload is larger than ${limit} bytes`)
+  }
+}
+
+/**
+ * Streams bytes into `ipfs add` with Kubo's CIDv1 settings (raw leaves, 256 KiB chunks) and returns
+ * the root CID. This one call is made with fetch rather than kubo-rpc-client, whose browser build (the
+ * one workerd loads) collects the whole upload into a Blob; the protocol is the same Kubo RPC.
+ */
+export async function addStream(
+  env: Bindings,
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<{ cid: string; size: number }> {
+  const base = requireSetting(env, 'IPFS_API_URL')
+  const boundary = `stillflow-${crypto.randomUUID()}`
+  const enc = new TextEncoder()
+  const head = enc.encode(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="ciphertext"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  )
+  const tail = enc.encode(`\r\n--${boundary}--\r\n`)
+  let size = 0
+  let tooLarge = false
+  const reader = body.getReader()
+  let sentHead = false
+  const multipart = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sentHead) {
+        sentHead = true
+        controller.enqueue(head)
+        return
+      }
+      const { done, value } = await reader.read()
+      if (done) {
+        controller.enqueue(tail)
+        controller.close()
+        return
+      }
+      size += value.byteLength
+      if (size > maxBytes) {
+        tooLarge = true
+        controller.error(new UploadTooLargeError(maxBytes))
+        await reader.cancel()
+        return
+      }
+      controller.enqueue(value)
+    },
+    cancel: (reason) => reader.cancel(reason),
+  })
+  const url = `${base}/api/v0/add?cid-version=1&raw-leaves=true&chunker=size-262144&pin=true&quiet=true`
+  let res: Response
+  try {
+    res = await reaching('the IPFS API', base, () =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body: multipart,
+      }),
+    )
+  } catch (err) {
+    if (tooLarge) throw new UploadTooLargeError(maxBytes)
+    throw err
+  }
+  if (tooLarge) throw new UploadTooLargeError(maxBytes)
+  const text = await res.text()
+  if (!res.ok) throw new Error(`ipfs add answered ${res.status}: ${text.slice(0, 200)}`)
+  const last = text.trim().split('\n').at(-1)
+  const hash = last ? (JSON.parse(last) as { Hash?: string }).Hash : undefined
+  if (!hash) throw new Error('ipfs add returned no CID')
+  return { cid: hash, size }
+}
+
+/** The bytes of a file by CID, streamed from `ipfs cat`. */
+export async function catStream(env: Bindings, cid: string): Promise<ReadableStream<Uint8Array>> {
+  const base = requireSetting(env, 'IPFS_API_URL')
+  const res = await reaching('the IPFS API', base, () =>
+    fetch(`${base}/api/v0/cat?arg=${encodeURIComponent(cid)}`, { method: 'POST' }),
+  )
+  if (!res.ok || !res.body) throw new Error(`ipfs cat ${cid} answered ${res.status}`)
+  return res.body
+}
+
+/** Adds a small document (≤ 256 KiB) as one raw block and returns its CIDv1. */
+export async function addSmall(env: Bindings, bytes: Uint8Array): Promise<string> {
+  const { cid } = await ipfsClient(env).add(bytes, { cidVersion: 1, rawLeaves: true, pin: true })
+  return cid.toString()
+}
+
+/** Removes a pin; a CID that is not pinned is not an error (undo steps may run twice). */
+export async function unpin(env: Bindings, cid: string): Promise<void> {
+  try {
+    await ipfsClient(env).pin.rm(cid)
+  } catch (err) {
+    if (!/not pinned|is not pinned/i.test(String((err as Error).message))) throw err
+  }
+}

@@ -1,0 +1,117 @@
+// Where the CLI's settings come from (flags, then environment, then the saved session) and how it gets a
+// signing key. Keys are read when needed and never written anywhere by the CLI.
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from 'ethers'
+import { ApiClient, ApiRequestError } from '../../sdk/src/index'
+import type { CommandContext } from './command'
+import { CliError, EXIT } from './exit-codes'
+
+/** Hardhat's public development mnemonic: its accounts exist only on local chains (chain id 31337). */
+const DEV_MNEMONIC = 'test test test test test test test test test test test junk'
+
+export interface Session {
+  apiUrl: string
+  address: string
+  token: string
+  expiresAt: string
+}
+
+export const keyOptions = {
+  api: { type: 'string' },
+  rpc: { type: 'string' },
+  'key-file': { type: 'string' },
+  'dev-account': { type: 'string' },
+} as const
+
+export function apiUrl(ctx: CommandContext): string {
+  return String(
+    ctx.flags.api ?? ctx.env.STILLFLOW_API ?? readSession(ctx)?.apiUrl ?? 'http://127.0.0.1:8787/api',
+  ).replace(/\/+$/, '')
+}
+
+export function rpcUrl(ctx: CommandContext): string {
+  return String(ctx.flags.rpc ?? ctx.env.STILLFLOW_RPC ?? 'http://127.0.0.1:8545')
+}
+
+function configDir(ctx: CommandContext): string {
+  return ctx.env.STILLFLOW_HOME ?? join(homedir(), '.config', 'stillflow')
+}
+
+export function readSession(ctx: CommandContext): Session | undefined {
+  const file = join(configDir(ctx), 'session.json')
+  if (!existsSync(file)) return undefined
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Session
+  } catch {
+    return undefined
+  }
+}
+
+export function saveSession(ctx: CommandContext, session: Session): void {
+  const dir = configDir(ctx)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const file = join(dir, 'session.json')
+  writeFileSync(file, JSON.stringify(session, null, 2) + '\n', { mode: 0o600 })
+  chmodSync(file, 0o600)
+}
+
+export function clearSession(ctx: CommandContext): void {
+  rmSync(join(configDir(ctx), 'session.json'), { force: true })
+}
+
+export function api(ctx: CommandContext, withSession = false): ApiClient {
+  const session = withSession ? readSession(ctx) : undefined
+  return new ApiClient({ apiUrl: apiUrl(ctx), sessionToken: session?.token })
+}
+
+/**
+ * The signing key: --key-file (a file holding a 0x private key), STILLFLOW_PRIVATE_KEY, or --dev-account N
+ * (a hardhat development account, refused unless the chain is the local 31337).
+ */
+export async function signer(ctx: CommandContext): Promise<Wallet | HDNodeWallet> {
+  const provider = new JsonRpcProvider(rpcUrl(ctx), undefined, { staticNetwork: true, batchMaxCount: 1 })
+  const keyFile = ctx.flags['key-file']
+  const envKey = ctx.env.STILLFLOW_PRIVATE_KEY
+  const dev = ctx.flags['dev-account'] ?? ctx.env.STILLFLOW_DEV_ACCOUNT
+  if (typeof keyFile === 'string') {
+    const key = readFileSync(keyFile, 'utf8').trim()
+    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key))
+      throw new CliError(EXIT.usage, `${keyFile} does not hold a 32-byte hex private key`)
+    return new Wallet(key.startsWith('0x') ? key : `0x${key}`, provider)
+  }
+  if (envKey) {
+    if (!/^(0x)?[0-9a-fA-F]{64}$/.test(envKey))
+      throw new CliError(EXIT.usage, 'STILLFLOW_PRIVATE_KEY is not a 32-byte hex private key')
+    return new Wallet(envKey.startsWith('0x') ? envKey : `0x${envKey}`, provider)
+  }
+  if (dev !== undefined) {
+    const index = Number(dev)
+    if (!Number.isInteger(index) || index < 0 || index > 19) throw new CliError(EXIT.usage, '--dev-account takes 0–19')
+    const chainId = Number(await provider.send('eth_chainId', []).catch(() => 0))
+    if (chainId !== 31337)
+      throw new CliError(
+        EXIT.usage,
+        `development accounts exist only on the local chain 31337 (this is ${chainId || 'unreachable'})`,
+      )
+    return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC), `m/44'/60'/0'/0/${index}`).connect(provider)
+  }
+  throw new CliError(
+    EXIT.usage,
+    'no key: use --key-file FILE, STILLFLOW_PRIVATE_KEY, or --dev-account N on the local chain',
+  )
+}
+
+/** Turns API refusals into exit codes scripts can branch on. */
+export function asCliError(err: unknown): never {
+  if (err instanceof ApiRequestError) {
+    const code = err.status === 401 ? EXIT.auth : err.status >= 400 && err.status < 500 ? EXIT.rejected : EXIT.failure
+    throw new CliError(code, `${err.shortMessage} (${err.code})`, err.body)
+  }
+  if (err instanceof CliError) throw err
+  throw new CliError(
+    EXIT.failure,
+    (err as { shortMessage?: string }).shortMessage ?? (err as Error).message ?? String(err),
+  )
+}

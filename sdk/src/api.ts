@@ -1,0 +1,52 @@
+// A thin typed client for the marketplace HTTP API: JSON in and out, errors as ApiRequestError.
+import { ApiRequestError } from './errors'
+
+export interface ApiOptions {
+  /** Base URL of the API, e.g. http://127.0.0.1:8787/api */
+  apiUrl: string
+  fetch?: typeof fetch
+  /** A SIWE session token (`stillflow login`), sent as a bearer token. */
+  sessionToken?: string
+}
+
+export class ApiClient {
+  readonly apiUrl: string
+  private readonly fetcher: typeof fetch
+  sessionToken?: string
+
+  constructor(opts: ApiOptions) {
+    this.apiUrl = opts.apiUrl.replace(/\/+$/, '')
+    this.fetcher = opts.fetch ?? ((input, init) => fetch(input, init))
+    this.sessionToken = opts.sessionToken
+  }
+
+  /** Sends a request and returns the parsed JSON body; non-2xx answers throw ApiRequestError. */
+  async request<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+    const headers = new Headers(init.headers)
+    headers.set('accept', 'application/json')
+    if (this.sessionToken && !headers.has('authorization')) headers.set('authorization', `Bearer ${this.sessionToken}`)
+    let body = init.body
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json')
+      body = JSON.stringify(init.json)
+    }
+    const res = await this.fetcher(`${this.apiUrl}${path}`, { ...init, headers, body })
+    const text = await res.text()
+    let parsed: unknown
+    try {
+      parsed = text ? JSON.parse(text) : undefined
+    } catch {
+      parsed = undefined
+    }
+    if (!res.ok) {
+      const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error
+      throw new ApiRequestError(
+        res.status,
+        err?.code ?? `http_${res.status}`,
+        err?.message ?? (text.slice(0, 200) || res.statusText),
+        parsed,
+      )
+    }
+    return parsed as T
+  }
+}

@@ -1,0 +1,67 @@
+// Before any key leaves the owner's machine: check the enclave's quote against the vendor root and its
+// measurement against EnclaveRegistry on a chain the client chooses (DESIGN §3 Publish step 1; R53).
+import { Contract, JsonRpcProvider, hexlify } from 'ethers'
+import { enclaveRegistryAbi } from '../../contracts/index'
+import { verifyQuote, type QuoteVerifier, type VerifiedEnclave } from '../../tee-sim/src/index'
+import type { ApiClient } from './api'
+import { EnclaveNotTrustedError } from './errors'
+
+/** What GET /api/enclave returns: the enclave's attestation and the chain it serves. */
+export interface EnclaveInfo {
+  attestation: unknown
+  chainId: number
+  contracts: Record<string, string>
+}
+
+export interface TrustedEnclave extends VerifiedEnclave {
+  chainId: number
+  contracts: Record<string, string>
+}
+
+export interface TrustEnclaveOptions {
+  /** JSON-RPC of the chain to check the measurement on; the client's own choice, not the operator's. */
+  rpcUrl: string
+  /** A real TEE's verifier; the SIMULATED vendor root by default. */
+  verifier?: QuoteVerifier
+  /** Oldest quote accepted, seconds (default 600). */
+  maxAgeSeconds?: number
+  now?: () => number
+  randomNonce?: () => Uint8Array
+}
+
+export async function trustEnclave(api: ApiClient, opts: TrustEnclaveOptions): Promise<TrustedEnclave> {
+  const nonce = hexlify((opts.randomNonce ?? (() => crypto.getRandomValues(new Uint8Array(32))))())
+  const info = await api.request<EnclaveInfo>(`/enclave?nonce=${nonce}`)
+  const provider = new JsonRpcProvider(opts.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 })
+  try {
+    const network = await provider.send('eth_chainId', [])
+    if (Number(network) !== info.chainId) {
+      throw new EnclaveNotTrustedError(
+        `the API serves chain ${info.chainId} but ${opts.rpcUrl} is chain ${Number(network)}`,
+      )
+    }
+    const registry = new Contract(info.contracts.EnclaveRegistry, enclaveRegistryAbi, provider)
+    let verified: VerifiedEnclave
+    try {
+      verified = await verifyQuote(info.attestation, {
+        verifier: opts.verifier,
+        expectedNonce: nonce,
+        isMeasurementApproved: async (m) => Boolean(await registry.isMeasurementApproved(m)),
+        now: Math.floor((opts.now ?? Date.now)() / 1000),
+        maxAgeSeconds: opts.maxAgeSeconds ?? 600,
+      })
+    } catch (err) {
+      throw new EnclaveNotTrustedError('the enclave attestation does not verify', {
+        cause: err,
+        details: (err as Error).message,
+      })
+    }
+    const registeredAs = String(await registry.enclaveMeasurement(verified.signer)).toLowerCase()
+    if (registeredAs !== verified.measurement.toLowerCase()) {
+      throw new EnclaveNotTrustedError(`enclave signer ${verified.signer} is not registered in EnclaveRegistry`)
+    }
+    return { ...verified, chainId: info.chainId, contracts: info.contracts }
+  } finally {
+    provider.destroy()
+  }
+}

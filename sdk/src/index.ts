@@ -1,0 +1,25 @@
+// The Stillflow client library: one implementation for the site, the CLI and the tests. Runs in Node and
+// browsers (Node-only helpers live in sdk/src/node).
+export { ApiClient, type ApiOptions } from './api'
+export { ApiRequestError, EnclaveNotTrustedError, InvalidPublicationError, StillflowError } from './errors'
+export { trustEnclave, type EnclaveInfo, type TrustEnclaveOptions, type TrustedEnclave } from './enclave'
+export { kuboCidV1, rawBlockCid, rawCidOfDigest } from './cid'
+export {
+  DECLARATION_VERSION,
+  MAX_DECLARATION_BYTES,
+  checkDeclarationInput,
+  decodeDeclaration,
+  encodeDeclaration,
+  type Declaration,
+  type DeclarationInput,
+  type LawfulBasis,
+} from './declaration'
+export {
+  publish,
+  type Hasher,
+  type PublishOptions,
+  type PublishPhase,
+  type PublishProgress,
+  type PublishResult,
+  type PublishSource,
+} from './publish'

@@ -1,0 +1,266 @@
+// A party's client for the worker's PSI sessions (/api/psi/sessions): signs every request, runs the
+// protocol through the session, and returns this party's matched items. Works wherever fetch does.
+import { sha256 } from '@noble/hashes/sha2.js'
+import { getAddress } from 'ethers'
+import { fromHex, packElements, toHex, unpackElements } from './bytes'
+import {
+  PSI_AUTH_HEADERS,
+  roleCode,
+  signParticipation,
+  signPsiRequest,
+  type PsiAction,
+  type PsiRole,
+  type TypedDataSigner,
+} from './consent'
+import { ELEMENT_BYTES } from './constants'
+import type { PsiEngine } from './engine'
+import { createPsiParty, type PsiOutcome, type PsiProgress } from './party'
+import { cryptoRandomBytes, type RandomBytes } from './random'
+import { generateTransportKey, openRelay, sealRelay, type TransportKeyPair } from './relay-crypto'
+
+/** The session as the worker describes it (GET /api/psi/sessions/:id). */
+export interface PsiSessionInfo {
+  sessionId: string
+  chainId: number
+  partyA: string
+  partyB: string
+  maxElements: number
+  expiresAt: number
+  state: 'awaiting-peer' | 'exchanging' | 'comparing' | 'done'
+  joined: { A: boolean; B: boolean }
+  transportKeys: { A?: string; B?: string }
+}
+
+export interface PsiSessionResult {
+  positions: number[]
+  intersectionSize: number
+  transcriptHash: string
+  sizes: { A: number; B: number }
+}
+
+/** A refusal from the worker, with its machine-readable code. */
+export class PsiSessionError extends Error {
+  override name = 'PsiSessionError'
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface PsiClientOptions {
+  /** API base, e.g. http://127.0.0.1:8787/api */
+  api: string
+  signer: TypedDataSigner
+  fetch?: typeof fetch
+  random?: RandomBytes
+  /** Clock in Unix seconds (signature deadlines). */
+  now?: () => number
+}
+
+export class PsiSessionClient {
+  private readonly f: typeof fetch
+  private readonly random: RandomBytes
+  private readonly now: () => number
+
+  constructor(private readonly opts: PsiClientOptions) {
+    this.f = opts.fetch ?? ((...a) => fetch(...a))
+    this.random = opts.random ?? cryptoRandomBytes
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
+  }
+
+  private url(path: string) {
+    return `${this.opts.api.replace(/\/$/, '')}/psi/sessions${path}`
+  }
+
+  private async call(path: string, init: RequestInit): Promise<Response> {
+    const res = await this.f(this.url(path), init)
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } }
+      throw new PsiSessionError(
+        res.status,
+        body.error?.code ?? `http_${res.status}`,
+        body.error?.message ?? res.statusText,
+      )
+    }
+    return res
+  }
+
+  private async signed(sessionId: string, role: PsiRole, action: PsiAction, body: Uint8Array, chainId: number) {
+    const nonceBytes = this.random(8)
+    const nonce = BigInt('0x' + toHex(nonceBytes)).toString()
+    const deadline = this.now() + 300
+    const signature = await signPsiRequest(this.opts.signer, chainId, {
+      sessionId,
+      role: roleCode(role),
+      action,
+      bodyHash: '0x' + toHex(sha256(body)),
+      nonce,
+      deadline,
+    })
+    return {
+      [PSI_AUTH_HEADERS.role]: role,
+      [PSI_AUTH_HEADERS.nonce]: nonce,
+      [PSI_AUTH_HEADERS.deadline]: String(deadline),
+      [PSI_AUTH_HEADERS.signature]: signature,
+    }
+  }
+
+  /** A new transport key pair and a fresh random session id. */
+  newSessionId(): string {
+    return '0x' + toHex(this.random(32))
+  }
+
+  async describe(sessionId: string): Promise<PsiSessionInfo> {
+    return (await (await this.call(`/${sessionId}`, { method: 'GET' })).json()) as PsiSessionInfo
+  }
+
+  /** Creates a session in which we take `role`; returns the session and our transport key (keep it). */
+  async create(p: {
+    sessionId: string
+    chainId: number
+    partyA: string
+    partyB: string
+    maxElements: number
+    expiresAt: number
+    role: PsiRole
+  }): Promise<{ session: PsiSessionInfo; transport: TransportKeyPair }> {
+    const transport = generateTransportKey(this.random)
+    const transportKey = '0x' + toHex(transport.publicKey)
+    const partyA = getAddress(p.partyA)
+    const partyB = getAddress(p.partyB)
+    const signature = await signParticipation(this.opts.signer, p.chainId, {
+      sessionId: p.sessionId,
+      partyA,
+      partyB,
+      role: roleCode(p.role),
+      maxElements: p.maxElements,
+      expiresAt: p.expiresAt,
+      transportKey,
+    })
+    const res = await this.call('', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...p, partyA, partyB, transportKey, signature }),
+    })
+    return { session: (await res.json()) as PsiSessionInfo, transport }
+  }
+
+  /** Joins a session created by the counterparty, after reading and checking its terms. */
+  async join(sessionId: string, role: PsiRole): Promise<{ session: PsiSessionInfo; transport: TransportKeyPair }> {
+    const s = await this.describe(sessionId)
+    const me = getAddress(await this.opts.signer.getAddress())
+    if ((role === 'A' ? s.partyA : s.partyB) !== me) throw new Error(`this signer (${me}) is not party ${role}`)
+    const transport = generateTransportKey(this.random)
+    const transportKey = '0x' + toHex(transport.publicKey)
+    const signature = await signParticipation(this.opts.signer, s.chainId, {
+      sessionId: s.sessionId,
+      partyA: s.partyA,
+      partyB: s.partyB,
+      role: roleCode(role),
+      maxElements: s.maxElements,
+      expiresAt: s.expiresAt,
+      transportKey,
+    })
+    const res = await this.call(`/${sessionId}/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ role, transportKey, signature }),
+    })
+    return { session: (await res.json()) as PsiSessionInfo, transport }
+  }
+
+  private async until<T>(what: () => Promise<T>, pollMs: number, deadline: number): Promise<T> {
+    for (;;) {
+      try {
+        return await what()
+      } catch (err) {
+        const waiting =
+          err instanceof PsiSessionError && err.status === 409 && /not_sent|awaiting|not_compared/.test(err.code)
+        if (!waiting || this.now() > deadline) throw err
+        await new Promise((r) => setTimeout(r, pollMs))
+      }
+    }
+  }
+
+  /**
+   * Runs our side of the protocol through the session: S (or T) encrypted to the peer, the peer's list
+   * re-blinded into U (or V) for C, then C's answer mapped back to our items.
+   */
+  async run(p: {
+    sessionId: string
+    role: PsiRole
+    transport: TransportKeyPair
+    items: readonly string[]
+    engine: PsiEngine
+    onProgress?: (p: PsiProgress | { phase: 'waiting-for-peer' | 'waiting-for-result' }) => void
+    pollMs?: number
+    /** Give up waiting for the peer after this many seconds (default: until the session expires). */
+    timeoutS?: number
+  }): Promise<PsiOutcome & PsiSessionResult> {
+    const s = await this.describe(p.sessionId)
+    const peer: PsiRole = p.role === 'A' ? 'B' : 'A'
+    const peerKeyHex = s.transportKeys[peer]
+    if (!peerKeyHex) throw new PsiSessionError(409, 'psi_awaiting_peer', 'The counterparty has not joined yet')
+    if (s.maxElements < new Set(p.items).size)
+      throw new PsiSessionError(413, 'psi_too_many_elements', `This session allows at most ${s.maxElements} elements`)
+    const peerKey = fromHex(peerKeyHex)
+    const sid = fromHex(s.sessionId)
+    const deadline = Math.min(s.expiresAt, p.timeoutS ? this.now() + p.timeoutS : Infinity)
+    const pollMs = p.pollMs ?? 500
+    const party = createPsiParty({ items: p.items, engine: p.engine, random: this.random, onProgress: p.onProgress })
+    try {
+      const own = packElements(await party.blindOwn(), ELEMENT_BYTES)
+      const sealed = await sealRelay(p.transport, peerKey, sid, p.role, own)
+      await this.call(`/${s.sessionId}/relay`, {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/octet-stream',
+          ...(await this.signed(s.sessionId, p.role, 'put-relay', sealed, s.chainId)),
+        },
+        body: sealed as BodyInit,
+      })
+      p.onProgress?.({ phase: 'waiting-for-peer' })
+      const peerSealed = await this.until(
+        async () =>
+          new Uint8Array(
+            await (
+              await this.call(`/${s.sessionId}/relay`, {
+                method: 'GET',
+                headers: await this.signed(s.sessionId, p.role, 'get-relay', new Uint8Array(), s.chainId),
+              })
+            ).arrayBuffer(),
+          ),
+        pollMs,
+        deadline,
+      )
+      const peerList = unpackElements(await openRelay(p.transport, peerKey, sid, peer, peerSealed), ELEMENT_BYTES)
+      const blinded = packElements(await party.blindPeer(peerList), ELEMENT_BYTES)
+      await this.call(`/${s.sessionId}/blinded`, {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/octet-stream',
+          ...(await this.signed(s.sessionId, p.role, 'put-blinded', blinded, s.chainId)),
+        },
+        body: blinded as BodyInit,
+      })
+      p.onProgress?.({ phase: 'waiting-for-result' })
+      const result = await this.until(
+        async () =>
+          (await (
+            await this.call(`/${s.sessionId}/result`, {
+              method: 'GET',
+              headers: await this.signed(s.sessionId, p.role, 'get-result', new Uint8Array(), s.chainId),
+            })
+          ).json()) as PsiSessionResult,
+        pollMs,
+        deadline,
+      )
+      return { ...party.resolve(result.positions), ...result }
+    } finally {
+      party.dispose()
+    }
+  }
+}

@@ -1,0 +1,203 @@
+// POST /api/assets — the data-owner upload API (R1, R2, R7, R13, R70). The body is the chunked ciphertext
+// (application/octet-stream, streamed, never buffered); the header `x-stillflow-manifest` carries the
+// owner's signed metadata, the Publish signature and the wrapped data key. Authentication is the owner's
+// EIP-712 Publish signature itself: it binds owner, content and metadata, and expires at its deadline.
+import { Hono } from 'hono'
+import { verifyTypedData } from 'ethers'
+import { CID } from 'multiformats/cid'
+import { z } from 'zod'
+import { publishDomain, publishTypes } from '../../../contracts/index'
+import type { AppEnv } from '../env'
+import { ApiError } from '../errors'
+import { addressBook } from '../services/config'
+import { claim, fail, preflight, PublishError, runPipeline, type PublishRequest } from '../services/publish'
+
+const MANIFEST_HEADER = 'x-stillflow-manifest'
+const DEFAULT_MAX_UPLOAD = 1 << 30
+/** The signature must outlive the upload, ingest and mint. */
+const MIN_DEADLINE_SLACK_S = 60
+
+const hex = (bytes: number) =>
+  z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `must be 0x and ${bytes} bytes of hex`)
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
+
+const manifestSchema = z.strictObject({
+  declaration: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+    .max(12_000),
+  signature: hex(65),
+  deadline: z.number().int().positive(),
+  wrappedKey: hex(80),
+})
+
+const declarationSchema = z.object({
+  name: z.string().min(1).max(120),
+  description: z.string().max(4000),
+  image: z.string().optional(),
+  attributes: z.array(z.object({ trait_type: z.string(), value: z.union([z.string(), z.number()]) })).max(32),
+  stillflow: z.object({
+    version: z.literal('stillflow.asset/v1'),
+    owner: address,
+    chainId: z.number().int().positive(),
+    dataAssetNft: address,
+    contentHash: hex(32),
+    ciphertextCid: z.string().min(1).max(200),
+    ciphertextSize: z.number().int().positive(),
+    plaintextSize: z.number().int().positive(),
+    format: z.enum(['csv', 'jsonl']),
+    tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/)).max(12),
+    policy: z.record(z.string(), z.unknown()),
+    lawfulBasis: z.object({
+      basis: z.string().min(1).max(64),
+      statement: z.string().min(1).max(1000),
+      personalData: z.boolean(),
+    }),
+  }),
+})
+
+function fromBase64url(s: string): Uint8Array {
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/')
+  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4))
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0))
+}
+
+const toHex = (bytes: ArrayBuffer) =>
+  `0x${[...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+
+function issues(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; ')
+}
+
+/** Parses and checks everything that can be checked before reading the body. */
+async function parseRequest(c: {
+  req: { header(name: string): string | undefined }
+  env: AppEnv['Bindings']
+}): Promise<PublishRequest> {
+  const key = c.req.header('idempotency-key')
+  if (!key || !/^[A-Za-z0-9_.:-]{1,128}$/.test(key)) {
+    throw new ApiError(
+      400,
+      'idempotency_key_required',
+      'send an Idempotency-Key header (1–128 letters, digits, _ . : -) so a retry never publishes twice',
+    )
+  }
+  const raw = c.req.header(MANIFEST_HEADER)
+  if (!raw)
+    throw new ApiError(
+      400,
+      'manifest_required',
+      `send the signed manifest in the ${MANIFEST_HEADER} header (base64url JSON)`,
+    )
+  let manifestJson: unknown
+  try {
+    manifestJson = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(fromBase64url(raw)))
+  } catch {
+    throw new ApiError(400, 'invalid_manifest', `${MANIFEST_HEADER} is not base64url-encoded JSON`)
+  }
+  const manifest = manifestSchema.safeParse(manifestJson)
+  if (!manifest.success) throw new ApiError(400, 'invalid_manifest', issues(manifest.error))
+  const declarationBytes = fromBase64url(manifest.data.declaration)
+  let declarationJson: unknown
+  try {
+    declarationJson = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(declarationBytes))
+  } catch {
+    throw new ApiError(400, 'invalid_metadata', 'the declaration is not UTF-8 JSON')
+  }
+  const parsed = declarationSchema.safeParse(declarationJson)
+  if (!parsed.success) throw new ApiError(422, 'invalid_metadata', issues(parsed.error))
+  const d = parsed.data
+  const sf = d.stillflow
+  const book = addressBook(c.env)
+  if (sf.chainId !== book.chainId || sf.dataAssetNft.toLowerCase() !== book.contracts.DataAssetNFT?.toLowerCase()) {
+    throw new ApiError(
+      422,
+      'wrong_chain',
+      `this marketplace mints on chain ${book.chainId} at ${book.contracts.DataAssetNFT}`,
+    )
+  }
+  let cid: CID
+  try {
+    cid = CID.parse(sf.ciphertextCid)
+  } catch {
+    throw new ApiError(422, 'invalid_metadata', 'stillflow.ciphertextCid is not a CID')
+  }
+  if (cid.version !== 1)
+    throw new ApiError(422, 'invalid_metadata', 'stillflow.ciphertextCid must be a CIDv1 (raw leaves)')
+
+  const maxBytes = Number(c.env.MAX_UPLOAD_BYTES ?? DEFAULT_MAX_UPLOAD)
+  const declaredLength = Number(c.req.header('content-length') ?? sf.ciphertextSize)
+  if (sf.ciphertextSize > maxBytes || declaredLength > maxBytes) {
+    throw new ApiError(
+      413,
+      'upload_too_large',
+      `uploads are limited to ${maxBytes} bytes; this one is ${Math.max(sf.ciphertextSize, declaredLength)}`,
+    )
+  }
+  const now = Math.floor(Date.now() / 1000)
+  if (manifest.data.deadline < now + MIN_DEADLINE_SLACK_S) {
+    throw new ApiError(
+      422,
+      'signature_expired',
+      `the Publish signature expires ${manifest.data.deadline <= now ? 'in the past' : 'too soon'}; sign again with a later deadline`,
+    )
+  }
+  const metadataDigest = toHex(await crypto.subtle.digest('SHA-256', declarationBytes))
+  const message = { owner: sf.owner, contentHash: sf.contentHash, metadataDigest, deadline: manifest.data.deadline }
+  let signer: string
+  try {
+    signer = verifyTypedData(
+      publishDomain(book.chainId, book.contracts.DataAssetNFT),
+      publishTypes,
+      message,
+      manifest.data.signature,
+    )
+  } catch {
+    throw new ApiError(401, 'invalid_signature', 'the Publish signature is malformed')
+  }
+  if (signer.toLowerCase() !== sf.owner.toLowerCase()) {
+    throw new ApiError(401, 'invalid_signature', `the Publish signature is by ${signer}, not by the owner ${sf.owner}`)
+  }
+  const requestHash = toHex(
+    await crypto.subtle.digest(
+      'SHA-256',
+      new TextEncoder().encode(`${metadataDigest}:${manifest.data.signature}:${manifest.data.wrappedKey}`),
+    ),
+  )
+  return {
+    owner: sf.owner.toLowerCase(),
+    idempotencyKey: key,
+    requestHash,
+    contentHash: sf.contentHash.toLowerCase(),
+    ciphertextCid: cid.toString(),
+    declarationBytes,
+    declaration: d,
+    metadataDigest,
+    signature: manifest.data.signature,
+    deadline: manifest.data.deadline,
+    wrappedKey: manifest.data.wrappedKey,
+    format: sf.format,
+    policy: sf.policy,
+  }
+}
+
+export const assets = new Hono<AppEnv>().post('/', async (c) => {
+  const req = await parseRequest(c)
+  const { id, done } = await claim(c.env, req)
+  if (done) return c.json(done, 200)
+  try {
+    await preflight(c.env, req)
+  } catch (err) {
+    if (err instanceof PublishError) await fail(c.env, id, err)
+    throw err
+  }
+  if (!c.req.raw.body) throw new ApiError(400, 'body_required', 'send the ciphertext as the request body')
+  const outcome = await runPipeline(
+    c.env,
+    id,
+    req,
+    c.req.raw.body,
+    Number(c.env.MAX_UPLOAD_BYTES ?? DEFAULT_MAX_UPLOAD),
+  )
+  return c.json(outcome, 201)
+})

@@ -1,0 +1,47 @@
+// GET /api/publications (the signed-in owner's publish requests, newest first) and
+// GET /api/publications/:id — the pending → minted | failed status of each, with the failing step.
+import { desc, eq } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/d1'
+import { Hono } from 'hono'
+import { publications as table } from '../db/schema'
+import type { AppEnv } from '../env'
+import { ApiError } from '../errors'
+import { requireSession } from '../middleware/session'
+
+type Row = typeof table.$inferSelect
+
+function view(row: Row) {
+  return {
+    id: row.id,
+    status: row.status,
+    step: row.step,
+    error: row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
+    owner: row.owner,
+    contentHash: row.contentHash,
+    ciphertextCid: row.ciphertextCid,
+    metadataCid: row.metadataCid,
+    chainId: row.chainId,
+    tokenId: row.tokenId,
+    txHash: row.txHash,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  }
+}
+
+export const publications = new Hono<AppEnv>()
+  .get('/', requireSession, async (c) => {
+    const rows = await drizzle(c.env.DB)
+      .select()
+      .from(table)
+      .where(eq(table.owner, c.get('address')))
+      .orderBy(desc(table.createdAt))
+      .limit(200)
+    return c.json({ publications: rows.map(view) })
+  })
+  .get('/:id', async (c) => {
+    const id = c.req.param('id')
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw new ApiError(400, 'invalid_id', 'a publication id is a UUID')
+    const [row] = await drizzle(c.env.DB).select().from(table).where(eq(table.id, id))
+    if (!row) throw new ApiError(404, 'publication_not_found', `no publication ${id}`)
+    return c.json(view(row))
+  })

@@ -1,0 +1,339 @@
+// The publish pipeline (DESIGN §3 Publish; R1, R2, R7, R11, R13): ciphertext → IPFS (CID checked against
+// the one the owner signed) → enclave ingest → metadata → relayer mint. Each step is recorded in D1; a
+// failure undoes the earlier steps (unpins), so there is never an NFT without its data or an orphan pin.
+import { and, eq } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/d1'
+import { publications } from '../db/schema'
+import type { Bindings } from '../env'
+import { ApiError } from '../errors'
+import { addressBook } from './config'
+import { enclaveIngest, UpstreamError, type IngestResult } from './enclave'
+import { addSmall, addStream, catStream, unpin, UploadTooLargeError } from './ipfs'
+import { ContractRevertError, mintWithSignature, tokenOfContent } from './relayer'
+
+export type PublishStep = 'validate' | 'upload' | 'ingest' | 'metadata' | 'mint'
+
+/** A publish that failed at `step`; the route answers with `status`, `code` and the step. */
+export class PublishError extends ApiError {
+  constructor(
+    status: ConstructorParameters<typeof ApiError>[0],
+    code: string,
+    message: string,
+    readonly step: PublishStep,
+    extra: Record<string, unknown> = {},
+  ) {
+    super(status, code, message, { step, ...extra })
+  }
+}
+
+export interface PublishRequest {
+  owner: string
+  idempotencyKey: string
+  requestHash: string
+  contentHash: string
+  ciphertextCid: string
+  declarationBytes: Uint8Array
+  declaration: {
+    name: string
+    description: string
+    image?: string
+    attributes: unknown[]
+    stillflow: Record<string, unknown>
+  }
+  metadataDigest: string
+  signature: string
+  deadline: number
+  wrappedKey: string
+  format: 'csv' | 'jsonl'
+  policy: unknown
+}
+
+export interface PublishOutcome {
+  id: string
+  status: 'minted'
+  tokenId: string
+  txHash: string
+  chainId: number
+  owner: string
+  contentHash: string
+  ciphertextCid: string
+  declarationCid: string
+  metadataCid: string
+  metadataDigest: string
+  ingest: Pick<IngestResult, 'receipt' | 'signature' | 'signer' | 'schema' | 'statistics'>
+}
+
+/** A publication still `pending` after this long was cut off (the worker restarted): it may be retried. */
+const STALE_MS = 15 * 60_000
+
+const now = () => Date.now()
+
+/**
+ * Claims the idempotency key. Returns a finished outcome for a replay of a minted request, or the row id
+ * to run the pipeline under.
+ */
+export async function claim(env: Bindings, req: PublishRequest): Promise<{ done?: PublishOutcome; id: string }> {
+  const db = drizzle(env.DB)
+  const [existing] = await db
+    .select()
+    .from(publications)
+    .where(and(eq(publications.owner, req.owner), eq(publications.idempotencyKey, req.idempotencyKey)))
+  if (existing) {
+    if (existing.requestHash !== req.requestHash) {
+      throw new PublishError(
+        422,
+        'idempotency_key_reused',
+        'this Idempotency-Key was used for a different publish request',
+        'validate',
+      )
+    }
+    if (existing.status === 'minted') return { id: existing.id, done: outcomeOf(existing) }
+    if (existing.status !== 'failed' && now() - existing.updatedAt < STALE_MS) {
+      throw new PublishError(
+        409,
+        'publish_in_progress',
+        `this request is still being processed (step ${existing.step})`,
+        existing.step as PublishStep,
+        { id: existing.id },
+      )
+    }
+    await undo(env, [existing.ciphertextCid, existing.metadataCid])
+    await db
+      .update(publications)
+      .set({ status: 'pending', step: 'validate', errorCode: null, errorMessage: null, updatedAt: now() })
+      .where(eq(publications.id, existing.id))
+    return { id: existing.id }
+  }
+  const busy = await db
+    .select()
+    .from(publications)
+    .where(and(eq(publications.contentHash, req.contentHash)))
+  const running = busy.find((p) => p.status !== 'failed' && p.status !== 'minted' && now() - p.updatedAt < STALE_MS)
+  if (running)
+    throw new PublishError(
+      409,
+      'publish_in_progress',
+      'this dataset is being published by another request',
+      'validate',
+      { id: running.id },
+    )
+  const id = crypto.randomUUID()
+  await db.insert(publications).values({
+    id,
+    owner: req.owner,
+    idempotencyKey: req.idempotencyKey,
+    requestHash: req.requestHash,
+    contentHash: req.contentHash,
+    status: 'pending',
+    step: 'validate',
+    createdAt: now(),
+    updatedAt: now(),
+  })
+  return { id }
+}
+
+function outcomeOf(row: typeof publications.$inferSelect): PublishOutcome {
+  return JSON.parse(row.result ?? '{}') as PublishOutcome
+}
+
+async function undo(env: Bindings, cids: Array<string | null | undefined>): Promise<void> {
+  for (const cid of cids) if (cid) await unpin(env, cid).catch(() => undefined)
+}
+
+async function mark(env: Bindings, id: string, fields: Partial<typeof publications.$inferInsert>): Promise<void> {
+  await drizzle(env.DB)
+    .update(publications)
+    .set({ ...fields, updatedAt: now() })
+    .where(eq(publications.id, id))
+}
+
+/** Maps an enclave refusal to the caller's status: its 4xx are about what the owner sent. */
+function enclaveFailure(err: unknown): PublishError {
+  if (err instanceof UpstreamError && err.status >= 400 && err.status < 500) {
+    return new PublishError(
+      err.status === 413 ? 413 : 422,
+      err.code,
+      `the enclave refused the dataset: ${err.message}`,
+      'ingest',
+    )
+  }
+  return new PublishError(
+    502,
+    'enclave_unavailable',
+    `the enclave could not ingest the dataset: ${(err as Error).message}`,
+    'ingest',
+  )
+}
+
+function mintFailure(err: unknown, contentHash: string): PublishError {
+  if (err instanceof ContractRevertError) {
+    switch (err.errorName) {
+      case 'DataAssetNFTInvalidSignature':
+        return new PublishError(401, 'invalid_signature', 'the Publish signature is not the owner’s', 'mint')
+      case 'DataAssetNFTSignatureExpired':
+        return new PublishError(
+          422,
+          'signature_expired',
+          'the Publish signature’s deadline has passed; sign again',
+          'mint',
+        )
+      case 'DataAssetNFTContentAlreadyMinted':
+        return new PublishError(409, 'already_published', `this dataset is already asset ${err.args[1]}`, 'mint', {
+          tokenId: String(err.args[1]),
+          contentHash,
+        })
+      case 'EnforcedPause':
+        return new PublishError(503, 'paused', 'the marketplace contracts are paused', 'mint')
+      default:
+        return new PublishError(422, 'mint_refused', `the contract refused the mint: ${err.message}`, 'mint')
+    }
+  }
+  return new PublishError(502, 'chain_unavailable', `the mint transaction failed: ${(err as Error).message}`, 'mint')
+}
+
+/** Records a failure that happened before the pipeline ran. */
+export async function fail(env: Bindings, id: string, err: PublishError): Promise<void> {
+  await mark(env, id, { status: 'failed', step: err.step, errorCode: err.code, errorMessage: err.message })
+}
+
+/** Checks on chain, before a byte is uploaded, that the mint would succeed (signature, deadline, R2). */
+export async function preflight(env: Bindings, req: PublishRequest): Promise<void> {
+  const existing = await tokenOfContent(env, req.contentHash)
+  if (existing) {
+    throw new PublishError(409, 'already_published', `this dataset is already asset ${existing}`, 'validate', {
+      tokenId: existing,
+      contentHash: req.contentHash,
+    })
+  }
+}
+
+export async function runPipeline(
+  env: Bindings,
+  id: string,
+  req: PublishRequest,
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<PublishOutcome> {
+  const pinned: string[] = []
+  let step: PublishStep = 'upload'
+  try {
+    await mark(env, id, { step })
+    let uploaded: { cid: string; size: number }
+    try {
+      uploaded = await addStream(env, body, maxBytes)
+    } catch (err) {
+      if (err instanceof UploadTooLargeError) throw new PublishError(413, 'upload_too_large', err.message, step)
+      throw new PublishError(502, 'ipfs_unavailable', `storing the ciphertext failed: ${(err as Error).message}`, step)
+    }
+    pinned.push(uploaded.cid)
+    await mark(env, id, { ciphertextCid: uploaded.cid })
+    if (uploaded.cid !== req.ciphertextCid) {
+      throw new PublishError(
+        422,
+        'ciphertext_cid_mismatch',
+        `the uploaded bytes have CID ${uploaded.cid}, but the signed metadata names ${req.ciphertextCid} (truncated or altered upload)`,
+        step,
+      )
+    }
+
+    step = 'ingest'
+    await mark(env, id, { step })
+    const book = addressBook(env)
+    let ingest: IngestResult
+    try {
+      ingest = await enclaveIngest(
+        env,
+        {
+          chainId: book.chainId,
+          contract: book.contracts.DataAssetNFT,
+          contentHash: req.contentHash,
+          wrappedKey: req.wrappedKey,
+          format: req.format,
+          policy: req.policy,
+        },
+        await catStream(env, uploaded.cid),
+      )
+    } catch (err) {
+      throw enclaveFailure(err)
+    }
+    await mark(env, id, { status: 'ingested' })
+
+    step = 'metadata'
+    await mark(env, id, { step })
+    const declarationCid = await addSmall(env, req.declarationBytes)
+    pinned.push(declarationCid)
+    const ingestSummary = {
+      receipt: ingest.receipt,
+      signature: ingest.signature,
+      signer: ingest.signer,
+      schema: ingest.schema,
+      statistics: ingest.statistics,
+    }
+    // OpenSea-style metadata for wallets and storefronts: the owner's signed declaration plus the
+    // enclave's signed ingest statistics (two signers, each verifiable on its own).
+    const metadata = {
+      ...req.declaration,
+      attributes: [...req.declaration.attributes, { trait_type: 'columns', value: ingest.schema.length }],
+      stillflow: {
+        ...req.declaration.stillflow,
+        declarationCid,
+        metadataDigest: req.metadataDigest,
+        schema: ingest.schema,
+        ingest: ingestSummary,
+      },
+    }
+    const metadataCid = await addSmall(env, new TextEncoder().encode(JSON.stringify(metadata)))
+    pinned.push(metadataCid)
+    await mark(env, id, { metadataCid })
+
+    step = 'mint'
+    await mark(env, id, { step })
+    let minted: { tokenId: string; txHash: string }
+    try {
+      minted = await mintWithSignature(env, {
+        owner: req.owner,
+        contentHash: req.contentHash,
+        metadataDigest: req.metadataDigest,
+        deadline: req.deadline,
+        signature: req.signature,
+      })
+    } catch (err) {
+      throw mintFailure(err, req.contentHash)
+    }
+    const outcome: PublishOutcome = {
+      id,
+      status: 'minted',
+      tokenId: minted.tokenId,
+      txHash: minted.txHash,
+      chainId: book.chainId,
+      owner: req.owner,
+      contentHash: req.contentHash,
+      ciphertextCid: uploaded.cid,
+      declarationCid,
+      metadataCid,
+      metadataDigest: req.metadataDigest,
+      ingest: ingestSummary,
+    }
+    // The finished answer is kept so a replay of the same request returns it unchanged.
+    await mark(env, id, {
+      status: 'minted',
+      step: 'mint',
+      chainId: book.chainId,
+      tokenId: minted.tokenId,
+      txHash: minted.txHash,
+      result: JSON.stringify(outcome),
+    })
+    return outcome
+  } catch (err) {
+    const failure = err instanceof PublishError ? err : new PublishError(500, 'internal', 'Internal error', step)
+    await undo(env, pinned)
+    await mark(env, id, {
+      status: 'failed',
+      step: failure.step,
+      errorCode: failure.code,
+      errorMessage: failure.message,
+    }).catch(() => undefined)
+    if (!(err instanceof PublishError)) throw err
+    throw failure
+  }
+}

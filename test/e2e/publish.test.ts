@@ -162,6 +162,20 @@ describe('publishing', () => {
     expect(mine.publications[0]).toMatchObject({ status: 'minted', tokenId: out.tokenId })
   })
 
+  it('answers a retried request (same Idempotency-Key) with the same asset and mints once', async () => {
+    const file = join(dataDir, 'retry.csv')
+    writeFileSync(file, CSV.replace('station', 'station_retry'))
+    const args = ['publish', file, '--title', 'Retry', '--dev-account', '12', '--idempotency-key', 'retry-1', '--json']
+    const first = await cli(args)
+    expect(first.code, first.stderr).toBe(0)
+    const second = await cli(args)
+    expect(second.code, second.stderr).toBe(0)
+    const [a, b] = [JSON.parse(first.stdout), JSON.parse(second.stdout)]
+    expect(b.tokenId).toBe(a.tokenId)
+    expect(b.txHash).toBe(a.txHash)
+    expect((await nft.totalMinted()).toString()).toBe(a.tokenId)
+  })
+
   /** Builds a publish request by hand, as a buggy or malicious client might, with one thing changed. */
   async function craft(opts: {
     plaintext?: Uint8Array

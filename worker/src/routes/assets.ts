@@ -158,10 +158,13 @@ async function parseRequest(c: {
   if (signer.toLowerCase() !== sf.owner.toLowerCase()) {
     throw new ApiError(401, 'invalid_signature', `the Publish signature is by ${signer}, not by the owner ${sf.owner}`)
   }
+  // What the owner asked for, without the parts a fresh encryption changes (CID, wrapped key, signature):
+  // re-running the same publish with the same Idempotency-Key is the same request.
+  const { ciphertextCid: _cid, ...logical } = sf
   const requestHash = toHex(
     await crypto.subtle.digest(
       'SHA-256',
-      new TextEncoder().encode(`${metadataDigest}:${manifest.data.signature}:${manifest.data.wrappedKey}`),
+      new TextEncoder().encode(JSON.stringify([d.name, d.description, d.image ?? '', logical])),
     ),
   )
   return {

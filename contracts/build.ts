@@ -22,7 +22,14 @@ export const solcSettings = {
 } as const
 
 /** Production contracts, exported through contracts/index.ts. */
-const PRODUCT = ['DataAssetNFT', 'DataMarket', 'EnclaveRegistry', 'ComputeLedger'] as const
+const PRODUCT = [
+  'DataAssetNFT',
+  'DataMarket',
+  'EnclaveRegistry',
+  'ComputeLedger',
+  'LedgerAnchor',
+  'PsiComparator',
+] as const
 /** Test-only contracts (contracts/src/test/): exported from generated.ts as `testOnly`, never from index.ts. */
 const TEST_ONLY = ['TestERC20', 'PlainERC721', 'TestReceiver', 'TestWallet1271'] as const
 

@@ -9,12 +9,25 @@ import {
   dataMarketBytecode,
   enclaveRegistryAbi,
   enclaveRegistryBytecode,
+  ledgerAnchorAbi,
+  ledgerAnchorBytecode,
+  psiComparatorAbi,
+  psiComparatorBytecode,
 } from './generated'
 
 /** Where the contracts of one deployment live (R42: an asset's global key is chainId + contract + tokenId). */
 export type AddressBook = {
   chainId: number
-  contracts: { DataAssetNFT: string; DataMarket: string; EnclaveRegistry: string; ComputeLedger: string }
+  contracts: {
+    DataAssetNFT: string
+    DataMarket: string
+    EnclaveRegistry: string
+    ComputeLedger: string
+    /** Present when deployed with `ledgerAnchor: true`. */
+    LedgerAnchor?: string
+    /** Present when deployed with `psiComparator: true`. */
+    PsiComparator?: string
+  }
   deployedAtBlock: number
 }
 
@@ -38,6 +51,10 @@ export type DeployOptions = {
   maxQuoteAgeSeconds?: number
   /** Prefix of DataAssetNFT token URIs (token URI = prefix + decimal token id). Default empty. */
   baseTokenURI?: string
+  /** Also deploy LedgerAnchor (ledger Merkle roots, anchored by the relayer) as a fifth transaction. Default false. */
+  ledgerAnchor?: boolean
+  /** Also deploy PsiComparator (on-chain PSI comparator for small sets, R55) as the last transaction. Default false. */
+  psiComparator?: boolean
 }
 
 /**
@@ -132,9 +149,21 @@ export async function deployStillflow(deployer: Signer, opts: DeployOptions): Pr
     market,
     registry,
   ])
-  return {
-    chainId: Number(chainId),
-    contracts: { DataAssetNFT: nft, DataMarket: market, EnclaveRegistry: registry, ComputeLedger: ledger },
-    deployedAtBlock: firstBlock,
+  const contracts: AddressBook['contracts'] = {
+    DataAssetNFT: nft,
+    DataMarket: market,
+    EnclaveRegistry: registry,
+    ComputeLedger: ledger,
   }
+  if (opts.ledgerAnchor) {
+    contracts.LedgerAnchor = await deploy('LedgerAnchor', ledgerAnchorAbi, ledgerAnchorBytecode, [
+      admin,
+      relayer,
+      supervisor,
+    ])
+  }
+  if (opts.psiComparator) {
+    contracts.PsiComparator = await deploy('PsiComparator', psiComparatorAbi, psiComparatorBytecode, [])
+  }
+  return { chainId: Number(chainId), contracts, deployedAtBlock: firstBlock }
 }

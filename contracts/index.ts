@@ -11,6 +11,10 @@ export {
   dataMarketBytecode,
   enclaveRegistryAbi,
   enclaveRegistryBytecode,
+  ledgerAnchorAbi,
+  ledgerAnchorBytecode,
+  psiComparatorAbi,
+  psiComparatorBytecode,
 } from './generated'
 export { deployStillflow, DEFAULT_MAX_QUOTE_AGE_SECONDS } from './deploy'
 export type { AddressBook, DeployOptions } from './deploy'

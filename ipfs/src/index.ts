@@ -1,7 +1,7 @@
 // Public door of the embedded IPFS node: start it, get its two URLs, close it.
 //
 // The node speaks the Kubo RPC subset Stillflow uses and a trustless gateway, over blocks kept
-// by blockstore-fs in a local repo. It never touches the network beyond its two listeners.
+// in pack files in a local repo. It never touches the network beyond its two listeners.
 
 import type { Server } from 'node:http'
 import type { NodeContext } from './http/context'

@@ -1,6 +1,6 @@
 // The local marketplace, as a library: `npm start` and the end-to-end tests bring up the same processes
 // in the same order — chain, contracts, IPFS, enclave, D1, site build, worker — and stop them together.
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { spawnSync } from 'node:child_process'
@@ -43,6 +43,8 @@ export interface StackOptions {
   host?: string
   /** Use this Kubo RPC URL instead of starting the embedded IPFS node. */
   ipfsApiUrl?: string
+  /** How often to run the worker's scheduled handler (indexer, job sweeper); default 3 s. */
+  cronIntervalMs?: number
   /** Progress lines for a person watching; one call per step. */
   log?: (line: string) => void
 }
@@ -85,7 +87,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const logDir = join(dataDir, 'logs')
   mkdirSync(logDir, { recursive: true })
   const services: Service[] = []
+  let cron: ReturnType<typeof setInterval> | undefined
   const stop = async () => {
+    clearInterval(cron)
     await Promise.all(
       services
         .splice(0)
@@ -228,6 +232,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         `ENCLAVE_URL=${enclaveUrl}`,
         // The relayer's key is a public hardhat development key: fine for a local chain only.
         `RELAYER_KEY=${DEV_KEYS.relayer}`,
+        // A fresh admin token per start, for POST /api/audit/reindex (scripts/reindex.ts reads it here).
+        `ADMIN_TOKEN=${randomBytes(24).toString('base64url')}`,
       ].join('\n') + '\n',
     )
     log(`worker: starting wrangler dev on ${workerUrl}`)
@@ -264,6 +270,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       },
       90_000,
     )
+
+    // Crons never fire by themselves under wrangler dev (stack-probe-2 §3): the indexer and the job
+    // sweeper run when this calls the scheduled handler. One call at a time; a failure is only logged.
+    let ticking = false
+    cron = setInterval(() => {
+      if (ticking) return
+      ticking = true
+      fetchWithTimeout(`${workerUrl}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`, {}, 30_000)
+        .then((r) => r.body?.cancel())
+        .catch(() => undefined)
+        .finally(() => (ticking = false))
+    }, opts.cronIntervalMs ?? 3_000)
+    cron.unref()
 
     const firstExit = Promise.race(
       services.map((s) => s.exited.then((code) => ({ name: s.name, code, logFile: s.logFile }))),
@@ -383,6 +402,8 @@ async function deploy(
     vendorRoot: SIMULATED_VENDOR_ROOT_ADDRESS,
     platformFeeBps: 250,
     approvedMeasurements: [measurement],
+    ledgerAnchor: true,
+    psiComparator: true,
   })
   const block = await provider.getBlock(book.deployedAtBlock)
   const file: AddressBookFile = {

@@ -250,7 +250,7 @@ describe('publishing', () => {
         'idempotency-key': crypto.randomUUID(),
         'x-stillflow-manifest': manifest,
       },
-      body,
+      body: Buffer.from(body),
     })
     return { status: res.status, body: (await res.json()) as { error: { code: string; step?: string } }, contentHash }
   }

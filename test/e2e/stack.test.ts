@@ -63,6 +63,8 @@ describe('npm start', () => {
       'DataAssetNFT',
       'DataMarket',
       'EnclaveRegistry',
+      'LedgerAnchor',
+      'PsiComparator',
     ])
     expect(ipfs.ok).toBe(true)
     expect(typeof ipfs.version).toBe('string')

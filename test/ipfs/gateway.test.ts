@@ -5,13 +5,14 @@ import { createHash } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { CarReader } from '@ipld/car'
 import * as dagPb from '@ipld/dag-pb'
-import { NextToLast } from 'blockstore-fs/sharding'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { kuboDefaults } from '../../ipfs/src/index'
 import { seededBytes } from './support/bytes'
 import { rawCidV1 } from './support/cid-spec'
+import { addLegacy, legacyBlockPath } from './support/legacy-repo'
 import { startTestNode, type TestNode } from './support/node'
 
 const KiB = 1024
@@ -111,10 +112,10 @@ describe('CAR', () => {
   })
 
   it('cuts the connection rather than end a CAR whose DAG is missing a block', async () => {
+    // A DAG in the pre-pack layout (one file per block, still read) with its second leaf removed.
     const bytes = seededBytes('gateway-partial', 600 * KiB)
-    const { cid: root } = await node.client.add(bytes, { cidVersion: 1, pin: false })
-    const { dir, file: name } = new NextToLast().encode(CID.parse(rawCidV1(bytes.subarray(256 * KiB, 512 * KiB))))
-    await rm(`${node.repo}/blocks/${dir}/${name}`)
+    const root = await addLegacy(node.repo, bytes, kuboDefaults(1))
+    await rm(legacyBlockPath(node.repo, CID.parse(rawCidV1(bytes.subarray(256 * KiB, 512 * KiB)))))
     const res = await get(`/ipfs/${root}?format=car`)
     expect(res.status).toBe(200) // the header was already sent when the walk reached the hole
     await expect(res.arrayBuffer()).rejects.toThrow()

@@ -5,11 +5,12 @@ import { rm } from 'node:fs/promises'
 import { request } from 'node:http'
 import { connect } from 'node:net'
 import * as dagPb from '@ipld/dag-pb'
-import { NextToLast } from 'blockstore-fs/sharding'
 import { CID } from 'multiformats/cid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { kuboDefaults } from '../../ipfs/src/index'
 import { seededBytes } from './support/bytes'
 import { rawCidV1 } from './support/cid-spec'
+import { addLegacy, legacyBlockPath } from './support/legacy-repo'
 import { multipart, startTestNode, type TestNode } from './support/node'
 
 const HELLO = 'QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o'
@@ -280,11 +281,11 @@ describe('pins', () => {
   })
 
   it('refuses a recursive pin of a DAG with a block missing', async () => {
-    const { cid } = await node.client.add(seededBytes('partial', 300 * 1024), { cidVersion: 1, pin: false })
+    // A DAG in the pre-pack layout (one file per block, still read), then the second leaf's file
+    // removed the way a disk fault would.
+    const cid = await addLegacy(node.repo, seededBytes('partial', 300 * 1024), kuboDefaults(1))
     const [, second] = dagLinks(await node.client.block.get(cid))
-    // The store is private to the node: remove the second leaf's file the way a disk fault would.
-    const { dir, file } = new NextToLast().encode(CID.parse(second))
-    await rm(`${node.repo}/blocks/${dir}/${file}`)
+    await rm(legacyBlockPath(node.repo, CID.parse(second)))
     await expectKuboError(await node.rpc('pin/add', `arg=${cid}`), 404, new RegExp(second))
   })
 })

@@ -1,11 +1,7 @@
-// The add path's write-behind store: puts are acknowledged early, bounded, and never lost silently.
+// The add path's write-behind queue: writes start early, are bounded, and are never lost silently.
 
-import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
 import { WriteBehind } from '../../ipfs/src/repo/write-behind'
-import { rawCidV1 } from './support/cid-spec'
-
-const cid = CID.parse(rawCidV1(new Uint8Array(0)))
 
 function gate() {
   let open!: () => void
@@ -14,39 +10,52 @@ function gate() {
 }
 
 describe('WriteBehind', () => {
-  it('acknowledges puts before they are written, and flush waits for them', async () => {
+  it('starts writes at once without waiting for them, and flush waits for them', async () => {
     const g = gate()
     const written: number[] = []
-    const store = new WriteBehind(
-      { put: async (c: CID, b: Uint8Array) => (await g.opened, written.push(b.byteLength), c) },
-      1000,
-    )
-    await store.put(cid, new Uint8Array(10))
-    await store.put(cid, new Uint8Array(20))
+    const queue = new WriteBehind(1000)
+    const write = (n: number) => async () => {
+      await g.opened
+      written.push(n)
+    }
+    expect(queue.run(10, write(10))).toBeUndefined()
+    expect(queue.run(20, write(20))).toBeUndefined()
     expect(written).toEqual([])
-    const flushed = store.flush()
+    const flushed = queue.flush()
     g.open()
     await flushed
     expect(written.sort()).toEqual([10, 20])
   })
 
-  it('holds a put back while maxBytes are in flight', async () => {
+  it('holds a write back while maxBytes are in flight', async () => {
     const g = gate()
-    const store = new WriteBehind({ put: async (c: CID) => (await g.opened, c) }, 100)
-    await store.put(cid, new Uint8Array(80))
-    let second = false
-    const p = store.put(cid, new Uint8Array(80)).then(() => (second = true))
+    const queue = new WriteBehind(100)
+    let started = 0
+    const write = () => async () => {
+      started++
+      await g.opened
+    }
+    queue.run(80, write())
+    const wait = queue.run(80, write())
+    expect(wait).toBeInstanceOf(Promise)
     await new Promise((resolve) => setImmediate(resolve))
-    expect(second).toBe(false)
+    expect(started).toBe(1)
     g.open()
-    await p
-    await store.flush()
+    await wait
+    expect(started).toBe(2)
+    await queue.flush()
   })
 
-  it('reports a failed write from flush and from later puts', async () => {
-    const store = new WriteBehind({ put: async () => Promise.reject(new Error('disk full')) })
-    await store.put(cid, new Uint8Array(1))
-    await expect(store.flush()).rejects.toThrow('disk full')
-    await expect(store.put(cid, new Uint8Array(1))).rejects.toThrow('disk full')
+  it('reports a failed write from flush and from later runs', async () => {
+    const queue = new WriteBehind()
+    queue.run(1, async () => Promise.reject(new Error('disk full')))
+    await expect(queue.flush()).rejects.toThrow('disk full')
+    expect(() => queue.run(1, async () => undefined)).toThrow('disk full')
+  })
+
+  it('settle waits for writes and ignores their failures', async () => {
+    const queue = new WriteBehind()
+    queue.run(1, async () => Promise.reject(new Error('disk full')))
+    await expect(queue.settle()).resolves.toBeUndefined()
   })
 })

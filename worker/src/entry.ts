@@ -2,6 +2,7 @@
 // API in-process through an `API` binding, so server rendering costs no network hop.
 import type { AppEnv } from './env'
 import worker, { app } from './index'
+export { PsiSession } from './index'
 // @ts-ignore -- produced by `astro build` (site/dist) before wrangler bundles this file.
 import astro from '../../site/dist/_worker.js/index.js'
 

@@ -16,6 +16,17 @@ export interface Bindings {
   RELAYER_KEY?: string
   /** Largest ciphertext upload accepted, bytes (default 1 GiB). */
   MAX_UPLOAD_BYTES?: string
+  /** Compute jobs to run (wrangler.toml [[queues]]); the message is only `{ jobId }`, D1 holds the job. */
+  JOBS: Queue<{ jobId: string }>
+  /**
+   * A trustless IPFS gateway the enclave fetches ciphertext from (`<url>/ipfs/<cid>`). Unset: the enclave
+   * fetches it through the worker (`GET /api/jobs/:id/ciphertext`, streamed from IPFS_API_URL).
+   */
+  IPFS_GATEWAY_URL?: string
+  /** Days a sealed job result is kept in R2 (default 30). */
+  RESULT_RETENTION_DAYS?: string
+  /** Seconds without progress after which the sweeper re-enqueues a queued or running job (default 120). */
+  JOB_STALE_SECONDS?: string
 }
 
 export interface AppEnv {

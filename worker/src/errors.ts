@@ -2,6 +2,7 @@
 // `{ error: { code, message } }` with a 4xx for caller mistakes and a bare 500 for our own.
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { ConfigError, UnreachableError } from './services/config'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
 /** A request mistake the caller can fix; `code` is machine-readable and stable. */
@@ -34,6 +35,14 @@ export function onError(err: Error, c: Context) {
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode
     return problem(c, status, status === 400 ? 'bad_request' : `http_${status}`, err.message || 'Request rejected')
+  }
+  if (err instanceof UnreachableError) {
+    console.error(err.message)
+    return problem(c, 503, 'service_unavailable', 'A component of the marketplace is unreachable; try again shortly')
+  }
+  if (err instanceof ConfigError) {
+    console.error('configuration error', err.message)
+    return problem(c, 503, 'service_unavailable', 'The marketplace is misconfigured; the operator has been told')
   }
   console.error('unhandled error', err)
   return problem(c, 500, 'internal', 'Internal error')

@@ -2,9 +2,40 @@
 import { Hono } from 'hono'
 import type { AppEnv } from './env'
 import { notFound, onError } from './errors'
+import { runScheduled } from './indexer'
+import { assetHistory } from './routes/asset-history'
+import { audit } from './routes/audit'
+import { assets } from './routes/assets'
+import { auth } from './routes/auth'
+import { chain } from './routes/chain'
+import { publications } from './routes/publications'
+import { enclave } from './routes/enclave'
 import { health } from './routes/health'
+import { psi } from './routes/psi'
+import { verify } from './routes/verify'
+import { reports } from './routes/reports'
+import { handleJobBatch, type JobMessage } from './jobs/queue'
+import { sweepJobs } from './jobs/sweeper'
+import { jobs } from './routes/jobs'
+import { licences } from './routes/licences'
+import { offers } from './routes/offers'
 
-export const api = new Hono<AppEnv>().basePath('/api').route('/health', health)
+export const api = new Hono<AppEnv>()
+  .basePath('/api')
+  .route('/health', health)
+  .route('/psi/sessions', psi)
+  .route('/chain', chain)
+  .route('/enclave', enclave)
+  .route('/assets', assets)
+  .route('/verify', verify)
+  .route('/auth', auth)
+  .route('/publications', publications)
+  .route('/assets', assetHistory)
+  .route('/audit', audit)
+  .route('/reports', reports)
+  .route('/offers', offers)
+  .route('/licences', licences)
+  .route('/jobs', jobs)
 
 const app = new Hono<AppEnv>()
 app.route('/', api)
@@ -13,7 +44,18 @@ app.onError(onError)
 
 export type AppType = typeof api
 export { app }
+export { PsiSession } from './psi/session'
 
 export default {
   fetch: app.fetch,
+  // The indexer's cron (wrangler.toml [triggers]); locally `npm start` calls /cdn-cgi/handler/scheduled.
+  scheduled(controller, env, ctx) {
+    ctx.waitUntil(runScheduled(env, controller.scheduledTime))
+    // Compute jobs: expire overdue ones, re-enqueue stale ones, drop results past retention.
+    ctx.waitUntil(sweepJobs(env))
+  },
+  // Compute jobs (wrangler.toml [[queues.consumers]]): the job queue and its dead-letter queue.
+  queue(batch, env) {
+    return handleJobBatch(batch as MessageBatch<JobMessage>, env)
+  },
 } satisfies ExportedHandler<AppEnv['Bindings']>

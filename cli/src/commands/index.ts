@@ -3,5 +3,19 @@ import type { Command } from '../command'
 import { assets } from './assets'
 import { login, logout, whoami } from './auth'
 import { publishCommand } from './publish'
+import { psiCommand } from './psi'
+import { buyCommand } from './buy'
+import { jobCommand } from './job'
+import { offerCommand } from './offer'
 
-export const commands: Command[] = [login, whoami, logout, publishCommand, assets]
+export const commands: Command[] = [
+  login,
+  whoami,
+  logout,
+  publishCommand,
+  assets,
+  psiCommand,
+  offerCommand,
+  buyCommand,
+  jobCommand,
+]

@@ -6,12 +6,15 @@ import { pipeline } from 'node:stream/promises'
 import type { CID } from 'multiformats/cid'
 import { BlockNotFoundError, InvalidArgumentError } from '../errors'
 import { carStream, type DagScope } from '../unixfs/car-stream'
-import { fileInfo, readFile } from '../unixfs/file-reader'
-import type { Handler } from './context'
+import { BlockBufferPool, fileInfo, readFile } from '../unixfs/file-reader'
+import { type Handler, sendStream } from './context'
 import { HttpRouteError } from './kubo-error'
 import { parseCid } from './params'
 
 type Format = 'raw' | 'car' | 'file'
+
+/** Recycled read buffers for file bytes, shared by all requests. */
+const fileBuffers = new BlockBufferPool()
 
 const CAR_TYPE = 'application/vnd.ipld.car; version=1; order=dfs; dups=n'
 // Path gateway spec, Cache-Control: immutable content under /ipfs/ may be cached for a year.
@@ -74,7 +77,7 @@ export const gateway: Handler = async (req, res, url, ctx) => {
     'Content-Length': String(size),
   })
   if (req.method === 'HEAD' || size === 0) res.end()
-  else await pipeline(readFile(ctx.repo.blocks, cid, { offset: 0, length: size }), res)
+  else await sendStream(res, readFile(ctx.repo.blocks, cid, { offset: 0, length: size }, fileBuffers), fileBuffers)
 }
 
 /** `?format=` wins over `Accept` (path gateway spec); anything else gets the file's bytes. */

@@ -4,6 +4,7 @@
 import { InvalidArgumentError } from '../errors'
 
 const CRLF = Buffer.from('\r\n')
+const EMPTY = Buffer.alloc(0)
 const HEADER_END = Buffer.from('\r\n\r\n')
 /** Part headers larger than this are not from a real client. */
 const MAX_HEADER_BYTES = 16 * 1024
@@ -163,13 +164,16 @@ class ByteQueue {
 
   /**
    * Yields bytes up to `marker` and consumes the marker; the end of input before it is an error.
-   * Body chunks are passed on as views, never joined: only a tail shorter than the marker is
-   * copied, to find a marker split across two chunks.
+   * Body chunks are passed on whole, as views, one yield per chunk: each is held back until the
+   * next arrives, to rule out a marker split across the two. Only that seam (twice the marker's
+   * length) is copied, and chunks shorter than the marker are joined.
    */
   async *until(marker: Buffer): AsyncGenerator<Buffer> {
     const keep = marker.length - 1
+    // `buf` holds the bytes not yet handed out (never a whole marker) whenever this generator is
+    // suspended, so a consumer that stops early leaves them for `skipUntil`.
+    let at = this.buf.indexOf(marker)
     for (;;) {
-      const at = this.buf.indexOf(marker)
       if (at >= 0) {
         const out = this.buf.subarray(0, at)
         this.buf = this.buf.subarray(at + marker.length)
@@ -177,31 +181,36 @@ class ByteQueue {
         if (out.length > 0) yield out
         return
       }
-      if (this.buf.length > keep) {
-        const out = this.buf.subarray(0, this.buf.length - keep)
-        this.buf = this.buf.subarray(this.buf.length - keep)
-        yield out
-      }
       const chunk = await this.next()
       if (!chunk) throw truncated()
-      if (this.buf.length === 0) {
-        this.buf = chunk
-      } else if (chunk.length < keep) {
-        this.buf = Buffer.concat([this.buf, chunk])
-      } else {
-        // A marker starting in the tail ends within the chunk's first `keep` bytes.
-        const tail = this.buf
-        const probe = Buffer.concat([tail, chunk.subarray(0, keep)])
-        const split = probe.indexOf(marker)
-        if (split >= 0) {
-          this.buf = chunk.subarray(split + marker.length - tail.length)
+      const held = this.buf
+      if (chunk.length < keep) {
+        let out: Buffer | undefined
+        if (held.length > keep) {
+          out = held.subarray(0, held.length - keep)
+          this.buf = Buffer.concat([held.subarray(held.length - keep), chunk])
+        } else {
+          this.buf = held.length === 0 ? chunk : Buffer.concat([held, chunk])
+        }
+        at = this.buf.indexOf(marker)
+        if (out) yield out
+        continue
+      }
+      // A marker starting in `held` (only in its last `keep` bytes) ends in the chunk's first `keep`.
+      const tail = held.subarray(Math.max(0, held.length - keep))
+      if (tail.length > 0) {
+        const split = Buffer.concat([tail, chunk.subarray(0, keep)]).indexOf(marker)
+        if (split >= 0 && split < tail.length) {
+          const cut = held.length - tail.length + split
+          this.buf = chunk.subarray(marker.length - (tail.length - split))
           this.inBody = false
-          if (split > 0) yield tail.subarray(0, split)
+          if (cut > 0) yield held.subarray(0, cut)
           return
         }
-        this.buf = chunk
-        yield tail
       }
+      this.buf = chunk
+      at = chunk.indexOf(marker)
+      if (held.length > 0) yield held
     }
   }
 }

@@ -3,9 +3,9 @@
 
 import type { IncomingMessage } from 'node:http'
 import { InvalidArgumentError, UploadTooLargeError } from '../errors'
-import { discardBlocks } from '../repo/blocks'
-import { WriteBehind } from '../repo/write-behind'
-import { importFile, type LayoutSettings, KUBO_CHUNK_SIZE, MAX_CHUNK_SIZE } from '../unixfs/kubo-layout'
+import { discardBlocks } from '../repo/pack-file'
+import { FileImporter } from '../unixfs/file-importer'
+import { type LayoutSettings, KUBO_CHUNK_SIZE, MAX_CHUNK_SIZE } from '../unixfs/kubo-layout'
 import type { Handler } from './context'
 import { boundaryOf, readMultipart } from './multipart'
 import { Params } from './params'
@@ -36,31 +36,37 @@ export const add: Handler = async (req, res, url, ctx) => {
   if (declared > ctx.maxUploadBytes) throw new UploadTooLargeError(ctx.maxUploadBytes)
   const boundary = boundaryOf(req.headers['content-type'])
 
-  const store = onlyHash ? discardBlocks : new WriteBehind(ctx.repo.blocks)
+  // One pack per request: its blocks become visible together once every write is done.
+  const writer = onlyHash ? undefined : ctx.repo.blocks.writer()
   const added: Array<{ Name: string; Hash: string; Size: string; bytes: number }> = []
-  for await (const part of readMultipart(limitBytes(req, ctx.maxUploadBytes), boundary)) {
-    if (part.contentType === 'application/x-directory' || part.contentType === 'application/symlink') {
-      throw new InvalidArgumentError(
-        `cannot add "${part.filename}": only files are supported by this node, not directories or symlinks`,
-      )
-    }
-    if (part.filename.includes('/')) {
-      throw new InvalidArgumentError(
-        `cannot add "${part.filename}": only files are supported by this node, not paths inside directories`,
-      )
-    }
-    let bytes = 0
-    const counted = (async function* () {
+  try {
+    for await (const part of readMultipart(limitBytes(req, ctx.maxUploadBytes), boundary)) {
+      if (part.contentType === 'application/x-directory' || part.contentType === 'application/symlink') {
+        throw new InvalidArgumentError(
+          `cannot add "${part.filename}": only files are supported by this node, not directories or symlinks`,
+        )
+      }
+      if (part.filename.includes('/')) {
+        throw new InvalidArgumentError(
+          `cannot add "${part.filename}": only files are supported by this node, not paths inside directories`,
+        )
+      }
+      const importer = new FileImporter(writer ?? discardBlocks, settings)
+      let bytes = 0
       for await (const chunk of part.body) {
         bytes += chunk.byteLength
-        yield chunk
+        const wait = importer.write(chunk)
+        if (wait) await wait
       }
-    })()
-    const result = await importFile(counted, store, settings)
-    if (store instanceof WriteBehind) await store.flush()
-    const hash = result.cid.toString()
-    // Kubo names a file without a filename after its CID, and sends Size as a decimal string.
-    added.push({ Name: part.filename || hash, Hash: hash, Size: result.size.toString(), bytes })
+      const result = await importer.end()
+      const hash = result.cid.toString()
+      // Kubo names a file without a filename after its CID, and sends Size as a decimal string.
+      added.push({ Name: part.filename || hash, Hash: hash, Size: result.size.toString(), bytes })
+    }
+    await writer?.seal()
+  } catch (err) {
+    await writer?.discard()
+    throw err
   }
   if (added.length === 0) throw new InvalidArgumentError(`file argument 'path' is required`)
 

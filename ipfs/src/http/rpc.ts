@@ -2,13 +2,12 @@
 // is POST-only, arguments travel in the query string, answers are Kubo's JSON shapes.
 
 import { arch, platform } from 'node:os'
-import { pipeline } from 'node:stream/promises'
 import type { CID } from 'multiformats/cid'
 import { BlockNotFoundError, InvalidArgumentError, PinStateError } from '../errors'
 import type { StoredPinType } from '../repo/pins'
 import { walkDag } from '../unixfs/dag-walk'
-import { fileInfo, readFile } from '../unixfs/file-reader'
-import { type Handler, type NodeContext, sendJson } from './context'
+import { BlockBufferPool, fileInfo, readFile } from '../unixfs/file-reader'
+import { type Handler, type NodeContext, sendJson, sendStream } from './context'
 import { HttpRouteError } from './kubo-error'
 import { Params, parseCid } from './params'
 import { add } from './rpc-add'
@@ -17,6 +16,9 @@ import { add } from './rpc-add'
 export const NODE_VERSION = '0.1.0-stillflow'
 /** Reported by `version` and `repo/stat` as the repo format. */
 const REPO_VERSION = 'stillflow-1'
+
+/** Recycled read buffers for `cat`, shared by all requests. */
+const catBuffers = new BlockBufferPool()
 
 const cat: Handler = async (_req, res, url, ctx) => {
   const params = new Params(url.searchParams)
@@ -36,7 +38,7 @@ const cat: Handler = async (_req, res, url, ctx) => {
     res.end()
     return
   }
-  await pipeline(readFile(ctx.repo.blocks, cid, { offset, length: count }), res)
+  await sendStream(res, readFile(ctx.repo.blocks, cid, { offset, length: count }, catBuffers), catBuffers)
 }
 
 const blockStat: Handler = async (_req, res, url, ctx) => {

@@ -1,78 +1,175 @@
-// The block store: blockstore-fs on disk, with duplicate writes collapsed and misses named.
+// The block store: pack files (one per upload, see pack-file.ts) indexed in memory, over the
+// blockstore-fs layout that repos written before packs existed still hold (read, never written).
 
-import { readFile } from 'node:fs/promises'
+import { access, close, open, read } from 'node:fs'
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast } from 'blockstore-fs/sharding'
-import type { WritableStorage } from 'ipfs-unixfs-importer'
 import type { CID } from 'multiformats/cid'
-import { BlockNotFoundError } from '../errors'
-
-type BlockInput = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>
+import { BlockNotFoundError, IpfsError } from '../errors'
+import { blockKey, decodeIndex, INDEX_EXT, PACK_EXT, type PackLocation, PackWriter } from './pack-file'
 
 /** Reading blocks: all the DAG readers need, so tests can wrap the store. */
 export type BlockReader = Pick<RepoBlocks, 'bytes' | 'has'>
 
-export class RepoBlocks implements WritableStorage {
-  // blockstore-fs writes through a fixed temp name per block, so two concurrent puts of the same
-  // block (a file of repeated chunks) race on one temp file and the loser retries for ~1 s.
-  // Collapsing them here avoids that. Rewriting a block already held is harmless (same bytes) and
-  // cheaper than checking first on every put.
-  private readonly inflight = new Map<string, Promise<CID>>()
+/** Pack files kept open for reading; more are opened (and the least recently used closed) on demand. */
+const OPEN_PACKS = 32
+
+export class RepoBlocks {
+  private readonly index = new Map<string, PackLocation>()
+  private readonly readers = new Map<string, { fd: Promise<number>; users: number }>()
+  private packs = 0
 
   private constructor(
     private readonly dir: string,
-    private readonly store: FsBlockstore,
-    private readonly layout: NextToLast,
+    private readonly packDir: string,
   ) {}
 
+  /** Opens (creating when missing) the store in `dir`, loading every pack index. */
   static async open(dir: string): Promise<RepoBlocks> {
-    const layout = new NextToLast() // blockstore-fs's default, held so reads can find the files
-    const store = new FsBlockstore(dir, { shardingStrategy: layout })
-    await store.open()
-    return new RepoBlocks(store.path, store, layout)
-  }
-
-  put(cid: CID, bytes: BlockInput): Promise<CID> {
-    // blockstore-fs names files by multihash, so CIDv0 and CIDv1 of one block share a file.
-    const key = Buffer.from(cid.multihash.bytes).toString('hex')
-    const pending = this.inflight.get(key)
-    if (pending) return pending.then(() => cid)
-    const write = (async () => {
-      try {
-        await this.store.put(cid, bytes)
-        return cid
-      } finally {
-        this.inflight.delete(key)
+    const packDir = join(dir, 'packs')
+    await mkdir(packDir, { recursive: true })
+    const blocks = new RepoBlocks(dir, packDir)
+    const names = await readdir(packDir)
+    const indexed = new Set(names.filter((n) => n.endsWith(INDEX_EXT)).map((n) => n.slice(0, -INDEX_EXT.length)))
+    for (const name of names) {
+      // Left by a crash mid-upload (see pack-file.ts): never acknowledged, so nothing refers to it.
+      if (name.endsWith('.tmp') || (name.endsWith(PACK_EXT) && !indexed.has(name.slice(0, -PACK_EXT.length)))) {
+        await rm(join(packDir, name), { force: true })
       }
-    })()
-    this.inflight.set(key, write)
-    return write
+    }
+    for (const name of indexed) {
+      for (const [key, location] of decodeIndex(name, await readFile(join(packDir, name + INDEX_EXT)))) {
+        blocks.index.set(key, location)
+      }
+    }
+    return blocks
   }
 
-  has(cid: CID): Promise<boolean> {
-    return this.store.has(cid)
+  /** Blocks held in packs (blocks in the pre-pack layout are counted by walking it). */
+  get packedCount(): number {
+    return this.index.size
   }
 
-  /** The whole block as one buffer; throws `BlockNotFoundError` when the repo lacks it. */
-  async bytes(cid: CID): Promise<Uint8Array> {
-    // One readFile per block instead of blockstore-fs's read stream (64 KiB pieces joined again):
-    // measured 3-4x faster for `cat` of a 64 MiB file (bench/ipfs-throughput.bench.ts).
-    const { dir, file } = this.layout.encode(cid)
+  /** True when `key` (see `blockKey`) is held in a pack. */
+  isPacked(key: string): boolean {
+    return this.index.has(key)
+  }
+
+  /**
+   * A writer for one upload: its blocks go to a new pack and become visible on `seal()`.
+   *
+   * @example
+   * const writer = blocks.writer()
+   * try { await importFile(source, writer, settings); await writer.seal() }
+   * catch (err) { await writer.discard(); throw err }
+   */
+  writer(): PackWriter {
+    const name = `${Date.now().toString(36)}-${process.pid}-${(this.packs++).toString(36)}`
+    return new PackWriter(
+      this.packDir,
+      name,
+      (key) => this.index.has(key),
+      (entries) => {
+        for (const [key, location] of entries) if (!this.index.has(key)) this.index.set(key, location)
+      },
+    )
+  }
+
+  async has(cid: CID): Promise<boolean> {
+    if (this.index.has(blockKey(cid))) return true
+    return new Promise((resolve) => access(this.legacyPath(cid), (err) => resolve(!err)))
+  }
+
+  /**
+   * The whole block as one buffer; throws `BlockNotFoundError` when the repo lacks it.
+   * @param alloc where to read a packed block (e.g. a recycled buffer); default a new one.
+   */
+  async bytes(cid: CID, alloc: (length: number) => Buffer = Buffer.allocUnsafe): Promise<Uint8Array> {
+    const location = this.index.get(blockKey(cid))
+    if (location) return this.readPacked(location, alloc)
+    // One readFile per block instead of blockstore-fs's read stream (64 KiB pieces joined again).
     try {
-      return await readFile(join(this.dir, dir, file))
+      return await readFile(this.legacyPath(cid))
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BlockNotFoundError(cid.toString())
       throw err
     }
   }
 
-  close(): Promise<void> {
-    return this.store.close()
+  async close(): Promise<void> {
+    const readers = [...this.readers.values()]
+    this.readers.clear()
+    for (const reader of readers) await reader.fd.then(fsClose, () => undefined)
+  }
+
+  private legacyPath(cid: CID): string {
+    const { dir, file } = LEGACY_LAYOUT.encode(cid)
+    return join(this.dir, dir, file)
+  }
+
+  private async readPacked(
+    { pack, offset, length }: PackLocation,
+    alloc: (length: number) => Buffer,
+  ): Promise<Uint8Array> {
+    let reader = this.readers.get(pack)
+    if (reader) {
+      // Most recently used last, so eviction takes the first idle one.
+      this.readers.delete(pack)
+    } else {
+      reader = { fd: fsOpen(join(this.packDir, pack + PACK_EXT)), users: 0 }
+    }
+    this.readers.set(pack, reader)
+    reader.users++
+    try {
+      const fd = await reader.fd
+      const buffer = alloc(length)
+      let at = 0
+      while (at < length) {
+        const n = await fsRead(fd, buffer, at, length - at, offset + at)
+        if (n === 0) throw new IpfsError(`pack ${pack} ends before the block at ${offset} (${length} bytes)`)
+        at += n
+      }
+      return buffer
+    } finally {
+      reader.users--
+      this.evictIdleReaders()
+    }
+  }
+
+  private evictIdleReaders(): void {
+    for (const [pack, reader] of this.readers) {
+      if (this.readers.size <= OPEN_PACKS) return
+      if (reader.users > 0) continue
+      this.readers.delete(pack)
+      reader.fd.then(fsClose, () => undefined)
+    }
   }
 }
 
-/** A store that keeps nothing: `add --only-hash` runs the importer against it to compute CIDs. */
-export const discardBlocks: WritableStorage = {
-  put: async (cid: CID) => cid,
+/** blockstore-fs's default layout: base32 multihash file names, sharded by their next-to-last chars. */
+const LEGACY_LAYOUT = new NextToLast()
+
+/** Whether a file name in the pre-pack layout names a block, and its key. */
+export function legacyBlockKey(fileName: string): string | undefined {
+  if (!fileName.endsWith('.data') || fileName.startsWith('.')) return undefined
+  try {
+    return blockKey(LEGACY_LAYOUT.decode(fileName))
+  } catch {
+    return undefined // not a block file name: not a block
+  }
+}
+
+function fsOpen(path: string): Promise<number> {
+  return new Promise((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))))
+}
+
+function fsClose(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())))
+}
+
+function fsRead(fd: number, buffer: Buffer, at: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    read(fd, buffer, at, length, position, (err, n) => (err ? reject(err) : resolve(n))),
+  )
 }

@@ -2,13 +2,15 @@
 //
 // Layout under the repo directory:
 //   repo.lock   pid of the owning process
-//   blocks/     blockstore-fs (files named by base32 multihash, sharded by the next-to-last chars)
+//   blocks/     packs/<name>.pack + .idx, one pair per upload (see pack-file.ts); repos written
+//               before packs also hold blockstore-fs files (base32 multihash names, sharded by
+//               the next-to-last chars), which are still read
 //   pins.json   the pin set
 
 import { mkdir, open, readFile, readdir, stat, statfs, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { RepoLockedError } from '../errors'
-import { RepoBlocks } from './blocks'
+import { legacyBlockKey, RepoBlocks } from './blocks'
 import { PinSet } from './pins'
 
 export interface RepoStat {
@@ -41,7 +43,7 @@ export async function openRepo(dir: string): Promise<Repo> {
       path,
       blocks,
       pins,
-      stat: () => repoStat(path),
+      stat: () => repoStat(path, blocks),
       async close() {
         await blocks.close()
         await unlink(lockFile).catch(() => undefined)
@@ -84,9 +86,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function repoStat(path: string): Promise<RepoStat> {
+async function repoStat(path: string, blocks: RepoBlocks): Promise<RepoStat> {
   let repoSize = 0
-  let numObjects = 0
+  let numObjects = blocks.packedCount
   const walk = async (dir: string, inBlocks: boolean): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name)
@@ -99,7 +101,9 @@ async function repoStat(path: string): Promise<RepoStat> {
           () => 0,
         )
         repoSize += size
-        if (inBlocks && entry.name.endsWith('.data') && !entry.name.startsWith('.')) numObjects++
+        // A pre-pack block file counts unless a pack holds the same block too.
+        const key = inBlocks ? legacyBlockKey(entry.name) : undefined
+        if (key !== undefined && !blocks.isPacked(key)) numObjects++
       }
     }
   }

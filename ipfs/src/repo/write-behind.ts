@@ -1,48 +1,58 @@
 // Lets an import keep reading its upload while earlier blocks are still being written.
 //
-// The importer hashes blocks in batches and waits for each batch's writes before it pulls more
-// input, so receiving and writing would take turns. This store acknowledges a put at once, keeps
-// up to `maxBytes` of writes in flight, and reports any failure from `flush()` (or the next put).
+// Hashing happens as the bytes arrive; writing them to disk runs on libuv's thread pool. This
+// queue starts a write at once, keeps up to `maxBytes` of writes in flight (the caller waits for
+// room, which pauses the upload), and reports any failure from `flush()` (or the next `run`).
 
-import type { WritableStorage } from 'ipfs-unixfs-importer'
-import type { CID } from 'multiformats/cid'
-
-export class WriteBehind implements WritableStorage {
+export class WriteBehind {
   private readonly pending = new Set<Promise<void>>()
   private inflightBytes = 0
   private failure: { error: unknown } | undefined
 
-  constructor(
-    private readonly store: WritableStorage,
-    private readonly maxBytes = 32 * 1024 * 1024,
-  ) {}
+  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
 
-  async put(cid: CID, block: Uint8Array): Promise<CID> {
+  /**
+   * Starts `write` (of `bytes` bytes) once fewer than `maxBytes` are in flight. Resolves when the
+   * write has started, not when it is done; returns undefined when it could start at once, so a
+   * caller on a hot path does not pay for a promise.
+   */
+  run(bytes: number, write: () => Promise<void>): Promise<void> | undefined {
     this.throwIfFailed()
-    while (this.inflightBytes + block.byteLength > this.maxBytes && this.pending.size > 0) {
-      await Promise.race(this.pending)
-      this.throwIfFailed()
-    }
-    const size = block.byteLength
-    this.inflightBytes += size
-    const write: Promise<void> = Promise.resolve(this.store.put(cid, block)).then(
-      () => undefined,
-      (error: unknown) => {
-        this.failure ??= { error }
-      },
-    )
-    const tracked = write.finally(() => {
-      this.inflightBytes -= size
-      this.pending.delete(tracked)
-    })
-    this.pending.add(tracked)
-    return cid
+    if (this.inflightBytes + bytes > this.maxBytes && this.pending.size > 0) return this.runLater(bytes, write)
+    this.start(bytes, write)
+    return undefined
   }
 
-  /** Resolves once every accepted block is on disk; rejects with the first write failure. */
+  /** Resolves once every accepted write is done; rejects with the first write failure. */
   async flush(): Promise<void> {
     while (this.pending.size > 0) await Promise.all(this.pending)
     this.throwIfFailed()
+  }
+
+  /** Waits for writes in flight, ignoring their failures (the caller is abandoning them). */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending)
+  }
+
+  private async runLater(bytes: number, write: () => Promise<void>): Promise<void> {
+    while (this.inflightBytes + bytes > this.maxBytes && this.pending.size > 0) {
+      await Promise.race(this.pending)
+      this.throwIfFailed()
+    }
+    this.start(bytes, write)
+  }
+
+  private start(bytes: number, write: () => Promise<void>): void {
+    this.inflightBytes += bytes
+    const tracked: Promise<void> = write()
+      .catch((error: unknown) => {
+        this.failure ??= { error }
+      })
+      .finally(() => {
+        this.inflightBytes -= bytes
+        this.pending.delete(tracked)
+      })
+    this.pending.add(tracked)
   }
 
   private throwIfFailed(): void {

@@ -3,7 +3,9 @@
 // ipfs-unixfs-exporter (behind @helia/unixfs `cat`) walks the whole DAG as fast as the disk allows
 // and queues every block for the consumer without backpressure, so a slow client reading a 1 GiB
 // file would make the node hold up to 1 GiB; it also copies every block once more. This reader
-// keeps at most READ_AHEAD blocks in flight and hands out views of the blocks it read.
+// keeps at most READ_AHEAD blocks in flight and hands out views of the blocks it read; given a
+// `BlockBufferPool`, it reads raw leaves into recycled buffers, so streaming a large file does not
+// allocate (and later garbage-collect) one new buffer per block.
 //
 // UnixFS (https://github.com/ipfs/specs/blob/main/UNIXFS.md): a file node's content is its own
 // `Data` bytes followed by the content of each link in order; `blockSizes[i]` is the content
@@ -15,8 +17,38 @@ import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { InvalidArgumentError, IpfsError } from '../errors'
 import type { BlockReader } from '../repo/blocks'
+import { KUBO_CHUNK_SIZE } from './kubo-layout'
 
 const READ_AHEAD = 8
+
+/**
+ * Block-sized buffers lent to `readFile` and handed back by whoever sent the bytes, once the
+ * socket has taken them (`res.write(chunk, () => pool.release(chunk))`). A chunk never handed
+ * back is simply garbage-collected.
+ */
+export class BlockBufferPool {
+  private readonly free: Buffer[] = []
+  private readonly lent = new WeakSet<ArrayBufferLike>()
+
+  constructor(
+    private readonly capacity = KUBO_CHUNK_SIZE,
+    private readonly keep = 32,
+  ) {}
+
+  /** A buffer of `length` bytes (contents undefined). */
+  readonly take = (length: number): Buffer => {
+    if (length > this.capacity) return Buffer.allocUnsafeSlow(length)
+    const buffer = this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity)
+    this.lent.add(buffer.buffer)
+    return buffer.subarray(0, length)
+  }
+
+  /** Returns the buffer under `view` (any view of a taken buffer); other memory is ignored. */
+  release(view: Uint8Array): void {
+    if (!this.lent.delete(view.buffer)) return
+    if (this.free.length < this.keep) this.free.push(Buffer.from(view.buffer, 0, this.capacity))
+  }
+}
 
 export interface FileInfo {
   /** Content length in bytes. */
@@ -45,6 +77,7 @@ export async function* readFile(
   blocks: BlockReader,
   root: CID,
   { offset, length }: { offset: number; length: number },
+  pool?: BlockBufferPool,
 ): AsyncGenerator<Uint8Array> {
   const from = offset
   const to = offset + length
@@ -54,7 +87,8 @@ export async function* readFile(
   const load = (cid: CID) => {
     let p = inflight.get(cid)
     if (!p) {
-      p = blocks.bytes(cid)
+      // Only raw leaves are recycled: every byte of them goes out, nothing else keeps a view.
+      p = pool && cid.code === raw.code ? blocks.bytes(cid, pool.take) : blocks.bytes(cid)
       p.catch(() => undefined) // reported when the read reaches this block
       inflight.set(cid, p)
     }

@@ -6,8 +6,11 @@
 // - CIDv0: dag-pb leaves of UnixFS type `file`, a one-chunk file is that leaf itself;
 // - CIDv1: raw leaves unless `--raw-leaves=false`; a one-chunk file is its raw block (`bafkrei…`).
 // Checked against Debian's `ipfs_cid` (test/vectors/ipfs-cidv0.json).
+//
+// The node imports with its own `file-importer.ts`; `importerOptions` gives the same DAG from
+// ipfs-unixfs-importer, the reference the tests hold it to.
 
-import { importByteStream, type ImporterOptions, type ImportResult, type WritableStorage } from 'ipfs-unixfs-importer'
+import type { ImporterOptions } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
 
@@ -38,16 +41,4 @@ export function importerOptions(settings: LayoutSettings): ImporterOptions {
     chunker: fixedSize({ chunkSize: settings.chunkSize }),
     layout: balanced({ maxChildrenPerNode: KUBO_MAX_LINKS }),
   }
-}
-
-/**
- * Imports one file. `size` in the result is the cumulative DAG size, which is what Kubo reports
- * as `Size`. Pass `discardBlocks` as the store to only compute the CID.
- */
-export function importFile(
-  content: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  blocks: WritableStorage,
-  settings: LayoutSettings,
-): Promise<ImportResult> {
-  return importByteStream(content, blocks, importerOptions(settings))
 }

@@ -34,3 +34,4 @@ export {
   type PsiSessionResult,
 } from './session-client'
 export { generateTransportKey, sealRelay, openRelay, RELAY_OVERHEAD, type TransportKeyPair } from './relay-crypto'
+export { createPsiWorkerHandler, type PsiWorkerRequest, type PsiWorkerResponse } from './web-worker'

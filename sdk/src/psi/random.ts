@@ -6,7 +6,7 @@ export type RandomBytes = (n: number) => Uint8Array
 /** The platform CSPRNG (WebCrypto), in 64 KiB calls — getRandomValues refuses more at once. */
 export const cryptoRandomBytes: RandomBytes = (n) => {
   const out = new Uint8Array(n)
-  for (let o = 0; o < n; o += 65536) globalThis.crypto.getRandomValues(out.subarray(o, Math.min(n, o + 65536)))
+  for (let o = 0; o < n; o += 65536) crypto.getRandomValues(out.subarray(o, Math.min(n, o + 65536)))
   return out
 }
 

@@ -53,8 +53,13 @@ export async function reaching<T>(what: string, url: string, fn: () => Promise<T
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     if (/network connection lost|fetch failed|ECONNREFUSED|connect/i.test(message)) {
-      throw new Error(`${what} is not reachable at ${url} (${message.replace(/\.$/, '')})`, { cause: err })
+      throw new UnreachableError(`${what} is not reachable at ${url} (${message.replace(/\.$/, '')})`, { cause: err })
     }
     throw err
   }
+}
+
+/** A component of the stack could not be reached: the caller may retry later (503). */
+export class UnreachableError extends Error {
+  override name = 'UnreachableError'
 }

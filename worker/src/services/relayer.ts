@@ -1,7 +1,7 @@
 // The relayer (R21: bookkeeping power only): submits transactions that owners signed and pays their gas.
 // It holds no power of its own over assets; the contracts check every owner's signature.
-import { Contract, Interface, JsonRpcProvider, Wallet, type TransactionReceipt } from 'ethers'
-import { dataAssetNftAbi } from '../../../contracts/index'
+import { Contract, Interface, JsonRpcProvider, Wallet, type InterfaceAbi, type TransactionReceipt } from 'ethers'
+import { computeLedgerAbi, dataAssetNftAbi, dataMarketAbi } from '../../../contracts/index'
 import type { Bindings } from '../env'
 import { readContracts } from './chain'
 import { addressBook, ConfigError, requireSetting } from './config'
@@ -31,7 +31,7 @@ function relayerWallet(env: Bindings): Wallet {
   return new Wallet(key, provider)
 }
 
-/** Decodes a revert into the contract's custom error, if the data names one of the NFT's errors. */
+/** Decodes a revert into the contract's custom error, if the data names one of `iface`'s errors. */
 function decodeRevert(err: unknown, iface: Interface): never {
   const data =
     (err as { data?: string; info?: { error?: { data?: string } } }).data ??
@@ -84,4 +84,82 @@ export async function tokenOfContent(env: Bindings, contentHash: string): Promis
     { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'tokenIdOfContent', args: [contentHash] },
   ])
   return (id as bigint) === 0n ? undefined : (id as bigint).toString()
+}
+
+/** Custom errors of several contracts in one Interface (a call may revert inside another contract). */
+function errorsOf(...abis: InterfaceAbi[]): Interface {
+  const errors = abis.flatMap((abi) => (abi as ReadonlyArray<{ type?: string }>).filter((f) => f.type === 'error'))
+  return new Interface(errors as InterfaceAbi)
+}
+
+export interface SentTransaction {
+  txHash: string
+  blockNumber: number
+  receipt: TransactionReceipt
+}
+
+/**
+ * Simulates, then sends a call to a contract in the address book from the relayer and waits for it. A
+ * refusal comes back as ContractRevertError, decoded with the errors of `errorAbis` (default: the callee's).
+ */
+export async function sendFromRelayer(
+  env: Bindings,
+  call: { contract: string; abi: InterfaceAbi; fn: string; args: unknown[]; errorAbis?: InterfaceAbi[] },
+): Promise<SentTransaction> {
+  const to = addressBook(env).contracts[call.contract]
+  if (!to) throw new ConfigError('ADDRESS_BOOK', `has no ${call.contract}`)
+  const errors = errorsOf(call.abi, ...(call.errorAbis ?? []))
+  const wallet = relayerWallet(env)
+  const contract = new Contract(to, call.abi, wallet)
+  try {
+    // A dry run first: a refusal costs no gas and comes back as the contract's custom error.
+    await contract[call.fn].staticCall(...call.args).catch((e: unknown) => decodeRevert(e, errors))
+    const tx = await contract[call.fn](...call.args)
+    const receipt = (await tx.wait()) as TransactionReceipt
+    return { txHash: receipt.hash, blockNumber: receipt.blockNumber, receipt }
+  } catch (err) {
+    if (err instanceof ContractRevertError) throw err
+    return decodeRevert(err, errors)
+  } finally {
+    wallet.provider?.destroy()
+  }
+}
+
+/** The enclave-signed receipt as `ComputeLedger.recordReceipt` takes it (tee-sim's SignedReceipt). */
+export interface ReceiptToRecord {
+  receipt: {
+    jobId: string
+    licenceId: string
+    contentHash: string
+    queryHash: string
+    resultHash: string
+    epsilonSpentMilli: number
+    measurement: string
+  }
+  signature: string
+}
+
+/**
+ * Records a job receipt on chain. The ledger records a job id once; a receipt someone else (or an earlier
+ * attempt of ours whose answer was lost) already recorded comes back as `ComputeLedgerJobAlreadyRecorded`,
+ * which callers treat as done. DataMarket's licence errors surface through the ledger and are decoded too.
+ */
+export function recordReceipt(env: Bindings, signed: ReceiptToRecord): Promise<SentTransaction> {
+  const r = signed.receipt
+  const receipt = [
+    r.jobId,
+    BigInt(r.licenceId),
+    r.contentHash,
+    r.queryHash,
+    r.resultHash,
+    BigInt(r.epsilonSpentMilli),
+    r.measurement,
+  ]
+  return sendFromRelayer(env, {
+    contract: 'ComputeLedger',
+    abi: computeLedgerAbi,
+    fn: 'recordReceipt',
+    args: [receipt, signed.signature],
+    errorAbis: [dataMarketAbi],
+  })
 }

@@ -1,0 +1,161 @@
+// PSI (issue #9, P1–P6): the slides' blinded intersection, both parties on this machine in two worker
+// threads, against the plaintext `Set` intersection and the naive SHA-256 "PSI" of the same run.
+import { createHash } from 'node:crypto'
+import { Worker } from 'node:worker_threads'
+import { compareBlinded, unpackElements } from '../sdk/src/psi/index'
+import { timeMs, type BenchResult } from './lib'
+
+const ids = (n: number, offset: number) => Array.from({ length: n }, (_, i) => `user-${i + offset}@example.com`)
+
+function plainSet(a: string[], b: string[]): number {
+  const s = new Set(a)
+  let n = 0
+  for (const x of b) if (s.has(x)) n++
+  return n
+}
+
+function naiveHash(a: string[], b: string[]): number {
+  const h = (x: string) => createHash('sha256').update(x).digest('base64')
+  const s = new Set(a.map(h))
+  let n = 0
+  for (const x of b) if (s.has(h(x))) n++
+  return n
+}
+
+function spawn(): { call: (msg: unknown, transfer?: ArrayBuffer[]) => Promise<unknown>; stop: () => Promise<number> } {
+  // tsx's loader is not inherited by worker threads: register it in the thread, then load the party.
+  const entry = JSON.stringify(new URL('./psi-party.worker.ts', import.meta.url).href)
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${entry}) })`
+  const w = new Worker(boot, { eval: true })
+  return {
+    call: (msg, transfer = []) =>
+      new Promise((resolve, reject) => {
+        const done = (m: unknown) => {
+          w.off('error', fail)
+          resolve(m)
+        }
+        const fail = (e: unknown) => {
+          w.off('message', done)
+          reject(e)
+        }
+        w.once('message', done)
+        w.once('error', fail)
+        w.postMessage(msg, transfer)
+      }),
+    stop: () => w.terminate(),
+  }
+}
+
+/** One full run: S, T in parallel; U, V in parallel; C compares; both parties resolve. */
+type Party = ReturnType<typeof spawn>
+
+async function psi2W(pa: Party, pb: Party, a: string[], b: string[]): Promise<{ size: number; bytes: number }> {
+  {
+    const [s, t] = (await Promise.all([
+      pa.call({ op: 'own', items: a }),
+      pb.call({ op: 'own', items: b }),
+    ])) as Uint8Array[]
+    const bytesST = s.length + t.length
+    const [u, v] = (await Promise.all([
+      pa.call({ op: 'peer', peer: t }, [t.buffer as ArrayBuffer]),
+      pb.call({ op: 'peer', peer: s }, [s.buffer as ArrayBuffer]),
+    ])) as Uint8Array[]
+    const m = compareBlinded(unpackElements(u, 32), unpackElements(v, 32))
+    const [na, nb] = (await Promise.all([
+      pa.call({ op: 'resolve', positions: m.forA }),
+      pb.call({ op: 'resolve', positions: m.forB }),
+    ])) as number[]
+    if (na !== nb || na !== m.forA.length) throw new Error('PSI parties disagree')
+    return { size: na, bytes: bytesST + u.length + v.length }
+  }
+}
+
+async function best(fn: () => unknown | Promise<unknown>, rounds: number): Promise<number> {
+  let b = Infinity
+  for (let i = 0; i < rounds; i++) b = Math.min(b, await timeMs(fn))
+  return b
+}
+
+export default async function run(): Promise<BenchResult[]> {
+  const results: BenchResult[] = []
+  // Two long-lived party threads (spawned and warmed outside the timed runs).
+  const pa = spawn()
+  const pb = spawn()
+  await Promise.all([pa.call({ op: 'warm' }), pb.call({ op: 'warm' })])
+  try {
+    const sizes = process.env.PSI_BENCH_QUICK ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]
+    for (const n of sizes) {
+      const a = ids(n, 0)
+      const b = ids(n, n / 2) // 50 % overlap
+      const want = n / 2
+      const rounds = n >= 1_000_000 ? 1 : 3
+      const tSet = await best(() => plainSet(a, b), 5)
+      const tHash = await best(() => naiveHash(a, b), 3)
+      let bytes = 0
+      const tPsi = await best(async () => {
+        const r = await psi2W(pa, pb, a, b)
+        if (r.size !== want) throw new Error(`PSI found ${r.size}, expected ${want}`)
+        bytes = r.bytes
+      }, rounds)
+      const details = {
+        n,
+        psiMs: Math.round(tPsi),
+        setMs: +tSet.toFixed(1),
+        sha256Ms: +tHash.toFixed(1),
+        pairsPerSecondPerCore: Math.round(n / (tPsi / 1000) / 2),
+        bytesPerElement: bytes / (2 * n),
+      }
+      const tag = n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`
+      const setTarget = n === 100_000 ? 600 : n === 1_000_000 ? 250 : Infinity
+      results.push({
+        name: `psi ${tag}×${tag} / plain Set`,
+        baseline: `Set intersection ${tSet.toFixed(1)} ms`,
+        subject: `PSI 2 threads ${Math.round(tPsi)} ms`,
+        ratio: tPsi / tSet,
+        ratioMeaning: 'time',
+        target: Number.isFinite(setTarget) ? `≤ ${setTarget}×` : 'reported',
+        pass: tPsi / tSet <= setTarget,
+        details,
+      })
+      if (n === 100_000)
+        results.push({
+          name: `psi ${tag}×${tag} / naive SHA-256 hashing`,
+          baseline: `SHA-256 + Set ${tHash.toFixed(1)} ms`,
+          subject: `PSI 2 threads ${Math.round(tPsi)} ms`,
+          ratio: tPsi / tHash,
+          ratioMeaning: 'time',
+          target: '≤ 50×',
+          pass: tPsi / tHash <= 50,
+          details,
+        })
+      if (n === 10_000) {
+        // @openmined/psi.js is not a dependency (no second npm install was sanctioned): its 10k × 10k
+        // time on this machine is the figure in notes/performance-anchors.md §2c (34.8 s), not same-run.
+        const psiJsMs = 34_800
+        results.push({
+          name: 'psi 10k×10k vs @openmined/psi.js (anchor, not same run)',
+          baseline: `psi.js 2.0.6 ${psiJsMs} ms (performance-anchors §2c)`,
+          subject: `PSI 2 threads ${Math.round(tPsi)} ms`,
+          ratio: psiJsMs / tPsi,
+          ratioMeaning: 'throughput',
+          target: '≥ 5×',
+          pass: psiJsMs / tPsi >= 5,
+          details,
+        })
+        results.push({
+          name: 'psi bytes on the wire per element (S, T, U, V)',
+          baseline: '96 B per element (3 × 32-byte points)',
+          subject: `${details.bytesPerElement} B per element`,
+          ratio: details.bytesPerElement / 96,
+          ratioMeaning: 'time',
+          target: '≤ 1 (≤ 96 B)',
+          pass: details.bytesPerElement <= 96,
+          details,
+        })
+      }
+    }
+  } finally {
+    await Promise.all([pa.stop(), pb.stop()])
+  }
+  return results
+}

@@ -1,0 +1,143 @@
+// `stillflow job <asset> "<sql>"`: run a query under the caller's licence (DESIGN §3 "Compute job"). A
+// fresh result key per job, the JobRequest signed by the licence holder, a spinner while the enclave
+// works, then the result verified against its receipt and decrypted here — the only place it is plaintext.
+import { Contract } from 'ethers'
+import { dataAssetNftAbi } from '../../../contracts/index'
+import {
+  JobNotSucceededError,
+  findLicences,
+  runComputeJob,
+  type JobOutcome,
+  type LicenceState,
+} from '../../../sdk/src/index'
+import type { Command, CommandContext } from '../command'
+import { api, asCliError, keyOptions, signer } from '../context'
+import { CliError, EXIT } from '../exit-codes'
+
+interface ChainInfo {
+  chainId: number
+  contracts: Record<string, string>
+  deployedAtBlock: number
+}
+
+/** A one-line spinner on stderr, only on a terminal. */
+function spinner(ctx: CommandContext) {
+  const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏'
+  let label = ''
+  let i = 0
+  const timer = ctx.interactive
+    ? setInterval(() => ctx.stderr.write(`\r${frames[i++ % frames.length]} ${label}\x1b[K`), 100)
+    : undefined
+  return {
+    set(text: string) {
+      label = text
+    },
+    stop() {
+      if (timer) {
+        clearInterval(timer)
+        ctx.stderr.write('\r\x1b[K')
+      }
+    },
+  }
+}
+
+/** The result as an aligned text table. */
+export function formatTable(columns: string[], rows: Array<Array<string | number | null>>): string {
+  const cells = [columns, ...rows.map((r) => r.map((c) => (c === null ? 'NULL' : String(c))))]
+  const widths = columns.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)))
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()
+  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n') + '\n'
+}
+
+function pickLicence(licences: LicenceState[], wanted: string | undefined, tokenId: string): LicenceState {
+  if (wanted) {
+    const l = licences.find((x) => x.licenceId === wanted)
+    if (!l) throw new CliError(EXIT.rejected, `licence #${wanted} is not yours for asset #${tokenId}`)
+    return l
+  }
+  const usable = licences.find((l) => l.live && l.jobsLeft > 0 && l.epsilonLeftMilli > 0)
+  if (!usable)
+    throw new CliError(
+      EXIT.rejected,
+      licences.length
+        ? `none of your ${licences.length} licence(s) for asset #${tokenId} is live with jobs and ε left`
+        : `you hold no licence for asset #${tokenId}: buy one with stillflow buy ${tokenId} <offer>`,
+    )
+  return usable
+}
+
+export const jobCommand: Command = {
+  name: 'job',
+  summary: 'run a (differentially private) SQL query on an asset you hold a licence for',
+  usage:
+    'stillflow job <asset> "<sql>" [--licence N] [--deadline-seconds S] [--key-file FILE | --dev-account N] [--json]',
+  options: { ...keyOptions, licence: { type: 'string' }, 'deadline-seconds': { type: 'string' } },
+  async run(ctx) {
+    const [tokenId, query] = ctx.args
+    if (!tokenId || !/^[1-9][0-9]*$/.test(tokenId) || !query || ctx.args.length > 2)
+      throw new CliError(EXIT.usage, 'give the asset id and one quoted SQL query')
+    const deadlineSeconds = Number(ctx.flags['deadline-seconds'] ?? 900)
+    if (!Number.isInteger(deadlineSeconds) || deadlineSeconds < 10)
+      throw new CliError(EXIT.usage, '--deadline-seconds must be an integer ≥ 10')
+    const wallet = await signer(ctx)
+    const client = api(ctx)
+    const spin = spinner(ctx)
+    let outcome: JobOutcome
+    try {
+      spin.set('finding your licence…')
+      const chain = await client.request<ChainInfo>('/chain')
+      const provider = wallet.provider!
+      const nft = new Contract(chain.contracts.DataAssetNFT, dataAssetNftAbi, provider)
+      const [, contentHash] = (await nft.assetInfo(tokenId).catch(() => {
+        throw new CliError(EXIT.rejected, `asset #${tokenId} does not exist`)
+      })) as [string, string]
+      const licences = await findLicences(
+        provider,
+        chain.contracts.DataMarket,
+        wallet.address,
+        tokenId,
+        chain.deployedAtBlock,
+      )
+      const licence = pickLicence(licences, ctx.flags.licence as string | undefined, tokenId)
+      spin.set(`signing the job request under licence #${licence.licenceId}…`)
+      outcome = await runComputeJob({
+        api: client,
+        signer: wallet,
+        market: { chainId: chain.chainId, dataMarket: chain.contracts.DataMarket },
+        computeLedger: chain.contracts.ComputeLedger,
+        licenceId: licence.licenceId,
+        contentHash,
+        query,
+        deadline: Math.floor(Date.now() / 1000) + deadlineSeconds,
+        onSubmitted: (j) => spin.set(`job ${j.jobId.slice(0, 10)}… queued`),
+        onStatus: (j) => spin.set(`job ${j.jobId.slice(0, 10)}… ${j.status}`),
+      })
+    } catch (err) {
+      spin.stop()
+      if (err instanceof JobNotSucceededError)
+        throw new CliError(EXIT.rejected, `job ${err.job.status}: ${err.shortMessage} (${err.code})`, err.job)
+      asCliError(err)
+    }
+    spin.stop()
+    const { result, receipt, jobId, txHash } = outcome
+    if (!ctx.json) {
+      ctx.stdout.write(formatTable(result.columns, result.rows))
+      ctx.stderr.write(
+        `job ${jobId}: ε ${receipt.receipt.epsilonSpentMilli / 1000} spent (${result.privacy.mode}); receipt tx ${txHash}\n`,
+      )
+    }
+    return {
+      jobId,
+      columns: result.columns,
+      rows: result.rows,
+      privacy: result.privacy,
+      receipt,
+      txHash,
+      licenceId: receipt.receipt.licenceId,
+    }
+  },
+}

@@ -1,0 +1,123 @@
+// `stillflow offer create|list|withdraw`: an owner's licence terms on chain (R9, R66). The API builds the
+// transaction; the owner's own wallet signs and sends it.
+import { formatEther, parseEther } from 'ethers'
+import {
+  buildSetOffer,
+  buildWithdrawOffer,
+  listOffers,
+  marketEvents,
+  sendBuilt,
+  type Offer,
+} from '../../../sdk/src/index'
+import type { Command, CommandContext } from '../command'
+import { api, asCliError, keyOptions, signer } from '../context'
+import { CliError, EXIT } from '../exit-codes'
+
+function positiveNumber(ctx: CommandContext, name: string, fallback: number, min: number): number {
+  const raw = ctx.flags[name]
+  if (raw === undefined) return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n < min) throw new CliError(EXIT.usage, `--${name} must be a number ≥ ${min}`)
+  return n
+}
+
+function assetId(raw: string | undefined, what = 'asset'): string {
+  if (!raw || !/^[1-9][0-9]*$/.test(raw)) throw new CliError(EXIT.usage, `give the ${what} id (a positive integer)`)
+  return raw
+}
+
+/** Human terms of an offer, one line. */
+export function describeOffer(o: Pick<Offer, 'price' | 'durationSeconds' | 'maxJobs' | 'epsilonBudgetMilli'>): string {
+  const days = o.durationSeconds / 86400
+  const duration = days >= 1 ? `${+days.toFixed(2)} days` : `${o.durationSeconds} s`
+  return `${formatEther(o.price)} ETH · ${o.maxJobs} jobs · ε ${o.epsilonBudgetMilli / 1000} · ${duration}`
+}
+
+async function create(ctx: CommandContext) {
+  const tokenId = assetId(ctx.args[1])
+  const price = ctx.flags.price
+  if (typeof price !== 'string') throw new CliError(EXIT.usage, '--price ETH is required')
+  let priceWei: bigint
+  try {
+    priceWei = parseEther(price)
+  } catch {
+    throw new CliError(EXIT.usage, '--price is an amount of the native currency, e.g. 0.05')
+  }
+  const durationSeconds =
+    ctx.flags.seconds !== undefined
+      ? Math.round(positiveNumber(ctx, 'seconds', 0, 1))
+      : Math.round(positiveNumber(ctx, 'days', 30, 1 / 86400) * 86400)
+  const terms = {
+    price: priceWei,
+    durationSeconds,
+    maxJobs: Math.round(positiveNumber(ctx, 'jobs', 100, 1)),
+    epsilonBudgetMilli: Math.round(positiveNumber(ctx, 'epsilon', 10, 0.001) * 1000),
+  }
+  const wallet = await signer(ctx)
+  try {
+    const tx = await buildSetOffer(api(ctx), tokenId, terms)
+    const receipt = await sendBuilt(wallet, tx)
+    const { offerId } = marketEvents(receipt)
+    if (!ctx.json)
+      ctx.stdout.write(
+        `offer #${offerId} on asset #${tokenId}: ${describeOffer({ ...terms, price: terms.price.toString() })}\n  transaction ${receipt.hash}\n`,
+      )
+    return { tokenId, offerId, txHash: receipt.hash, ...terms, price: terms.price.toString() }
+  } catch (err) {
+    asCliError(err)
+  }
+}
+
+async function list(ctx: CommandContext) {
+  const tokenId = assetId(ctx.args[1])
+  let offers: Offer[]
+  try {
+    offers = await listOffers(api(ctx), tokenId, { activeOnly: ctx.flags.all !== true })
+  } catch (err) {
+    asCliError(err)
+  }
+  if (!ctx.json) {
+    if (!offers.length) ctx.stdout.write(`asset #${tokenId} has no offers on sale\n`)
+    for (const o of offers)
+      ctx.stdout.write(`#${o.offerId}  ${describeOffer(o)}${o.active ? '' : '  (withdrawn or lapsed)'}\n`)
+  }
+  return { tokenId, offers }
+}
+
+async function withdraw(ctx: CommandContext) {
+  const tokenId = assetId(ctx.args[1])
+  const offerId = assetId(ctx.args[2], 'offer')
+  const wallet = await signer(ctx)
+  try {
+    const receipt = await sendBuilt(wallet, await buildWithdrawOffer(api(ctx), tokenId, offerId))
+    if (!ctx.json) ctx.stdout.write(`withdrew offer #${offerId} of asset #${tokenId} (tx ${receipt.hash})\n`)
+    return { tokenId, offerId, txHash: receipt.hash }
+  } catch (err) {
+    asCliError(err)
+  }
+}
+
+export const offerCommand: Command = {
+  name: 'offer',
+  summary: 'put licence terms on sale, list them, or withdraw them (owner)',
+  usage:
+    'stillflow offer create <asset> --price ETH [--jobs N] [--epsilon E] [--days D | --seconds S] [--key-file FILE | --dev-account N]\n' +
+    '       stillflow offer list <asset> [--all]\n' +
+    '       stillflow offer withdraw <asset> <offer> [--key-file FILE | --dev-account N]',
+  options: {
+    ...keyOptions,
+    price: { type: 'string' },
+    jobs: { type: 'string' },
+    epsilon: { type: 'string' },
+    days: { type: 'string' },
+    seconds: { type: 'string' },
+    all: { type: 'boolean' },
+  },
+  async run(ctx) {
+    const sub = ctx.args[0]
+    if (sub === 'create') return create(ctx)
+    if (sub === 'list') return list(ctx)
+    if (sub === 'withdraw') return withdraw(ctx)
+    throw new CliError(EXIT.usage, 'use: offer create | offer list | offer withdraw')
+  },
+}

@@ -1,0 +1,204 @@
+// `stillflow psi create|join|run`: the party side of a private set intersection through a worker session
+// (R55): consent by signature, the party's secret never leaves this process, progress on stderr.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { parse } from 'csv-parse/sync'
+import {
+  fromHex,
+  loadPsiEngine,
+  PsiSessionClient,
+  PsiSessionError,
+  toHex,
+  type PsiRole,
+  type TransportKeyPair,
+} from '../../../sdk/src/psi/index'
+import type { Command, CommandContext } from '../command'
+import { apiUrl, keyOptions, signer } from '../context'
+import { CliError, EXIT } from '../exit-codes'
+
+const USAGE = [
+  'stillflow psi create --peer ADDRESS [--role A|B] [--max N] [--ttl SECONDS] [--chain-id ID]',
+  '       stillflow psi join SESSION_ID [--role A|B]',
+  '       stillflow psi run SESSION_ID --input FILE [--column NAME] [--out FILE] [--timeout SECONDS]',
+].join('\n')
+
+/** The identifiers to intersect: a CSV column (by header name) or, without --column, one per line. */
+export function readItems(file: string, column?: string): string[] {
+  if (!existsSync(file)) throw new CliError(EXIT.usage, `no such file: ${file}`)
+  const text = readFileSync(file, 'utf8')
+  if (column === undefined)
+    return text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0)
+  const rows = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[]
+  if (rows.length > 0 && !(column in rows[0]))
+    throw new CliError(EXIT.usage, `${file} has no column "${column}" (columns: ${Object.keys(rows[0]).join(', ')})`)
+  return rows.map((r) => r[column]).filter((v) => v !== undefined && v !== '')
+}
+
+interface PartyState {
+  sessionId: string
+  role: PsiRole
+  api: string
+  transport: { secretKey: string; publicKey: string }
+}
+
+const stateFile = (ctx: CommandContext, sessionId: string) =>
+  join(ctx.env.STILLFLOW_HOME ?? join(homedir(), '.config', 'stillflow'), 'psi', `${sessionId.toLowerCase()}.json`)
+
+/** The session's transport secret is kept (0600) between create/join and run; the PSI secret is never stored. */
+function saveState(ctx: CommandContext, s: PartyState) {
+  const file = stateFile(ctx, s.sessionId)
+  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 })
+  writeFileSync(file, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 })
+  chmodSync(file, 0o600)
+}
+
+function loadState(ctx: CommandContext, sessionId: string): PartyState {
+  const file = stateFile(ctx, sessionId)
+  if (!existsSync(file))
+    throw new CliError(EXIT.usage, `no local state for session ${sessionId}: create or join it first`)
+  return JSON.parse(readFileSync(file, 'utf8')) as PartyState
+}
+
+function role(ctx: CommandContext, fallback: PsiRole): PsiRole {
+  const r = (ctx.flags.role as string | undefined) ?? fallback
+  if (r !== 'A' && r !== 'B') throw new CliError(EXIT.usage, '--role must be A or B')
+  return r
+}
+
+function int(ctx: CommandContext, name: string, fallback: number): number {
+  const raw = ctx.flags[name]
+  const n = raw === undefined ? fallback : Number(raw)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new CliError(EXIT.usage, `--${name} must be a positive integer`)
+  return n
+}
+
+function sessionArg(ctx: CommandContext): string {
+  const id = ctx.args[1]
+  if (!id || !/^0x[0-9a-fA-F]{64}$/.test(id))
+    throw new CliError(EXIT.usage, `a SESSION_ID (0x + 64 hex) is required\n${USAGE}`)
+  return id
+}
+
+function refused(err: unknown): never {
+  if (err instanceof PsiSessionError)
+    throw new CliError(
+      err.status === 401 || err.status === 403 ? EXIT.auth : err.status < 500 ? EXIT.rejected : EXIT.failure,
+      `${err.message} (${err.code})`,
+    )
+  throw err
+}
+
+const keyPair = (t: TransportKeyPair) => ({ secretKey: toHex(t.secretKey), publicKey: toHex(t.publicKey) })
+
+export const psiCommand: Command = {
+  name: 'psi',
+  summary: 'private set intersection with another data owner (create | join | run)',
+  usage: USAGE,
+  options: {
+    ...keyOptions,
+    peer: { type: 'string' },
+    role: { type: 'string' },
+    max: { type: 'string' },
+    ttl: { type: 'string' },
+    'chain-id': { type: 'string' },
+    input: { type: 'string' },
+    column: { type: 'string' },
+    out: { type: 'string' },
+    timeout: { type: 'string' },
+  },
+  async run(ctx) {
+    const sub = ctx.args[0]
+    const api = apiUrl(ctx)
+    const say = (line: string) => {
+      if (!ctx.json) ctx.stderr.write(line + '\n')
+    }
+    if (sub === 'create') {
+      const peer = ctx.flags.peer
+      if (typeof peer !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(peer))
+        throw new CliError(EXIT.usage, '--peer ADDRESS is required')
+      const r = role(ctx, 'A')
+      const wallet = await signer(ctx)
+      const client = new PsiSessionClient({ api, signer: wallet })
+      const me = wallet.address
+      const sessionId = client.newSessionId()
+      const chainId = int(ctx, 'chain-id', Number(ctx.env.STILLFLOW_CHAIN_ID ?? 31337))
+      const { session, transport } = await client
+        .create({
+          sessionId,
+          chainId,
+          partyA: r === 'A' ? me : peer,
+          partyB: r === 'A' ? peer : me,
+          maxElements: int(ctx, 'max', 100_000),
+          expiresAt: Math.floor(Date.now() / 1000) + int(ctx, 'ttl', 3600),
+          role: r,
+        })
+        .catch(refused)
+      saveState(ctx, { sessionId, role: r, api, transport: keyPair(transport) })
+      if (!ctx.json) ctx.stdout.write(`${sessionId}\n`)
+      say(`session created; you are party ${r}. Give the id to ${peer}: stillflow psi join ${sessionId}`)
+      return { sessionId, role: r, session }
+    }
+    if (sub === 'join') {
+      const sessionId = sessionArg(ctx)
+      const wallet = await signer(ctx)
+      const client = new PsiSessionClient({ api, signer: wallet })
+      const info = await client.describe(sessionId).catch(refused)
+      const r = role(ctx, info.partyA === wallet.address ? 'A' : 'B')
+      const { session, transport } = await client.join(sessionId, r).catch(refused)
+      saveState(ctx, { sessionId, role: r, api, transport: keyPair(transport) })
+      say(
+        `joined session ${sessionId} as party ${r} (up to ${session.maxElements} elements, until ${new Date(session.expiresAt * 1000).toISOString()})`,
+      )
+      return { sessionId, role: r, session }
+    }
+    if (sub === 'run') {
+      const sessionId = sessionArg(ctx)
+      const input = ctx.flags.input
+      if (typeof input !== 'string') throw new CliError(EXIT.usage, '--input FILE is required')
+      const items = readItems(input, ctx.flags.column as string | undefined)
+      const state = loadState(ctx, sessionId)
+      const wallet = await signer(ctx)
+      const client = new PsiSessionClient({ api: state.api, signer: wallet })
+      const engine = await loadPsiEngine()
+      let last = 0
+      const result = await client
+        .run({
+          sessionId,
+          role: state.role,
+          transport: { secretKey: fromHex(state.transport.secretKey), publicKey: fromHex(state.transport.publicKey) },
+          items,
+          engine,
+          timeoutS: ctx.flags.timeout === undefined ? undefined : int(ctx, 'timeout', 0),
+          onProgress: (p) => {
+            if (!ctx.interactive) return
+            if (!('done' in p)) return void ctx.stderr.write(`\r${p.phase}…`.padEnd(60) + '\n')
+            const now = Date.now()
+            if (now - last < 100 && p.done < p.total) return
+            last = now
+            const pct = p.total ? Math.round((100 * p.done) / p.total) : 100
+            ctx.stderr.write(`\r${p.phase.padEnd(15)} ${String(pct).padStart(3)}%  ${p.done}/${p.total}`)
+            if (p.done === p.total) ctx.stderr.write('\n')
+          },
+        })
+        .catch(refused)
+      if (typeof ctx.flags.out === 'string')
+        writeFileSync(ctx.flags.out, result.values.join('\n') + (result.values.length ? '\n' : ''))
+      else if (!ctx.json) for (const v of result.values) ctx.stdout.write(v + '\n')
+      say(
+        `${result.values.length} of ${new Set(items).size} distinct ids are shared (transcript ${result.transcriptHash})`,
+      )
+      return {
+        sessionId,
+        role: state.role,
+        intersectionSize: result.intersectionSize,
+        matched: result.values,
+        transcriptHash: result.transcriptHash,
+      }
+    }
+    throw new CliError(EXIT.usage, `unknown subcommand ${sub ?? '(none)'}\n${USAGE}`)
+  },
+}

@@ -1,0 +1,275 @@
+// Compute jobs from the buyer's side (DESIGN §3 "Compute job"): a fresh X25519 result key per job, the
+// EIP-712 JobRequest the buyer signs, submission, waiting, and opening the sealed result — after checking
+// that it is the one the enclave signed a receipt for. The result plaintext exists only here.
+import { sha256 } from '@noble/hashes/sha2.js'
+import type { TypedDataField } from 'ethers'
+import {
+  bytesToHex,
+  JOB_REQUEST_TYPES,
+  jobIdOf,
+  jobRequestDomain,
+  openResult,
+  queryHashOf,
+  verifyReceipt,
+  x25519PublicKey,
+  type Hex,
+  type JobRequest,
+  type QueryResult,
+  type SignedReceipt,
+} from '../../tee-sim/src/index'
+import type { ApiClient } from './api'
+import { StillflowError } from './errors'
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'expired'
+
+/** `GET /api/jobs/:id`. */
+export interface JobView {
+  jobId: Hex
+  status: JobStatus
+  reason?: { code: string; message: string }
+  chainId: number
+  buyer: string
+  licenceId: string
+  tokenId: string
+  contentHash: Hex
+  queryHash: Hex
+  deadline: number
+  attempts: number
+  createdAt: number
+  updatedAt: number
+  finishedAt: number | null
+  receipt?: {
+    txHash: string | null
+    blockNumber: number | null
+    resultHash: Hex
+    epsilonSpentMilli: number
+    measurement: Hex
+  }
+  resultAvailable?: boolean
+  resultExpiresAt?: number | null
+}
+
+/** `POST /api/jobs` (202). */
+export interface AcceptedJob {
+  jobId: Hex
+  status: 'queued'
+  licenceId: string
+  tokenId: string
+  deadline: number
+}
+
+/** `GET /api/jobs/:id/result`. */
+export interface SealedJobResult {
+  jobId: Hex
+  sealedResult: Hex
+  resultHash: Hex
+  receipt: SignedReceipt
+  txHash: string | null
+}
+
+/** The job ended without a result (failed or expired); `code` says why. It cost nothing. */
+export class JobNotSucceededError extends StillflowError {
+  override name = 'JobNotSucceededError'
+  constructor(readonly job: JobView) {
+    super(job.reason?.message ?? `job ${job.status}`, { details: `${job.status}: ${job.reason?.code ?? 'unknown'}` })
+  }
+  get code(): string {
+    return this.job.reason?.code ?? this.job.status
+  }
+}
+
+/** The sealed result or its receipt does not match the job: never trust the bytes. */
+export class ResultVerificationError extends StillflowError {
+  override name = 'ResultVerificationError'
+}
+
+export interface ResultKey {
+  secretKey: Uint8Array
+  publicKey: Hex
+}
+
+/** A fresh X25519 key for one job's result (RFC 7748); keep the secret only as long as the job. */
+export function generateResultKey(random: (n: number) => Uint8Array = randomBytes): ResultKey {
+  const secretKey = random(32)
+  return { secretKey, publicKey: bytesToHex(x25519PublicKey(secretKey)) }
+}
+
+function randomBytes(n: number): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(n))
+}
+
+export interface JobRequestInput {
+  licenceId: string | bigint
+  contentHash: string
+  query: string
+  resultPublicKey: string
+  /** Unix seconds; default now + 15 minutes. */
+  deadline?: number
+  /** 32 bytes of 0x hex; default random. */
+  nonce?: string
+  now?: () => number
+}
+
+export function createJobRequest(input: JobRequestInput): JobRequest {
+  const now = input.now ?? (() => Math.floor(Date.now() / 1000))
+  return {
+    licenceId: input.licenceId.toString(),
+    contentHash: input.contentHash.toLowerCase() as Hex,
+    queryHash: queryHashOf(input.query),
+    resultPublicKey: input.resultPublicKey.toLowerCase() as Hex,
+    nonce: (input.nonce ?? bytesToHex(randomBytes(32))).toLowerCase() as Hex,
+    deadline: input.deadline ?? now() + 15 * 60,
+  }
+}
+
+/** Anything that signs EIP-712 typed data the way ethers' Signer does. */
+export interface TypedDataSigner {
+  signTypedData(
+    domain: Record<string, unknown>,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string>
+}
+
+/** The market this job is for: the JobRequest domain is (chainId, DataMarket). */
+export interface MarketRef {
+  chainId: number
+  dataMarket: string
+}
+
+export async function signJobRequest(signer: TypedDataSigner, request: JobRequest, market: MarketRef): Promise<Hex> {
+  const types = { JobRequest: [...JOB_REQUEST_TYPES.JobRequest] } as Record<string, TypedDataField[]>
+  const domain = jobRequestDomain(market.chainId, market.dataMarket) as unknown as Record<string, unknown>
+  return (await signer.signTypedData(domain, types, { ...request })) as Hex
+}
+
+export function submitJob(api: ApiClient, job: { request: JobRequest; signature: string; query: string }) {
+  return api.request<AcceptedJob>('/jobs', { method: 'POST', json: job })
+}
+
+export function getJob(api: ApiClient, jobId: string) {
+  return api.request<JobView>(`/jobs/${jobId}`)
+}
+
+export interface WaitOptions {
+  /** Called on every status change. */
+  onStatus?: (job: JobView) => void
+  intervalMs?: number
+  /** Stop waiting (the job carries on) after this long; default until the request's deadline. */
+  timeoutMs?: number
+  sleep?: (ms: number) => Promise<void>
+}
+
+/** Polls until the job finishes. Succeeded → the view; failed or expired → JobNotSucceededError. */
+export async function waitForJob(api: ApiClient, jobId: string, opts: WaitOptions = {}): Promise<JobView> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
+  const started = Date.now()
+  let last: JobStatus | undefined
+  for (let i = 0; ; i++) {
+    const job = await getJob(api, jobId)
+    if (job.status !== last) opts.onStatus?.(job)
+    last = job.status
+    if (job.status === 'succeeded') return job
+    if (job.status === 'failed' || job.status === 'expired') throw new JobNotSucceededError(job)
+    const limit = opts.timeoutMs ?? (job.deadline + 30) * 1000 - started
+    if (Date.now() - started > limit)
+      throw new StillflowError(`job ${jobId} is still ${job.status}`, { details: 'stopped waiting; it carries on' })
+    await sleep(Math.min(opts.intervalMs ?? 250 * 2 ** Math.min(i, 3), 2000))
+  }
+}
+
+export function fetchJobResult(api: ApiClient, jobId: string) {
+  return api.request<SealedJobResult>(`/jobs/${jobId}/result`)
+}
+
+export interface OpenOptions {
+  /** Check the receipt was for this chain and ledger. */
+  chainId?: number
+  computeLedger?: string
+  /** Check the enclave code that ran the job (e.g. the measurement approved in EnclaveRegistry). */
+  expectedMeasurement?: string
+}
+
+/**
+ * Checks that the sealed bytes are what the enclave's receipt commits to (resultHash = SHA-256, same
+ * job id, valid signature), then opens them with the job's result key.
+ */
+export async function openJobResult(
+  result: SealedJobResult,
+  secretKey: Uint8Array,
+  opts: OpenOptions = {},
+): Promise<QueryResult> {
+  let receipt
+  try {
+    receipt = verifyReceipt(result.receipt, opts)
+  } catch (cause) {
+    throw new ResultVerificationError('the job receipt does not verify', { cause })
+  }
+  if (receipt.jobId.toLowerCase() !== result.jobId.toLowerCase())
+    throw new ResultVerificationError('the receipt is for another job')
+  const sealed = hexBytes(result.sealedResult)
+  if (bytesToHex(sha256(sealed)) !== receipt.resultHash.toLowerCase())
+    throw new ResultVerificationError('the sealed result is not the one the receipt commits to')
+  const plain = await openResult(sealed, secretKey, result.jobId)
+  try {
+    return JSON.parse(new TextDecoder().decode(plain)) as QueryResult
+  } finally {
+    plain.fill(0)
+  }
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const h = hex.startsWith('0x') ? hex.slice(2) : hex
+  if (!/^([0-9a-fA-F]{2})*$/.test(h)) throw new ResultVerificationError('sealedResult is not hex')
+  return Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16))
+}
+
+export interface RunJobOptions extends WaitOptions {
+  api: ApiClient
+  signer: TypedDataSigner
+  market: MarketRef
+  licenceId: string | bigint
+  contentHash: string
+  query: string
+  deadline?: number
+  computeLedger?: string
+  expectedMeasurement?: string
+  onSubmitted?: (job: AcceptedJob) => void
+}
+
+export interface JobOutcome {
+  jobId: Hex
+  result: QueryResult
+  receipt: SignedReceipt
+  txHash: string | null
+  job: JobView
+}
+
+/** The whole buyer flow: result key, sign, submit, wait, fetch, verify, decrypt. The key is wiped after. */
+export async function runComputeJob(opts: RunJobOptions): Promise<JobOutcome> {
+  const key = generateResultKey()
+  try {
+    const request = createJobRequest({
+      licenceId: opts.licenceId,
+      contentHash: opts.contentHash,
+      query: opts.query,
+      resultPublicKey: key.publicKey,
+      deadline: opts.deadline,
+    })
+    const signature = await signJobRequest(opts.signer, request, opts.market)
+    const accepted = await submitJob(opts.api, { request, signature, query: opts.query })
+    if (accepted.jobId.toLowerCase() !== jobIdOf(request, opts.market.chainId, opts.market.dataMarket))
+      throw new ResultVerificationError('the marketplace returned another job id than the request digest')
+    opts.onSubmitted?.(accepted)
+    const job = await waitForJob(opts.api, accepted.jobId, opts)
+    const sealed = await fetchJobResult(opts.api, accepted.jobId)
+    const result = await openJobResult(sealed, key.secretKey, {
+      chainId: opts.market.chainId,
+      computeLedger: opts.computeLedger,
+      expectedMeasurement: opts.expectedMeasurement,
+    })
+    return { jobId: accepted.jobId, result, receipt: sealed.receipt, txHash: sealed.txHash, job }
+  } finally {
+    key.secretKey.fill(0)
+  }
+}

@@ -1,0 +1,360 @@
+// Licences and compute jobs end to end against the processes `npm start` runs (issue 6; R6, R9, R10,
+// R51–R54, R58): the owner publishes with an offer, the buyer buys with the CLI, runs a DP query with the
+// CLI and decrypts it; the receipt is on chain with the approved measurement, the licence's quota and ε
+// went down by exactly the receipt's amounts, the owner's balance by price − fee. Then every refusal.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Contract, encodeBytes32String, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet } from 'ethers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { computeLedgerAbi, dataAssetNftAbi, dataMarketAbi, NATIVE_CURRENCY } from '../../contracts/index'
+import {
+  ApiClient,
+  ApiRequestError,
+  createJobRequest,
+  generateResultKey,
+  getJob,
+  signJobRequest,
+  submitJob,
+  waitForJob,
+  JobNotSucceededError,
+  type JobView,
+  type MarketRef,
+} from '../../sdk/src/index'
+import { DEV_KEYS, freePort, startStack, type Stack } from '../../scripts/stack'
+
+const run = promisify(execFile)
+const root = process.cwd()
+const OWNER = 10
+const BUYER = 11
+const STRANGER = 12
+const devWallet = (i: number, provider: JsonRpcProvider) =>
+  HDNodeWallet.fromMnemonic(
+    Mnemonic.fromPhrase('test test test test test test test test test test test junk'),
+    `m/44'/60'/0'/0/${i}`,
+  ).connect(provider)
+
+const CSV =
+  [
+    'station,day,temp_c,rain_mm',
+    ...Array.from(
+      { length: 600 },
+      (_, i) => `st-${i % 4},2024-02-${String((i % 28) + 1).padStart(2, '0')},${(i * 7) % 31},${i % 5}`,
+    ),
+  ].join('\n') + '\n'
+const QUERY = 'SELECT COUNT(*) AS n FROM data'
+
+describe('licences and compute jobs', () => {
+  let stack: Stack
+  let dataDir: string
+  let provider: JsonRpcProvider
+  let api: ApiClient
+  let market: Contract
+  let ledger: Contract
+  let nft: Contract
+  let marketRef: MarketRef
+  let tokenId: string
+  let contentHash: string
+  let licenceId: string
+
+  const cli = (args: string[]) =>
+    run(process.execPath, [join(root, 'cli/bin.mjs'), ...args], {
+      cwd: root,
+      env: {
+        ...process.env,
+        STILLFLOW_API: stack.urls.api,
+        STILLFLOW_RPC: stack.urls.chain,
+        STILLFLOW_HOME: join(dataDir, 'cli'),
+      },
+    }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    )
+  const cliJson = async (args: string[]) => {
+    const res = await cli([...args, '--json'])
+    expect(res.code, res.stderr).toBe(0)
+    return JSON.parse(res.stdout)
+  }
+
+  /** A signed job body, as the SDK builds it; `signerIndex` signs. */
+  async function signedJob(
+    signerIndex: number,
+    opts: { licence?: string; query?: string; deadline?: number; nonce?: string } = {},
+  ) {
+    const query = opts.query ?? QUERY
+    const request = createJobRequest({
+      licenceId: opts.licence ?? licenceId,
+      contentHash,
+      query,
+      resultPublicKey: generateResultKey().publicKey,
+      deadline: opts.deadline,
+      nonce: opts.nonce,
+    })
+    const signature = await signJobRequest(devWallet(signerIndex, provider), request, marketRef)
+    return { request, signature, query }
+  }
+
+  async function refusal(body: unknown): Promise<{ status: number; code: string; body: unknown }> {
+    try {
+      await api.request('/jobs', { method: 'POST', json: body })
+    } catch (err) {
+      if (err instanceof ApiRequestError) return { status: err.status, code: err.code, body: err.body }
+      throw err
+    }
+    throw new Error('the job was accepted')
+  }
+
+  async function licenceState(id: string) {
+    const l = await market.licence(id)
+    return { jobsLeft: Number(l.jobsLeft), epsilonLeftMilli: Number(l.epsilonLeftMilli) }
+  }
+
+  async function buy(offerId: string): Promise<string> {
+    const out = await cliJson(['buy', tokenId, offerId, '--yes', '--dev-account', String(BUYER)])
+    return out.licenceId
+  }
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'stillflow-jobs-'))
+    const p = async () => freePort()
+    stack = await startStack({
+      root,
+      dataDir,
+      ports: {
+        chain: await p(),
+        ipfsApi: await p(),
+        ipfsGateway: await p(),
+        enclave: await p(),
+        worker: await p(),
+        inspector: await p(),
+      },
+    })
+    provider = new JsonRpcProvider(stack.urls.chain, 31337, { staticNetwork: true, batchMaxCount: 1 })
+    api = new ApiClient({ apiUrl: stack.urls.api })
+    const c = stack.addressBook.contracts
+    market = new Contract(c.DataMarket, dataMarketAbi, provider)
+    ledger = new Contract(c.ComputeLedger, computeLedgerAbi, provider)
+    nft = new Contract(c.DataAssetNFT, dataAssetNftAbi, provider)
+    marketRef = { chainId: 31337, dataMarket: c.DataMarket }
+
+    const file = join(dataDir, 'stations.csv')
+    writeFileSync(file, CSV)
+    const published = await cliJson([
+      'publish',
+      file,
+      '--title',
+      'Station readings',
+      '--dev-account',
+      String(OWNER),
+      '--price',
+      '0.02',
+      '--jobs',
+      '5',
+      '--epsilon',
+      '10',
+    ])
+    tokenId = published.tokenId
+    contentHash = published.contentHash
+  })
+  afterAll(async () => {
+    provider?.destroy()
+    await stack?.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('buys with the CLI, runs a DP query with the CLI and decrypts it; receipt, quota, ε and payout all agree with the chain', async () => {
+    const owner = devWallet(OWNER, provider).address
+    const listed = await cliJson(['offer', 'list', tokenId])
+    expect(listed.offers).toMatchObject([{ offerId: '1', price: '20000000000000000', maxJobs: 5, active: true }])
+
+    const ownerBefore = (await market.pendingWithdrawal(owner, NATIVE_CURRENCY)) as bigint
+    const feeBps = BigInt(await market.platformFeeBps())
+    const bought = await cliJson(['buy', tokenId, '1', '--yes', '--dev-account', String(BUYER)])
+    licenceId = bought.licenceId
+    const price = 20_000_000_000_000_000n
+    expect(bought).toMatchObject({ tokenId, offerId: '1', price: price.toString() })
+    const fee = (price * feeBps) / 10_000n
+    expect(BigInt(bought.fee)).toBe(fee)
+    expect((await market.pendingWithdrawal(owner, NATIVE_CURRENCY)) - ownerBefore).toBe(price - fee)
+    expect(await nft.ownerOf(tokenId)).toBe(owner) // R6: buying never moves the NFT
+    const before = await licenceState(licenceId)
+    expect(before).toEqual({ jobsLeft: 5, epsilonLeftMilli: 10_000 })
+
+    const out = await cliJson(['job', tokenId, QUERY, '--dev-account', String(BUYER)])
+    expect(out.columns).toEqual(['n'])
+    expect(Math.abs(Number(out.rows[0][0]) - 600)).toBeLessThan(60) // DP noise at ε = 1 is a few units
+    expect(out.licenceId).toBe(licenceId)
+
+    const receipt = out.receipt.receipt
+    expect(receipt.measurement).toBe(stack.addressBook.approvedMeasurement)
+    expect(await ledger.isJobRecorded(out.jobId)).toBe(true)
+    const [event] = await ledger.queryFilter(ledger.filters.JobRecorded(out.jobId))
+    expect(event.transactionHash).toBe(out.txHash)
+    const args = (event as unknown as { args: Record<string, unknown> }).args
+    expect(args.measurement).toBe(stack.addressBook.approvedMeasurement)
+    expect(args.resultHash).toBe(receipt.resultHash)
+    expect(args.licenceId).toBe(BigInt(licenceId))
+    const after = await licenceState(licenceId)
+    expect(before.jobsLeft - after.jobsLeft).toBe(1)
+    expect(before.epsilonLeftMilli - after.epsilonLeftMilli).toBe(receipt.epsilonSpentMilli)
+    expect(receipt.epsilonSpentMilli).toBeGreaterThan(0)
+
+    const job = await getJob(api, out.jobId)
+    expect(job).toMatchObject({
+      status: 'succeeded',
+      licenceId,
+      tokenId,
+      receipt: { txHash: out.txHash, resultHash: receipt.resultHash, measurement: receipt.measurement },
+      resultAvailable: true,
+    })
+    // What the operator stores is ciphertext: the result endpoint serves the sealed bytes, not the count.
+    const sealed = await api.request<{ sealedResult: string }>(`/jobs/${out.jobId}/result`)
+    expect(sealed.sealedResult).toMatch(/^0x[0-9a-f]+$/)
+    expect(sealed.sealedResult).not.toContain(Buffer.from('"columns"').toString('hex'))
+  })
+
+  describe('refusals at submission, each a precise 4xx that costs nothing', () => {
+    it('a malformed signature → 401; a request signed by someone without the licence → 403', async () => {
+      const body = await signedJob(BUYER)
+      expect(await refusal({ ...body, signature: `0x${'00'.repeat(64)}1b` })).toMatchObject({
+        status: 401,
+        code: 'request_signature_invalid',
+      })
+      expect(await refusal(await signedJob(STRANGER))).toMatchObject({ status: 403, code: 'not_licence_holder' })
+    })
+
+    it('no such licence → 404; a deadline in the past → 400; SQL that does not match its hash → 400', async () => {
+      expect(await refusal(await signedJob(BUYER, { licence: '999' }))).toMatchObject({
+        status: 404,
+        code: 'licence_not_found',
+      })
+      expect(await refusal(await signedJob(BUYER, { deadline: Math.floor(Date.now() / 1000) - 5 }))).toMatchObject({
+        status: 400,
+        code: 'deadline_passed',
+      })
+      const body = await signedJob(BUYER)
+      expect(await refusal({ ...body, query: 'SELECT COUNT(*) AS m FROM data' })).toMatchObject({
+        status: 400,
+        code: 'query_hash_mismatch',
+      })
+    })
+
+    it('a query the policy forbids and malformed SQL fail with the enclave reason and spend nothing; a replayed nonce → 409', async () => {
+      const before = await licenceState(licenceId)
+      for (const [query, code] of [
+        ['SELECT * FROM data', 'query_rejected'],
+        ['SELEC COUNT( FROM data', 'query_rejected'],
+      ]) {
+        const body = await signedJob(BUYER, { query })
+        const accepted = await submitJob(api, body)
+        expect(accepted.status).toBe('queued')
+        const err = await waitForJob(api, accepted.jobId).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(err).toBeInstanceOf(JobNotSucceededError)
+        const job = (err as JobNotSucceededError).job as JobView
+        expect(job).toMatchObject({ status: 'failed', reason: { code } })
+        expect(await ledger.isJobRecorded(accepted.jobId)).toBe(false)
+        expect(await refusal(body)).toMatchObject({
+          status: 409,
+          code: 'nonce_used',
+          body: { error: { jobId: accepted.jobId } },
+        })
+        const res = await api.request(`/jobs/${accepted.jobId}/result`).catch((e: ApiRequestError) => e)
+        expect(res).toMatchObject({ status: 409, code: 'job_not_succeeded' })
+      }
+      expect(await licenceState(licenceId)).toEqual(before)
+    })
+
+    it('an expired licence → 403 licence_expired', async () => {
+      const offer = await cliJson([
+        'offer',
+        'create',
+        tokenId,
+        '--price',
+        '0.001',
+        '--seconds',
+        '2',
+        '--dev-account',
+        String(OWNER),
+      ])
+      const id = await buy(offer.offerId)
+      const { expiresAt } = await market.licence(id)
+      await new Promise((r) => setTimeout(r, Math.max(0, (Number(expiresAt) + 1) * 1000 - Date.now())))
+      expect(await refusal(await signedJob(BUYER, { licence: id }))).toMatchObject({
+        status: 403,
+        code: 'licence_expired',
+      })
+    })
+
+    it('an exhausted job quota → 429 quota_exhausted; an exhausted ε budget → 429 budget_exhausted', async () => {
+      const quota = await cliJson([
+        'offer',
+        'create',
+        tokenId,
+        '--price',
+        '0.001',
+        '--jobs',
+        '1',
+        '--epsilon',
+        '5',
+        '--dev-account',
+        String(OWNER),
+      ])
+      const budget = await cliJson([
+        'offer',
+        'create',
+        tokenId,
+        '--price',
+        '0.001',
+        '--jobs',
+        '5',
+        '--epsilon',
+        '1',
+        '--dev-account',
+        String(OWNER),
+      ])
+      const quotaLicence = await buy(quota.offerId)
+      const budgetLicence = await buy(budget.offerId)
+      for (const id of [quotaLicence, budgetLicence]) {
+        await cliJson(['job', tokenId, QUERY, '--licence', id, '--dev-account', String(BUYER)])
+      }
+      expect(await licenceState(quotaLicence)).toMatchObject({ jobsLeft: 0 })
+      expect(await licenceState(budgetLicence)).toMatchObject({ epsilonLeftMilli: 0 })
+      expect(await refusal(await signedJob(BUYER, { licence: quotaLicence }))).toMatchObject({
+        status: 429,
+        code: 'quota_exhausted',
+      })
+      expect(await refusal(await signedJob(BUYER, { licence: budgetLicence }))).toMatchObject({
+        status: 429,
+        code: 'budget_exhausted',
+      })
+      // The CLI finds no usable licence among the exhausted ones when told to use one of them.
+      const res = await cli([
+        'job',
+        tokenId,
+        QUERY,
+        '--licence',
+        quotaLicence,
+        '--dev-account',
+        String(BUYER),
+        '--json',
+      ])
+      expect(res.code).toBe(3)
+    })
+
+    it('a frozen asset → 403 asset_frozen; a revoked one → 403 asset_revoked (last: it ends the asset)', async () => {
+      // A NonceManager: two transactions in a row must not both read the same pending nonce.
+      const supervisor = new NonceManager(new Wallet(DEV_KEYS.supervisor, provider))
+      await (await (nft.connect(supervisor) as Contract).freeze(tokenId, encodeBytes32String('e2e'))).wait()
+      expect(await refusal(await signedJob(BUYER))).toMatchObject({ status: 403, code: 'asset_frozen' })
+      await (await (nft.connect(supervisor) as Contract).unfreeze(tokenId)).wait()
+      const owner = devWallet(OWNER, provider)
+      await (await (nft.connect(owner) as Contract).revoke(tokenId)).wait()
+      expect(await refusal(await signedJob(BUYER))).toMatchObject({ status: 403, code: 'asset_revoked' })
+    })
+  })
+})

@@ -1,0 +1,302 @@
+// Owns the derived tables: the SQL each event applies to assets, offers, licences, receipts, enclaves,
+// measurements, payments and anchors. It reads only the event (its canonical args and detail), so the
+// incremental indexer and a replay from `events` write the same rows (R46). Statements set absolute
+// values taken from the event wherever the chain provides them (jobs left, ε left, amendment index).
+import type { LedgerEvent } from './ledger'
+
+type Args = Record<string, string>
+
+const ZERO = '0x0000000000000000000000000000000000000000'
+
+/** The derived tables, in the order a replay clears them. */
+export const DERIVED_TABLES = [
+  'assets',
+  'offers',
+  'licences',
+  'receipts',
+  'enclaves',
+  'measurements',
+  'market_settings',
+  'payments',
+  'anchors',
+] as const
+
+/** The asset / licence an event is about, from its own arguments (stored on the events row for history). */
+export function subjectOf(e: Pick<LedgerEvent, 'contract' | 'name' | 'args'>): {
+  tokenId: string | null
+  licenceId: string | null
+} {
+  const a = JSON.parse(e.args) as Args
+  const tokenId = e.contract === 'DataAssetNFT' || e.contract === 'DataMarket' ? (a.tokenId ?? null) : null
+  const licenceId = e.contract === 'DataMarket' || e.contract === 'ComputeLedger' ? (a.licenceId ?? null) : null
+  return { tokenId, licenceId }
+}
+
+/** The D1 statements that apply `e` to the derived tables (none for events that change no derived row). */
+export function deriveStatements(db: D1Database, e: LedgerEvent): D1PreparedStatement[] {
+  const a = JSON.parse(e.args) as Args
+  const c = e.chainId
+  const q = (sql: string, ...binds: unknown[]) => db.prepare(sql).bind(...binds)
+  const asset = (set: string, ...binds: unknown[]) =>
+    q(`UPDATE assets SET ${set} WHERE chain_id = ? AND token_id = ?`, ...binds, c, a.tokenId)
+
+  switch (`${e.contract}.${e.name}`) {
+    case 'DataAssetNFT.Transfer':
+      // Transfer(0 → owner) precedes AssetMinted in the same transaction: create the row here.
+      return [
+        q(
+          `INSERT INTO assets (chain_id, token_id, contract, owner) VALUES (?, ?, ?, ?)
+           ON CONFLICT (chain_id, token_id) DO UPDATE SET owner = excluded.owner`,
+          c,
+          a.tokenId,
+          e.address,
+          a.to,
+        ),
+      ]
+    case 'DataAssetNFT.AssetMinted':
+      return [
+        q(
+          `INSERT INTO assets (chain_id, token_id, contract, owner, content_hash, metadata_digest, minted_block, minted_time, minted_tx, relayer)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (chain_id, token_id) DO UPDATE SET content_hash = excluded.content_hash,
+             metadata_digest = excluded.metadata_digest, minted_block = excluded.minted_block,
+             minted_time = excluded.minted_time, minted_tx = excluded.minted_tx, relayer = excluded.relayer`,
+          c,
+          a.tokenId,
+          e.address,
+          a.owner,
+          a.contentHash,
+          a.metadataDigest,
+          e.blockNumber,
+          e.blockTime,
+          e.txHash,
+          a.relayer,
+        ),
+      ]
+    case 'DataAssetNFT.AssetAmended':
+      return [asset('metadata_digest = ?, amendment_count = ?', a.metadataDigest, Number(a.index))]
+    case 'DataAssetNFT.AssetRevoked':
+      return [asset('revoked = 1')]
+    case 'DataAssetNFT.AssetFrozen':
+      return [asset('frozen = 1, freeze_reason = ?', a.reasonCode)]
+    case 'DataAssetNFT.AssetUnfrozen':
+      return [asset('frozen = 0, freeze_reason = NULL')]
+    case 'DataAssetNFT.AssetDelegateSet':
+      return [asset('delegate = ?', a.delegate === ZERO ? null : a.delegate)]
+    case 'DataAssetNFT.AssetRoyaltySet':
+      return [asset('royalty_receiver = ?, royalty_bps = ?', a.receiver, Number(a.feeBps))]
+
+    case 'DataMarket.OfferSet':
+      return [
+        q(
+          `INSERT OR REPLACE INTO offers (chain_id, token_id, offer_id, owner, set_by, price, currency, duration, max_jobs,
+             epsilon_budget_milli, purposes, withdrawn, set_tx, set_block, withdrawn_tx)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL)`,
+          c,
+          a.tokenId,
+          a.offerId,
+          a.owner,
+          a.by,
+          a.price,
+          a.currency,
+          Number(a.duration),
+          Number(a.maxJobs),
+          Number(a.epsilonBudgetMilli),
+          Number(a.purposes),
+          e.txHash,
+          e.blockNumber,
+        ),
+      ]
+    case 'DataMarket.OfferWithdrawn':
+      return [
+        q(
+          'UPDATE offers SET withdrawn = 1, withdrawn_tx = ? WHERE chain_id = ? AND token_id = ? AND offer_id = ?',
+          e.txHash,
+          c,
+          a.tokenId,
+          a.offerId,
+        ),
+      ]
+    case 'DataMarket.LicencePurchased': {
+      const net = BigInt(a.price) - BigInt(a.fee)
+      const out = [
+        // Quota and ε start at the offer's terms (offers are immutable, and the OfferSet came first).
+        q(
+          `INSERT OR REPLACE INTO licences (chain_id, licence_id, token_id, offer_id, buyer, owner, currency, price, fee,
+             expires_at, jobs_left, epsilon_left_milli, purchased_tx, purchased_block, purchased_time)
+           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+             (SELECT max_jobs FROM offers WHERE chain_id = ? AND token_id = ? AND offer_id = ?),
+             (SELECT epsilon_budget_milli FROM offers WHERE chain_id = ? AND token_id = ? AND offer_id = ?),
+             ?, ?, ?`,
+          c,
+          a.licenceId,
+          a.tokenId,
+          a.offerId,
+          a.buyer,
+          a.owner,
+          a.currency,
+          a.price,
+          a.fee,
+          Number(a.expiresAt),
+          c,
+          a.tokenId,
+          a.offerId,
+          c,
+          a.tokenId,
+          a.offerId,
+          e.txHash,
+          e.blockNumber,
+          e.blockTime,
+        ),
+      ]
+      // As DataMarket.buyLicence: the fee goes to the treasury of the moment, the rest to the owner; zero
+      // amounts credit nobody.
+      if (a.fee !== '0') {
+        out.push(
+          q(
+            `INSERT OR REPLACE INTO payments (chain_id, block_number, log_index, account, kind, currency, amount, licence_id, token_id, tx_hash)
+             SELECT ?, ?, ?, treasury, 'fee', ?, ?, ?, ?, ? FROM market_settings WHERE chain_id = ?`,
+            c,
+            e.blockNumber,
+            e.logIndex,
+            a.currency,
+            a.fee,
+            a.licenceId,
+            a.tokenId,
+            e.txHash,
+            c,
+          ),
+        )
+      }
+      if (net !== 0n) {
+        out.push(
+          q(
+            `INSERT OR REPLACE INTO payments (chain_id, block_number, log_index, account, kind, currency, amount, licence_id, token_id, tx_hash)
+             VALUES (?, ?, ?, ?, 'sale', ?, ?, ?, ?, ?)`,
+            c,
+            e.blockNumber,
+            e.logIndex,
+            a.owner,
+            a.currency,
+            net.toString(),
+            a.licenceId,
+            a.tokenId,
+            e.txHash,
+          ),
+        )
+      }
+      return out
+    }
+    case 'DataMarket.LicenceConsumed':
+      return [
+        q(
+          'UPDATE licences SET jobs_left = ?, epsilon_left_milli = ? WHERE chain_id = ? AND licence_id = ?',
+          Number(a.jobsLeft),
+          Number(a.epsilonLeftMilli),
+          c,
+          a.licenceId,
+        ),
+      ]
+    case 'DataMarket.PaymentWithdrawn':
+      return [
+        q(
+          `INSERT OR REPLACE INTO payments (chain_id, block_number, log_index, account, kind, currency, amount, licence_id, token_id, tx_hash)
+           VALUES (?, ?, ?, ?, 'withdrawal', ?, ?, NULL, NULL, ?)`,
+          c,
+          e.blockNumber,
+          e.logIndex,
+          a.account,
+          a.currency,
+          (-BigInt(a.amount)).toString(),
+          e.txHash,
+        ),
+      ]
+    case 'DataMarket.TreasurySet':
+      return [
+        q(
+          `INSERT INTO market_settings (chain_id, treasury) VALUES (?, ?)
+           ON CONFLICT (chain_id) DO UPDATE SET treasury = excluded.treasury`,
+          c,
+          a.newTreasury,
+        ),
+      ]
+    case 'DataMarket.PlatformFeeSet':
+      return [
+        q(
+          `INSERT INTO market_settings (chain_id, fee_bps) VALUES (?, ?)
+           ON CONFLICT (chain_id) DO UPDATE SET fee_bps = excluded.fee_bps`,
+          c,
+          Number(a.newFeeBps),
+        ),
+      ]
+
+    case 'EnclaveRegistry.MeasurementApproved':
+    case 'EnclaveRegistry.MeasurementRetired':
+      return [
+        q(
+          'INSERT OR REPLACE INTO measurements (chain_id, measurement, approved, changed_by, changed_block) VALUES (?, ?, ?, ?, ?)',
+          c,
+          a.measurement,
+          e.name === 'MeasurementApproved' ? 1 : 0,
+          a.supervisor,
+          e.blockNumber,
+        ),
+      ]
+    case 'EnclaveRegistry.EnclaveRegistered':
+      return [
+        q(
+          'INSERT OR REPLACE INTO enclaves (chain_id, signer, measurement, cluster_public_key, registered_block, active) VALUES (?, ?, ?, ?, ?, 1)',
+          c,
+          a.signer,
+          a.measurement,
+          a.clusterPublicKey,
+          e.blockNumber,
+        ),
+      ]
+    case 'EnclaveRegistry.EnclaveDeregistered':
+      return [q('UPDATE enclaves SET active = 0 WHERE chain_id = ? AND signer = ?', c, a.signer)]
+
+    case 'ComputeLedger.JobRecorded': {
+      const detail = e.detail ? (JSON.parse(e.detail) as { enclaveSignature?: string }) : {}
+      return [
+        q(
+          `INSERT OR REPLACE INTO receipts (chain_id, job_id, licence_id, token_id, enclave, content_hash, query_hash,
+             result_hash, epsilon_spent_milli, measurement, signature, tx_hash, block_number, block_time)
+           VALUES (?, ?, ?, (SELECT token_id FROM licences WHERE chain_id = ? AND licence_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          c,
+          a.jobId,
+          a.licenceId,
+          c,
+          a.licenceId,
+          a.enclave,
+          a.contentHash,
+          a.queryHash,
+          a.resultHash,
+          Number(a.epsilonSpentMilli),
+          a.measurement,
+          detail.enclaveSignature ?? null,
+          e.txHash,
+          e.blockNumber,
+          e.blockTime,
+        ),
+      ]
+    }
+
+    case 'LedgerAnchor.RootAnchored':
+      return [
+        q(
+          'INSERT OR REPLACE INTO anchors (chain_id, anchor_id, merkle_root, leaf_count, to_block, anchored_by, tx_hash, block_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          c,
+          a.anchorId,
+          a.merkleRoot,
+          Number(a.leafCount),
+          Number(a.toBlock),
+          a.by,
+          e.txHash,
+          e.blockNumber,
+        ),
+      ]
+    default:
+      return []
+  }
+}

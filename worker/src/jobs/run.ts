@@ -1,0 +1,265 @@
+// Running one compute job from the queue (DESIGN §3 "Compute job" steps 2–5): ask the enclave, keep the
+// sealed result in R2, record the enclave's receipt on chain, mark the job succeeded. Every step is safe
+// to repeat for the same job id — the enclave answers a job id once and charges once, R2 keys are per job,
+// and ComputeLedger records a job id once — so a redelivered or re-swept message can never run a job
+// twice or pay twice. Quota and ε are spent only by the recorded receipt: a job that fails or passes its
+// deadline before recording costs the buyer nothing.
+import { Interface } from 'ethers'
+import { computeLedgerAbi } from '../../../contracts/index'
+// tee-sim's client-side protocol, module by module (its index re-exports enclave types too).
+import { bytesToHex, hexToBytes } from '../../../tee-sim/src/bytes'
+import { verifyReceipt, type SignedReceipt } from '../../../tee-sim/src/receipt'
+import type { Bindings } from '../env'
+import { readContracts, rpcBatch } from '../services/chain'
+import { addressBook, requireSetting, reaching } from '../services/config'
+import { UpstreamError } from '../services/enclave'
+import { ContractRevertError, recordReceipt } from '../services/relayer'
+import {
+  finishUnpaid,
+  getJob,
+  nowSeconds,
+  resultKey,
+  retentionSeconds,
+  updateLive,
+  type JobRow,
+  type Reason,
+} from './store'
+
+/** A failure worth retrying later (a component unreachable or busy); the job stays live. */
+export class TransientJobError extends Error {
+  override name = 'TransientJobError'
+  constructor(readonly reason: Reason) {
+    super(`${reason.code}: ${reason.message}`)
+  }
+}
+
+export type RunOutcome = JobRow['status'] | 'missing'
+
+const ledger = new Interface(computeLedgerAbi)
+
+/** Runs (or resumes) one job. Throws TransientJobError when it should be retried. */
+export async function runJob(env: Bindings, jobId: string): Promise<RunOutcome> {
+  const row = await getJob(env, jobId)
+  if (!row) return 'missing'
+  if (row.status !== 'queued' && row.status !== 'running') return row.status
+
+  let signed: SignedReceipt | undefined = row.receipt ? (JSON.parse(row.receipt) as SignedReceipt) : undefined
+  if (!signed) {
+    if (nowSeconds() > row.deadline) {
+      await finishUnpaid(env, jobId, 'expired', {
+        code: 'deadline_passed',
+        message: 'the deadline passed before the enclave ran the job; nothing was charged',
+      })
+      return 'expired'
+    }
+    await updateLive(env, jobId, { status: 'running', attempts: row.attempts + 1 })
+    const outcome = await askEnclave(env, row)
+    if ('failed' in outcome) {
+      await finishUnpaid(env, jobId, 'failed', outcome.failed)
+      return 'failed'
+    }
+    if ('gone' in outcome) {
+      await env.BLOBS.delete(resultKey(jobId))
+      return (await getJob(env, jobId))?.status ?? 'missing'
+    }
+    signed = outcome.signed
+  }
+
+  if (nowSeconds() > row.deadline) {
+    // The enclave answered, but too late to be recorded under the buyer's deadline. If an earlier attempt's
+    // transaction did land, the job is paid for and succeeded; otherwise it expires and costs nothing.
+    const landed = await findRecording(env, jobId)
+    if (landed) return succeed(env, row, landed)
+    await finishUnpaid(env, jobId, 'expired', {
+      code: 'deadline_passed',
+      message: 'the deadline passed before the receipt was recorded; nothing was charged',
+    })
+    return 'expired'
+  }
+
+  try {
+    const sent = await recordReceipt(env, signed)
+    return succeed(env, row, { txHash: sent.txHash, blockNumber: sent.blockNumber })
+  } catch (err) {
+    if (err instanceof ContractRevertError) {
+      if (err.errorName === 'ComputeLedgerJobAlreadyRecorded') {
+        const landed = await findRecording(env, jobId)
+        return succeed(env, row, landed ?? { txHash: null, blockNumber: null })
+      }
+      // The ledger refused the receipt (licence expired, quota or ε spent meanwhile, asset revoked or
+      // frozen, enclave deregistered): nothing was spent.
+      await finishUnpaid(env, jobId, 'failed', { code: receiptRefusalCode(err.errorName), message: err.message })
+      return 'failed'
+    }
+    throw new TransientJobError({ code: 'chain_unavailable', message: messageOf(err) })
+  }
+}
+
+interface Landed {
+  txHash: string | null
+  blockNumber: number | null
+}
+
+async function succeed(env: Bindings, row: JobRow, landed: Landed): Promise<'succeeded'> {
+  const now = nowSeconds()
+  await updateLive(env, row.jobId, {
+    status: 'succeeded',
+    receiptTx: landed.txHash,
+    receiptBlock: landed.blockNumber,
+    finishedAt: now,
+    resultExpiresAt: now + retentionSeconds(env),
+    reasonCode: null,
+    reasonMessage: null,
+    lastError: null,
+  })
+  return 'succeeded'
+}
+
+/** The URL the enclave host fetches the ciphertext from; its integrity is the enclave's to check. */
+export function ciphertextUrl(env: Bindings, row: Pick<JobRow, 'jobId' | 'ciphertextCid' | 'origin'>): string {
+  if (env.IPFS_GATEWAY_URL) return `${env.IPFS_GATEWAY_URL.replace(/\/+$/, '')}/ipfs/${row.ciphertextCid}`
+  return `${row.origin}/api/jobs/${row.jobId}/ciphertext`
+}
+
+/**
+ * Calls the enclave host. A refusal (4xx) fails the job with the enclave's own code; an unreachable or
+ * unavailable enclave (network, 5xx, 503) is transient. A valid answer is checked against the request and
+ * stored (sealed bytes in R2, receipt in D1) before anything is recorded.
+ */
+async function askEnclave(
+  env: Bindings,
+  row: JobRow,
+): Promise<{ signed: SignedReceipt } | { failed: Reason } | { gone: true }> {
+  const url = `${requireSetting(env, 'ENCLAVE_URL')}/jobs`
+  const request = {
+    licenceId: row.licenceId,
+    contentHash: row.contentHash,
+    queryHash: row.queryHash,
+    resultPublicKey: row.resultPublicKey,
+    nonce: row.nonce,
+    deadline: row.deadline,
+  }
+  let res: Response
+  try {
+    res = await reaching('the enclave host', url, () =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          request,
+          signature: row.signature,
+          query: row.query,
+          ciphertextUrl: ciphertextUrl(env, row),
+        }),
+      }),
+    )
+  } catch (err) {
+    throw new TransientJobError({ code: 'enclave_unavailable', message: messageOf(err) })
+  }
+  if (!res.ok) {
+    const upstream = new UpstreamError('enclave', res.status, await res.text())
+    const reason = { code: upstream.code, message: upstream.message }
+    if (res.status >= 500 || res.status === 408) throw new TransientJobError(reason)
+    return { failed: reason }
+  }
+  const out = (await res.json()) as { jobId?: string; sealedResult?: string; receipt?: SignedReceipt }
+  const problem = checkEnclaveOutput(env, row, out)
+  if (problem) return { failed: { code: 'enclave_output_invalid', message: problem } }
+  const signed = out.receipt as SignedReceipt
+  const sealed = hexToBytes(out.sealedResult as string)
+  if ((await sha256Hex(sealed)) !== signed.receipt.resultHash.toLowerCase())
+    return { failed: { code: 'enclave_output_invalid', message: 'resultHash is not the SHA-256 of the sealed result' } }
+  await env.BLOBS.put(resultKey(row.jobId), sealed, {
+    httpMetadata: { contentType: 'application/octet-stream' },
+    customMetadata: { resultHash: signed.receipt.resultHash },
+  })
+  const stored = await updateLive(env, row.jobId, {
+    receipt: JSON.stringify(signed),
+    resultHash: signed.receipt.resultHash,
+    resultSize: sealed.byteLength,
+    epsilonSpentMilli: signed.receipt.epsilonSpentMilli,
+    measurement: signed.receipt.measurement,
+    lastError: null,
+  })
+  // The sweeper expired the job while the enclave worked: it must not be recorded (and so not charged).
+  if (!stored) return { gone: true }
+  return { signed }
+}
+
+/** Why an enclave answer does not belong to this job, or undefined when it does. */
+function checkEnclaveOutput(
+  env: Bindings,
+  row: JobRow,
+  out: { jobId?: string; sealedResult?: string; receipt?: SignedReceipt },
+): string | undefined {
+  if (typeof out.sealedResult !== 'string' || !/^0x([0-9a-f]{2})+$/i.test(out.sealedResult)) return 'no sealed result'
+  if (out.jobId?.toLowerCase() !== row.jobId) return 'the answer is for another job id'
+  const book = addressBook(env)
+  let receipt
+  try {
+    receipt = verifyReceipt(out.receipt as SignedReceipt, {
+      chainId: book.chainId,
+      computeLedger: book.contracts.ComputeLedger,
+    })
+  } catch (err) {
+    return `the receipt does not verify: ${messageOf(err)}`
+  }
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
+  if (!same(receipt.jobId, row.jobId)) return 'the receipt names another job'
+  if (receipt.licenceId !== row.licenceId) return 'the receipt names another licence'
+  if (!same(receipt.contentHash, row.contentHash)) return 'the receipt names another asset'
+  if (!same(receipt.queryHash, row.queryHash)) return 'the receipt names another query'
+  return undefined
+}
+
+/** SHA-256 of the sealed result bytes, as the receipt's resultHash (tee-sim README). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
+}
+
+/** The `JobRecorded` log of a job, when its receipt is on chain. */
+async function findRecording(env: Bindings, jobId: string): Promise<Landed | undefined> {
+  const [[recorded]] = await readContracts(env, [
+    { contract: 'ComputeLedger', abi: computeLedgerAbi, fn: 'isJobRecorded', args: [jobId] },
+  ])
+  if (!recorded) return undefined
+  const book = addressBook(env)
+  const [logs] = (await rpcBatch(env, [
+    [
+      'eth_getLogs',
+      [
+        {
+          address: book.contracts.ComputeLedger,
+          fromBlock: `0x${book.deployedAtBlock.toString(16)}`,
+          toBlock: 'latest',
+          topics: [ledger.getEvent('JobRecorded')!.topicHash, jobId],
+        },
+      ],
+    ],
+  ])) as Array<Array<{ transactionHash: string; blockNumber: string }>>
+  const log = logs[0]
+  return log
+    ? { txHash: log.transactionHash, blockNumber: Number(log.blockNumber) }
+    : { txHash: null, blockNumber: null }
+}
+
+/** Stable reason codes for the ledger's refusals (the contract's error name stays in the message). */
+function receiptRefusalCode(errorName: string): string {
+  const codes: Record<string, string> = {
+    DataMarketLicenceExpired: 'licence_expired',
+    DataMarketJobQuotaExhausted: 'quota_exhausted',
+    DataMarketEpsilonBudgetExceeded: 'budget_exhausted',
+    DataMarketAssetRevoked: 'asset_revoked',
+    DataMarketAssetFrozen: 'asset_frozen',
+    DataMarketUnknownLicence: 'licence_not_found',
+    ComputeLedgerUnknownEnclave: 'enclave_not_registered',
+    ComputeLedgerMeasurementMismatch: 'measurement_mismatch',
+    ComputeLedgerMeasurementNotApproved: 'measurement_not_approved',
+    ComputeLedgerContentMismatch: 'content_mismatch',
+  }
+  return codes[errorName] ?? 'receipt_refused'
+}
+
+function messageOf(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 300)
+}

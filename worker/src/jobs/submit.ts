@@ -1,0 +1,198 @@
+// Accepting a compute job (DESIGN §3 "Compute job" step 1; R58): the buyer's EIP-712 JobRequest is checked
+// here — shape, query hash, deadline, signature, nonce, and the licence, quota, ε and asset on chain — so
+// a job that the enclave would refuse for these reasons is refused at once with a precise 4xx. The enclave
+// checks all of it again itself; the worker is not trusted with rights.
+import { drizzle } from 'drizzle-orm/d1'
+import { and, count, eq, inArray } from 'drizzle-orm'
+import { z } from 'zod'
+import { dataAssetNftAbi, dataMarketAbi } from '../../../contracts/index'
+// tee-sim's client-side protocol modules, imported one by one: its index also re-exports enclave types,
+// which would pull enclave code (Node-only) into the worker's type-check.
+import { queryHashOf } from '../../../tee-sim/src/canonical-json'
+import { EnclaveError } from '../../../tee-sim/src/errors'
+import { checkJobRequest, jobIdOf, jobRequestSigner, type JobRequest } from '../../../tee-sim/src/job-request'
+import { computeJobs, publications } from '../db/schema'
+import type { Bindings } from '../env'
+import { ApiError } from '../errors'
+import { readContracts } from '../services/chain'
+import { addressBook } from '../services/config'
+import { LIVE, nowSeconds } from './store'
+
+/** A request must leave the job this long to be queued, run and recorded. */
+export const MIN_DEADLINE_SLACK_S = 10
+/** Deadlines further out would keep a stuck job alive for too long. */
+export const MAX_DEADLINE_AHEAD_S = 7 * 86400
+export const MAX_QUERY_CHARS = 16 * 1024
+
+const bodySchema = z.strictObject({
+  request: z.unknown(),
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be 0x and 65 bytes of hex'),
+  query: z.string().min(1).max(MAX_QUERY_CHARS),
+})
+
+export interface AcceptedJob {
+  jobId: string
+  status: 'queued'
+  licenceId: string
+  tokenId: string
+  deadline: number
+}
+
+/** Checks a job request, stores it as queued and enqueues it. Throws ApiError with the precise refusal. */
+export async function submitJob(env: Bindings, body: unknown, origin: string): Promise<AcceptedJob> {
+  const parsed = bodySchema.safeParse(body)
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')
+    throw new ApiError(400, 'invalid_job', detail)
+  }
+  let request: JobRequest
+  try {
+    request = checkJobRequest(parsed.data.request)
+  } catch (err) {
+    throw new ApiError(400, 'invalid_job', err instanceof EnclaveError ? err.shortMessage : 'request is malformed')
+  }
+  const { signature, query } = parsed.data
+  if (queryHashOf(query) !== request.queryHash.toLowerCase())
+    throw new ApiError(400, 'query_hash_mismatch', 'request.queryHash is not keccak256 of the query text')
+  const now = nowSeconds()
+  if (request.deadline < now + MIN_DEADLINE_SLACK_S)
+    throw new ApiError(
+      400,
+      'deadline_passed',
+      `the request's deadline must be at least ${MIN_DEADLINE_SLACK_S} s ahead`,
+      {
+        deadline: request.deadline,
+        now,
+      },
+    )
+  if (request.deadline > now + MAX_DEADLINE_AHEAD_S)
+    throw new ApiError(400, 'deadline_too_far', `the request's deadline may be at most ${MAX_DEADLINE_AHEAD_S} s ahead`)
+
+  const book = addressBook(env)
+  const market = book.contracts.DataMarket
+  if (!market) throw new Error('ADDRESS_BOOK has no DataMarket')
+  let buyer: string
+  try {
+    buyer = jobRequestSigner(request, signature, book.chainId, market).toLowerCase()
+  } catch {
+    throw new ApiError(401, 'request_signature_invalid', 'the job request signature does not recover to an address')
+  }
+  const jobId = jobIdOf(request, book.chainId, market)
+  const db = drizzle(env.DB)
+  const [replay] = await db
+    .select({ jobId: computeJobs.jobId })
+    .from(computeJobs)
+    .where(
+      and(
+        eq(computeJobs.chainId, book.chainId),
+        eq(computeJobs.buyer, buyer),
+        eq(computeJobs.nonce, request.nonce.toLowerCase()),
+      ),
+    )
+    .limit(1)
+  if (replay)
+    throw new ApiError(409, 'nonce_used', 'this nonce was already used by one of your job requests', {
+      jobId: replay.jobId,
+    })
+
+  const { licenceId, tokenId } = await checkRights(env, request, buyer, now)
+
+  const [hosted] = await db
+    .select({ cid: publications.ciphertextCid })
+    .from(publications)
+    .where(and(eq(publications.contentHash, request.contentHash.toLowerCase()), eq(publications.status, 'minted')))
+    .limit(1)
+  if (!hosted?.cid)
+    throw new ApiError(409, 'asset_not_hosted', `asset ${tokenId} was not published through this marketplace`)
+
+  const inserted = await db
+    .insert(computeJobs)
+    .values({
+      jobId,
+      chainId: book.chainId,
+      buyer,
+      licenceId,
+      tokenId,
+      contentHash: request.contentHash.toLowerCase(),
+      queryHash: request.queryHash.toLowerCase(),
+      query,
+      resultPublicKey: request.resultPublicKey.toLowerCase(),
+      nonce: request.nonce.toLowerCase(),
+      deadline: request.deadline,
+      signature,
+      ciphertextCid: hosted.cid,
+      origin,
+      status: 'queued',
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ jobId: computeJobs.jobId })
+  // Two identical submissions racing: the job id is the request's digest, so the loser is a replay.
+  if (!inserted.length) throw new ApiError(409, 'nonce_used', 'this job request was already submitted', { jobId })
+  try {
+    await env.JOBS.send({ jobId })
+  } catch (err) {
+    // The row is the source of truth: the sweeper enqueues queued jobs that saw no progress.
+    console.error('job enqueue failed; the sweeper will retry', jobId, err)
+  }
+  return { jobId, status: 'queued', licenceId, tokenId, deadline: request.deadline }
+}
+
+/**
+ * The licence and asset as the chain sees them now. Quota counts the caller's jobs still in flight, so a
+ * licence with one job left cannot queue two; ε per query is the enclave's to price, so here only an
+ * exhausted budget is refused.
+ */
+async function checkRights(env: Bindings, request: JobRequest, buyer: string, now: number) {
+  const [[licenceCount], [tokenOfContent]] = await readContracts(env, [
+    { contract: 'DataMarket', abi: dataMarketAbi, fn: 'licenceCount' },
+    { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'tokenIdOfContent', args: [request.contentHash] },
+  ])
+  const licenceId = BigInt(request.licenceId)
+  if (licenceId > (licenceCount as bigint))
+    throw new ApiError(404, 'licence_not_found', `licence ${licenceId} does not exist`)
+  if ((tokenOfContent as bigint) === 0n)
+    throw new ApiError(404, 'asset_not_found', 'no minted asset has this content hash')
+  const tokenId = tokenOfContent as bigint
+  const [[licence], info] = await readContracts(env, [
+    { contract: 'DataMarket', abi: dataMarketAbi, fn: 'licence', args: [licenceId] },
+    { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'assetInfo', args: [tokenId] },
+  ])
+  const l = licence as unknown as {
+    buyer: string
+    jobsLeft: bigint
+    epsilonLeftMilli: bigint
+    tokenId: bigint
+    expiresAt: bigint
+  }
+  if (l.buyer.toLowerCase() !== buyer)
+    throw new ApiError(403, 'not_licence_holder', `the request is not signed by the holder of licence ${licenceId}`, {
+      signer: buyer,
+    })
+  if (l.tokenId !== tokenId)
+    throw new ApiError(403, 'licence_asset_mismatch', `licence ${licenceId} is for asset ${l.tokenId}, not ${tokenId}`)
+  if (l.expiresAt <= BigInt(now))
+    throw new ApiError(403, 'licence_expired', `licence ${licenceId} expired`, { expiresAt: Number(l.expiresAt) })
+  if (info.revoked as boolean) throw new ApiError(403, 'asset_revoked', `asset ${tokenId} was revoked by its owner`)
+  if (info.frozen as boolean) throw new ApiError(403, 'asset_frozen', `asset ${tokenId} is frozen by a supervisor`)
+  const [inFlight] = await drizzle(env.DB)
+    .select({ n: count() })
+    .from(computeJobs)
+    .where(
+      and(
+        eq(computeJobs.chainId, addressBook(env).chainId),
+        eq(computeJobs.licenceId, licenceId.toString()),
+        inArray(computeJobs.status, LIVE),
+      ),
+    )
+  const jobsLeft = Number(l.jobsLeft)
+  if (jobsLeft - inFlight.n <= 0)
+    throw new ApiError(429, 'quota_exhausted', `licence ${licenceId} has no jobs left`, {
+      jobsLeft,
+      inFlight: inFlight.n,
+    })
+  if (l.epsilonLeftMilli === 0n)
+    throw new ApiError(429, 'budget_exhausted', `licence ${licenceId} has no ε budget left`, { epsilonLeftMilli: 0 })
+  return { licenceId: licenceId.toString(), tokenId: tokenId.toString() }
+}

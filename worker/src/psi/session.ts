@@ -1,0 +1,427 @@
+// The comparator C of the slides as a SQLite-backed Durable Object, one per PSI session: records both
+// parties' signed consent, relays their end-to-end-encrypted first messages, receives U and V, compares
+// them, and gives each party — authenticated by signature — the positions of its own list that matched.
+import { DurableObject } from 'cloudflare:workers'
+import { getAddress } from 'ethers'
+import {
+  recoverParticipation,
+  recoverPsiRequest,
+  roleCode,
+  type PsiAction,
+  type PsiParticipation,
+  type PsiRole,
+} from '../../../sdk/src/psi/consent'
+import { transcriptHash } from '../../../sdk/src/psi/comparator'
+import { PSI_CHUNK_BYTES, PSI_MAX_ELEMENTS, PSI_MAX_LIFETIME_S, PSI_MAX_SIGNATURE_WINDOW_S } from './limits'
+
+/** A refusal the route turns into an HTTP error (worker/src/errors.ts maps ApiError). */
+export type PsiFailure = {
+  ok: false
+  kind: 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'not_ready' | 'expired' | 'too_large'
+  code: string
+  message: string
+}
+export type PsiOk<T> = { ok: true; value: T }
+export type PsiReply<T> = PsiOk<T> | PsiFailure
+
+export interface CreateSession {
+  sessionId: string
+  chainId: number
+  partyA: string
+  partyB: string
+  maxElements: number
+  expiresAt: number
+  role: PsiRole
+  transportKey: string
+  signature: string
+}
+
+export interface JoinSession {
+  role: PsiRole
+  transportKey: string
+  signature: string
+}
+
+/** A signed request: `action` on this session by `role`, fresh until `deadline`, once per `nonce`. */
+export interface PsiAuth {
+  role: PsiRole
+  nonce: string
+  deadline: number
+  signature: string
+}
+
+export interface SessionStatus {
+  sessionId: string
+  chainId: number
+  partyA: string
+  partyB: string
+  maxElements: number
+  expiresAt: number
+  state: 'awaiting-peer' | 'exchanging' | 'comparing' | 'done'
+  joined: { A: boolean; B: boolean }
+  /** Each party's X25519 transport key (public), once it has joined. */
+  transportKeys: { A?: string; B?: string }
+}
+
+export interface PsiResult {
+  /** Positions in *this party's* step-1 list whose doubly-blinded value matched. */
+  positions: number[]
+  intersectionSize: number
+  /** SHA-256 transcript of (session, U, V), as ComputeLedger.commitPsi records it. */
+  transcriptHash: string
+  sizes: { A: number; B: number }
+}
+
+interface Meta {
+  sessionId: string
+  chainId: number
+  partyA: string
+  partyB: string
+  maxElements: number
+  expiresAt: number
+  keys: { A?: string; B?: string }
+  result?: { intersectionSize: number; transcriptHash: string; sizes: { A: number; B: number } }
+}
+
+const fail = (kind: PsiFailure['kind'], code: string, message: string): PsiFailure => ({
+  ok: false,
+  kind,
+  code,
+  message,
+})
+const ok = <T>(value: T): PsiOk<T> => ({ ok: true, value })
+const other = (r: PsiRole): PsiRole => (r === 'A' ? 'B' : 'A')
+const HEX32 = /^0x[0-9a-fA-F]{64}$/
+
+async function sha256Hex(data: ArrayBuffer | Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', data as BufferSource))
+  return '0x' + [...d].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+export class PsiSession extends DurableObject {
+  private readonly sql: SqlStorage
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env as never)
+    this.sql = ctx.storage.sql
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS blobs (kind TEXT NOT NULL, role TEXT NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL,
+        PRIMARY KEY (kind, role, chunk));
+      CREATE TABLE IF NOT EXISTS nonces (role TEXT NOT NULL, nonce TEXT NOT NULL, PRIMARY KEY (role, nonce));
+      CREATE TABLE IF NOT EXISTS results (role TEXT PRIMARY KEY, positions BLOB NOT NULL);`)
+  }
+
+  private now(): number {
+    return Math.floor(Date.now() / 1000)
+  }
+
+  private meta(): Meta | undefined {
+    const row = this.sql.exec<{ json: string }>('SELECT json FROM meta WHERE id = 1').toArray()[0]
+    return row ? (JSON.parse(row.json) as Meta) : undefined
+  }
+
+  private saveMeta(m: Meta) {
+    this.sql.exec('INSERT OR REPLACE INTO meta (id, json) VALUES (1, ?)', JSON.stringify(m))
+  }
+
+  private has(kind: string, role: PsiRole): boolean {
+    return this.sql.exec('SELECT 1 FROM blobs WHERE kind = ? AND role = ? LIMIT 1', kind, role).toArray().length > 0
+  }
+
+  private putBlob(kind: string, role: PsiRole, data: Uint8Array) {
+    for (let o = 0, chunk = 0; o < data.length || chunk === 0; o += PSI_CHUNK_BYTES, chunk++) {
+      this.sql.exec(
+        'INSERT INTO blobs (kind, role, chunk, data) VALUES (?, ?, ?, ?)',
+        kind,
+        role,
+        chunk,
+        data.subarray(o, o + PSI_CHUNK_BYTES),
+      )
+    }
+  }
+
+  private getBlob(kind: string, role: PsiRole): Uint8Array {
+    const rows = this.sql
+      .exec<{ data: ArrayBuffer }>('SELECT data FROM blobs WHERE kind = ? AND role = ? ORDER BY chunk', kind, role)
+      .toArray()
+    const total = rows.reduce((n, r) => n + r.data.byteLength, 0)
+    const out = new Uint8Array(total)
+    let o = 0
+    for (const r of rows) {
+      out.set(new Uint8Array(r.data), o)
+      o += r.data.byteLength
+    }
+    return out
+  }
+
+  private status(m: Meta): SessionStatus {
+    const both = Boolean(m.keys.A && m.keys.B)
+    const state = m.result
+      ? 'done'
+      : !both
+        ? 'awaiting-peer'
+        : this.has('blinded', 'A') || this.has('blinded', 'B')
+          ? 'comparing'
+          : 'exchanging'
+    return {
+      sessionId: m.sessionId,
+      chainId: m.chainId,
+      partyA: m.partyA,
+      partyB: m.partyB,
+      maxElements: m.maxElements,
+      expiresAt: m.expiresAt,
+      state,
+      joined: { A: Boolean(m.keys.A), B: Boolean(m.keys.B) },
+      transportKeys: { ...m.keys },
+    }
+  }
+
+  private live(): PsiReply<Meta> {
+    const m = this.meta()
+    if (!m) return fail('not_found', 'psi_session_not_found', 'No such PSI session')
+    if (this.now() >= m.expiresAt) return fail('expired', 'psi_session_expired', 'The PSI session has expired')
+    return ok(m)
+  }
+
+  private participation(m: Meta, role: PsiRole, transportKey: string): PsiParticipation {
+    return {
+      sessionId: m.sessionId,
+      partyA: m.partyA,
+      partyB: m.partyB,
+      role: roleCode(role),
+      maxElements: m.maxElements,
+      expiresAt: m.expiresAt,
+      transportKey,
+    }
+  }
+
+  private checkConsent(m: Meta, role: PsiRole, transportKey: string, signature: string): PsiFailure | undefined {
+    if (role !== 'A' && role !== 'B') return fail('invalid', 'psi_bad_role', 'role must be "A" or "B"')
+    if (typeof transportKey !== 'string' || !HEX32.test(transportKey))
+      return fail('invalid', 'psi_bad_transport_key', 'transportKey must be 32-byte hex')
+    let signer: string
+    try {
+      signer = recoverParticipation(m.chainId, this.participation(m, role, transportKey), signature)
+    } catch {
+      return fail('unauthorized', 'psi_bad_signature', 'The participation signature is malformed')
+    }
+    const expected = role === 'A' ? m.partyA : m.partyB
+    if (signer !== expected)
+      return fail('forbidden', 'psi_not_a_party', `The participation for role ${role} must be signed by ${expected}`)
+    return undefined
+  }
+
+  /** Opens the session with the creator's signed participation. */
+  async create(input: CreateSession): Promise<PsiReply<SessionStatus>> {
+    if (this.meta()) return fail('conflict', 'psi_session_exists', 'A PSI session with this id exists')
+    const now = this.now()
+    if (typeof input.sessionId !== 'string' || !HEX32.test(input.sessionId) || /^0x0{64}$/.test(input.sessionId))
+      return fail('invalid', 'psi_bad_session_id', 'sessionId must be non-zero 32-byte hex')
+    if (!Number.isSafeInteger(input.chainId) || input.chainId <= 0)
+      return fail('invalid', 'psi_bad_chain_id', 'chainId must be a positive integer')
+    let partyA: string, partyB: string
+    try {
+      partyA = getAddress(input.partyA)
+      partyB = getAddress(input.partyB)
+    } catch {
+      return fail('invalid', 'psi_bad_party', 'partyA and partyB must be addresses')
+    }
+    if (partyA === partyB) return fail('invalid', 'psi_same_party', 'partyA and partyB must differ')
+    if (!Number.isSafeInteger(input.maxElements) || input.maxElements < 1 || input.maxElements > PSI_MAX_ELEMENTS)
+      return fail('invalid', 'psi_bad_max_elements', `maxElements must be 1..${PSI_MAX_ELEMENTS}`)
+    if (!Number.isSafeInteger(input.expiresAt) || input.expiresAt <= now || input.expiresAt > now + PSI_MAX_LIFETIME_S)
+      return fail('invalid', 'psi_bad_expiry', `expiresAt must be in the next ${PSI_MAX_LIFETIME_S} s`)
+    const m: Meta = {
+      sessionId: input.sessionId.toLowerCase(),
+      chainId: input.chainId,
+      partyA,
+      partyB,
+      maxElements: input.maxElements,
+      expiresAt: input.expiresAt,
+      keys: {},
+    }
+    const bad = this.checkConsent(m, input.role, input.transportKey, input.signature)
+    if (bad) return bad
+    m.keys[input.role] = input.transportKey.toLowerCase()
+    this.saveMeta(m)
+    // Expiry: everything this object holds is deleted when the session lapses.
+    await this.ctx.storage.setAlarm(m.expiresAt * 1000)
+    return ok(this.status(m))
+  }
+
+  /** Adds the counterparty's signed participation. */
+  async join(input: JoinSession): Promise<PsiReply<SessionStatus>> {
+    const live = this.live()
+    if (!live.ok) return live
+    const m = live.value
+    const bad = this.checkConsent(m, input.role, input.transportKey, input.signature)
+    if (bad) return bad
+    if (m.keys[input.role]) return fail('conflict', 'psi_already_joined', `Role ${input.role} has already joined`)
+    m.keys[input.role] = input.transportKey.toLowerCase()
+    this.saveMeta(m)
+    return ok(this.status(m))
+  }
+
+  async describe(): Promise<PsiReply<SessionStatus>> {
+    const live = this.live()
+    return live.ok ? ok(this.status(live.value)) : live
+  }
+
+  /** Verifies a request signature for `action` over `body`, and spends its nonce. */
+  private async authorize(
+    m: Meta,
+    auth: PsiAuth,
+    action: PsiAction,
+    body: Uint8Array,
+  ): Promise<PsiFailure | undefined> {
+    if (auth.role !== 'A' && auth.role !== 'B') return fail('unauthorized', 'psi_bad_role', 'x-psi-role must be A or B')
+    if (!/^[0-9]{1,20}$/.test(auth.nonce) || BigInt(auth.nonce) >= 1n << 64n)
+      return fail('unauthorized', 'psi_bad_nonce', 'x-psi-nonce must be a uint64')
+    const now = this.now()
+    if (!Number.isSafeInteger(auth.deadline) || auth.deadline < now || auth.deadline > now + PSI_MAX_SIGNATURE_WINDOW_S)
+      return fail(
+        'unauthorized',
+        'psi_stale_signature',
+        `x-psi-deadline must be within ${PSI_MAX_SIGNATURE_WINDOW_S} s`,
+      )
+    if (!m.keys.A || !m.keys.B) return fail('not_ready', 'psi_awaiting_peer', 'Both parties must join first')
+    let signer: string
+    try {
+      signer = recoverPsiRequest(
+        m.chainId,
+        {
+          sessionId: m.sessionId,
+          role: roleCode(auth.role),
+          action,
+          bodyHash: await sha256Hex(body),
+          nonce: auth.nonce,
+          deadline: auth.deadline,
+        },
+        auth.signature,
+      )
+    } catch {
+      return fail('unauthorized', 'psi_bad_signature', 'The request signature is malformed')
+    }
+    if (signer !== (auth.role === 'A' ? m.partyA : m.partyB))
+      return fail('forbidden', 'psi_not_a_party', `This request is not signed by party ${auth.role}`)
+    const used = this.sql.exec('SELECT 1 FROM nonces WHERE role = ? AND nonce = ?', auth.role, auth.nonce).toArray()
+    if (used.length) return fail('unauthorized', 'psi_replayed', 'This request signature was used before')
+    this.sql.exec('INSERT INTO nonces (role, nonce) VALUES (?, ?)', auth.role, auth.nonce)
+    return undefined
+  }
+
+  /** Stores a party's encrypted step-1 list (S or T) for the peer; C cannot read it. */
+  async putRelay(auth: PsiAuth, body: Uint8Array): Promise<PsiReply<{ bytes: number }>> {
+    const live = this.live()
+    if (!live.ok) return live
+    const m = live.value
+    const bad = await this.authorize(m, auth, 'put-relay', body)
+    if (bad) return bad
+    const n = (body.length - 16) / 32
+    if (!Number.isInteger(n) || n < 0)
+      return fail('invalid', 'psi_bad_relay', 'A relay message is 32 bytes per element plus a 16-byte tag')
+    if (n > m.maxElements) return fail('too_large', 'psi_too_many_elements', `At most ${m.maxElements} elements`)
+    if (this.has('relay', auth.role)) return fail('conflict', 'psi_already_sent', 'This party has sent its list')
+    this.putBlob('relay', auth.role, body)
+    return ok({ bytes: body.length })
+  }
+
+  /** The peer's encrypted step-1 list, for the other party only. */
+  async getRelay(auth: PsiAuth): Promise<PsiReply<Uint8Array>> {
+    const live = this.live()
+    if (!live.ok) return live
+    const bad = await this.authorize(live.value, auth, 'get-relay', new Uint8Array())
+    if (bad) return bad
+    const peer = other(auth.role)
+    if (!this.has('relay', peer))
+      return fail('not_ready', 'psi_peer_not_sent', `Party ${peer} has not sent its list yet`)
+    return ok(this.getBlob('relay', peer))
+  }
+
+  /** Receives U (from A) or V (from B); when both are in, compares them. */
+  async putBlinded(auth: PsiAuth, body: Uint8Array): Promise<PsiReply<{ state: SessionStatus['state'] }>> {
+    const live = this.live()
+    if (!live.ok) return live
+    const m = live.value
+    const bad = await this.authorize(m, auth, 'put-blinded', body)
+    if (bad) return bad
+    if (body.length % 32 !== 0) return fail('invalid', 'psi_bad_blinded', 'Blinded lists are 32 bytes per element')
+    if (this.has('blinded', auth.role)) return fail('conflict', 'psi_already_sent', 'This party has sent its list')
+    // U re-blinds the peer's list, so it must have exactly as many elements as the peer sent.
+    const peer = other(auth.role)
+    if (!this.has('relay', peer))
+      return fail('not_ready', 'psi_peer_not_sent', `Party ${peer} has not sent its list yet`)
+    const peerCount = (this.getBlob('relay', peer).length - 16) / 32
+    if (body.length / 32 !== peerCount)
+      return fail(
+        'invalid',
+        'psi_count_mismatch',
+        `Expected ${peerCount} elements (the peer's list), got ${body.length / 32}`,
+      )
+    this.putBlob('blinded', auth.role, body)
+    if (this.has('blinded', peer)) this.compare(m)
+    return ok({ state: this.status(this.meta()!).state })
+  }
+
+  private compare(m: Meta) {
+    const u = this.getBlob('blinded', 'A') // A's U = X·T: B's elements, in B's order
+    const v = this.getBlob('blinded', 'B') // B's V = Y·S: A's elements, in A's order
+    const latin = (b: Uint8Array, i: number) => String.fromCharCode(...b.subarray(32 * i, 32 * i + 32))
+    const inU = new Map<string, number>()
+    for (let j = 0; j < u.length / 32; j++) inU.set(latin(u, j), j)
+    const forA: number[] = []
+    const forB: number[] = []
+    for (let i = 0; i < v.length / 32; i++) {
+      const j = inU.get(latin(v, i))
+      if (j === undefined) continue
+      forA.push(i)
+      forB.push(j)
+    }
+    forB.sort((x, y) => x - y)
+    const split = (b: Uint8Array) => Array.from({ length: b.length / 32 }, (_, i) => b.subarray(32 * i, 32 * i + 32))
+    const sid = Uint8Array.from(
+      m.sessionId
+        .slice(2)
+        .match(/../g)!
+        .map((h) => parseInt(h, 16)),
+    )
+    const t = transcriptHash(sid, split(u), split(v))
+    this.sql.exec(
+      'INSERT INTO results (role, positions) VALUES (?, ?)',
+      'A',
+      new Uint8Array(Uint32Array.from(forA).buffer),
+    )
+    this.sql.exec(
+      'INSERT INTO results (role, positions) VALUES (?, ?)',
+      'B',
+      new Uint8Array(Uint32Array.from(forB).buffer),
+    )
+    // The singly-blinded relays are no longer needed by anyone: drop them.
+    this.sql.exec("DELETE FROM blobs WHERE kind = 'relay'")
+    m.result = {
+      intersectionSize: forA.length,
+      transcriptHash: '0x' + [...t].map((b) => b.toString(16).padStart(2, '0')).join(''),
+      sizes: { A: v.length / 32, B: u.length / 32 },
+    }
+    this.saveMeta(m)
+  }
+
+  /** The comparator's answer for the authenticated party: its own matched positions only. */
+  async getResult(auth: PsiAuth): Promise<PsiReply<PsiResult>> {
+    const live = this.live()
+    if (!live.ok) return live
+    const m = live.value
+    const bad = await this.authorize(m, auth, 'get-result', new Uint8Array())
+    if (bad) return bad
+    if (!m.result) return fail('not_ready', 'psi_not_compared', 'Both blinded lists are needed first')
+    const row = this.sql
+      .exec<{ positions: ArrayBuffer }>('SELECT positions FROM results WHERE role = ?', auth.role)
+      .toArray()[0]
+    return ok({ positions: [...new Uint32Array(row.positions.slice(0))], ...m.result })
+  }
+
+  /** Expiry: the whole session — consent, relays, U, V, results — is deleted. */
+  override async alarm() {
+    this.sql.exec('DELETE FROM blobs; DELETE FROM results; DELETE FROM nonces; DELETE FROM meta;')
+  }
+}

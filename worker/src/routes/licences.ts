@@ -1,0 +1,83 @@
+// /api/licences — buying and reading licences (DESIGN §3 "Buy a licence"; R6, R9, R10). Buying is one
+// transaction from the buyer's wallet; this API builds it with the total cost and the fee split shown
+// first. The contract splits the payment; the NFT never moves (R6).
+import { Hono } from 'hono'
+import { Interface } from 'ethers'
+import { z } from 'zod'
+import { dataMarketAbi } from '../../../contracts/index'
+import type { AppEnv } from '../env'
+import { ApiError } from '../errors'
+import { readContracts } from '../services/chain'
+import { addressBook } from '../services/config'
+import { parseTokenId } from './offers'
+
+const market = new Interface(dataMarketAbi)
+const id = z.union([z.string().regex(/^[1-9][0-9]{0,77}$/), z.number().int().positive()]).transform((v) => BigInt(v))
+const buildSchema = z.strictObject({ tokenId: id, offerId: id })
+
+export const licences = new Hono<AppEnv>()
+  // The unsigned `buyLicence` transaction and what it costs: { chainId, to, data, value, price, fee, ... }.
+  .post('/build', async (c) => {
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch {
+      throw new ApiError(400, 'invalid_json', 'the body must be JSON { tokenId, offerId }')
+    }
+    const parsed = buildSchema.safeParse(body)
+    if (!parsed.success) throw new ApiError(400, 'invalid_purchase', 'tokenId and offerId must be positive integers')
+    const { tokenId, offerId } = parsed.data
+    const [[count], [feeBps]] = await readContracts(c.env, [
+      { contract: 'DataMarket', abi: dataMarketAbi, fn: 'offerCount', args: [tokenId] },
+      { contract: 'DataMarket', abi: dataMarketAbi, fn: 'platformFeeBps' },
+    ])
+    if (offerId > (count as bigint))
+      throw new ApiError(404, 'offer_not_found', `asset ${tokenId} has no offer ${offerId}`)
+    const [[o]] = await readContracts(c.env, [
+      { contract: 'DataMarket', abi: dataMarketAbi, fn: 'offer', args: [tokenId, offerId] },
+    ])
+    if (!o.active)
+      throw new ApiError(409, 'offer_inactive', `offer ${offerId} of asset ${tokenId} is withdrawn or lapsed`)
+    const price = o.price as bigint
+    const fee = (price * BigInt(feeBps as bigint)) / 10_000n
+    const native = /^0x0{40}$/i.test(String(o.currency))
+    const book = addressBook(c.env)
+    return c.json({
+      chainId: book.chainId,
+      to: book.contracts.DataMarket,
+      data: market.encodeFunctionData('buyLicence', [tokenId, offerId]),
+      // ERC-20 offers are pulled with transferFrom after an approve; the transaction itself carries no value.
+      value: native ? price.toString() : '0',
+      tokenId: tokenId.toString(),
+      offerId: offerId.toString(),
+      price: price.toString(),
+      currency: String(o.currency),
+      fee: fee.toString(),
+      ownerReceives: (price - fee).toString(),
+      owner: String(o.owner),
+      durationSeconds: Number(o.duration),
+      maxJobs: Number(o.maxJobs),
+      epsilonBudgetMilli: Number(o.epsilonBudgetMilli),
+    })
+  })
+  .get('/:id', async (c) => {
+    const licenceId = parseTokenId(c.req.param('id'), 'licenceId')
+    const [[count]] = await readContracts(c.env, [{ contract: 'DataMarket', abi: dataMarketAbi, fn: 'licenceCount' }])
+    if (licenceId > (count as bigint))
+      throw new ApiError(404, 'licence_not_found', `licence ${licenceId} does not exist`)
+    const [[l], [live]] = await readContracts(c.env, [
+      { contract: 'DataMarket', abi: dataMarketAbi, fn: 'licence', args: [licenceId] },
+      { contract: 'DataMarket', abi: dataMarketAbi, fn: 'isLicenceLive', args: [licenceId] },
+    ])
+    return c.json({
+      licenceId: licenceId.toString(),
+      buyer: String(l.buyer),
+      tokenId: (l.tokenId as bigint).toString(),
+      offerId: (l.offerId as bigint).toString(),
+      jobsLeft: Number(l.jobsLeft),
+      epsilonLeftMilli: Number(l.epsilonLeftMilli),
+      expiresAt: Number(l.expiresAt),
+      purchasedAt: Number(l.purchasedAt),
+      live: Boolean(live),
+    })
+  })

@@ -1,0 +1,125 @@
+// /api/offers — licence terms on sale (DESIGN §3 "Buy a licence"; R9, R66). Offers live on chain only:
+// the owner's wallet signs `setOffer` / `withdrawOffer`; this API reads them and builds the unsigned
+// transactions, so the operator never holds an owner's key nor sets a price (R66).
+import { Hono } from 'hono'
+import { Interface } from 'ethers'
+import { z } from 'zod'
+import { dataMarketAbi, NATIVE_CURRENCY } from '../../../contracts/index'
+import type { AppEnv } from '../env'
+import { ApiError } from '../errors'
+import { readContracts } from '../services/chain'
+import { addressBook } from '../services/config'
+
+const market = new Interface(dataMarketAbi)
+/** Offers listed per asset in one answer (ids are 1..offerCount; older ones are usually withdrawn). */
+const MAX_LISTED = 100
+
+const uint = z.union([z.string().regex(/^[0-9]{1,78}$/), z.number().int().nonnegative()]).transform((v) => BigInt(v))
+const positive = uint.refine((v) => v > 0n, 'must be positive')
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
+
+const buildSchema = z.discriminatedUnion('action', [
+  z.strictObject({
+    action: z.literal('set'),
+    tokenId: positive,
+    terms: z.strictObject({
+      /** Wei (or the ERC-20's smallest unit), decimal. */
+      price: uint,
+      currency: address.default(NATIVE_CURRENCY),
+      durationSeconds: positive,
+      maxJobs: positive,
+      epsilonBudgetMilli: uint,
+      purposes: positive.default(0xffffffffn),
+    }),
+  }),
+  z.strictObject({ action: z.literal('withdraw'), tokenId: positive, offerId: positive }),
+])
+
+export interface OfferView {
+  tokenId: string
+  offerId: string
+  owner: string
+  price: string
+  currency: string
+  durationSeconds: number
+  maxJobs: number
+  epsilonBudgetMilli: number
+  purposes: number
+  active: boolean
+}
+
+/** Offers of an asset as the chain holds them now (newest first). */
+export async function offersOf(env: AppEnv['Bindings'], tokenId: bigint): Promise<OfferView[]> {
+  const [[n]] = await readContracts(env, [
+    { contract: 'DataMarket', abi: dataMarketAbi, fn: 'offerCount', args: [tokenId] },
+  ])
+  const count = Number(n as bigint)
+  const ids = Array.from({ length: Math.min(count, MAX_LISTED) }, (_, i) => BigInt(count - i))
+  if (!ids.length) return []
+  const rows = await readContracts(
+    env,
+    ids.map((id) => ({ contract: 'DataMarket', abi: dataMarketAbi, fn: 'offer', args: [tokenId, id] })),
+  )
+  return rows.map(([o], i) => ({
+    tokenId: tokenId.toString(),
+    offerId: ids[i].toString(),
+    owner: String(o.owner),
+    price: (o.price as bigint).toString(),
+    currency: String(o.currency),
+    durationSeconds: Number(o.duration),
+    maxJobs: Number(o.maxJobs),
+    epsilonBudgetMilli: Number(o.epsilonBudgetMilli),
+    purposes: Number(o.purposes),
+    active: Boolean(o.active),
+  }))
+}
+
+export function parseTokenId(raw: string | undefined, name = 'tokenId'): bigint {
+  if (!raw || !/^[1-9][0-9]{0,77}$/.test(raw))
+    throw new ApiError(
+      400,
+      `invalid_${name === 'tokenId' ? 'asset_id' : name}`,
+      `${name} must be a positive decimal integer`,
+    )
+  return BigInt(raw)
+}
+
+export const offers = new Hono<AppEnv>()
+  .get('/', async (c) => {
+    const tokenId = parseTokenId(c.req.query('tokenId'))
+    const all = await offersOf(c.env, tokenId)
+    const active = c.req.query('active') === 'true'
+    return c.json({ tokenId: tokenId.toString(), offers: active ? all.filter((o) => o.active) : all })
+  })
+  // Unsigned transactions for the owner's (or delegate's) wallet: { chainId, to, data, value }.
+  .post('/build', async (c) => {
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch {
+      throw new ApiError(400, 'invalid_json', 'the body must be JSON')
+    }
+    const parsed = buildSchema.safeParse(body)
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')
+      throw new ApiError(400, 'invalid_offer', detail)
+    }
+    const book = addressBook(c.env)
+    const to = book.contracts.DataMarket
+    const req = parsed.data
+    const data =
+      req.action === 'set'
+        ? market.encodeFunctionData('setOffer', [
+            req.tokenId,
+            {
+              price: req.terms.price,
+              currency: req.terms.currency,
+              duration: req.terms.durationSeconds,
+              maxJobs: req.terms.maxJobs,
+              epsilonBudgetMilli: req.terms.epsilonBudgetMilli,
+              purposes: req.terms.purposes,
+            },
+          ])
+        : market.encodeFunctionData('withdrawOffer', [req.tokenId, req.offerId])
+    return c.json({ chainId: book.chainId, to, data, value: '0' })
+  })

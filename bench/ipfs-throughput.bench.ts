@@ -4,13 +4,15 @@
 // over the node's RPC API on 127.0.0.1, the node being its CLI in its own process as `npm start`
 // runs it. The client is a lean node:http one (a streamed multipart body with Content-Length,
 // then the response read as it comes), so the figure is the node's, not a client library's.
-// The same round with kubo-rpc-client (what the product uses) is reported in the details.
+// The same round with kubo-rpc-client (what the product uses) is reported in the details, and
+// so is the HTTP floor: the same client against a server that does no work (drains the upload,
+// sends bytes from memory), the most any node on node:http could reach here.
 // Subject (core): the node's own import and file reader in-process on its block store, no HTTP,
 // to show how much of the cost is the transport. Baseline: one SHA-256 over the bytes and one
 // writeFile of them. Throughput = bytes / (add time + cat time); ratio = subject / baseline.
 //
 // Fairness on a shared machine: every round uses fresh bytes (nothing to deduplicate) seen by
-// all three sides, a fresh store, and starts each timed phase after `sync` with the previous
+// every side, which must agree on the CID, a fresh store per side, and starts each timed phase after `sync` with the previous
 // phase's files deleted, so no side pays for another's dirty page cache being written back.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'

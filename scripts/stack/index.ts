@@ -229,6 +229,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         `CHAIN_RPC_URL=${chainUrl}`,
         `ADDRESS_BOOK=${JSON.stringify(addressBook)}`,
         `IPFS_API_URL=${ipfsApiUrl}`,
+        // The enclave reads job ciphertext straight from the gateway (else through the worker).
+        ...(ipfsGatewayUrl ? [`IPFS_GATEWAY_URL=${ipfsGatewayUrl}`] : []),
         `ENCLAVE_URL=${enclaveUrl}`,
         // The relayer's key is a public hardhat development key: fine for a local chain only.
         `RELAYER_KEY=${DEV_KEYS.relayer}`,

@@ -7,6 +7,7 @@ import { assetHistory } from './routes/asset-history'
 import { audit } from './routes/audit'
 import { assets } from './routes/assets'
 import { auth } from './routes/auth'
+import { catalog } from './routes/catalog'
 import { chain } from './routes/chain'
 import { publications } from './routes/publications'
 import { enclave } from './routes/enclave'
@@ -31,6 +32,7 @@ export const api = new Hono<AppEnv>()
   .route('/auth', auth)
   .route('/publications', publications)
   .route('/assets', assetHistory)
+  .route('/assets', catalog)
   .route('/audit', audit)
   .route('/reports', reports)
   .route('/offers', offers)

@@ -1,0 +1,364 @@
+// The catalog routes inside workerd against real D1: every browse parameter validated, full-text search,
+// filters, both sorts with cursor pagination over index rows inserted here, and the asset detail with the
+// owner's declaration served by a stubbed IPFS (checked against the digest) and a pending publication.
+import { env } from 'cloudflare:workers'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { app } from '../../worker/src/index'
+
+const book = { chainId: 31337, contracts: { DataAssetNFT: '0x' + '11'.repeat(20) }, deployedAtBlock: 1 }
+const base = { ...env, ADDRESS_BOOK: JSON.stringify(book), IPFS_API_URL: 'http://ipfs.test' }
+const ALICE = '0x' + 'a1'.repeat(20)
+const BOB = '0x' + 'b2'.repeat(20)
+const NATIVE = '0x' + '00'.repeat(20)
+const ETH = 10n ** 18n
+
+const hex = (b: ArrayBuffer) => '0x' + Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('')
+const sha = async (bytes: Uint8Array) => hex(await crypto.subtle.digest('SHA-256', bytes))
+
+interface Fixture {
+  id: string
+  title: string
+  description: string
+  tags: string[]
+  owner: string
+  format: 'csv' | 'jsonl'
+  mode: 'dp' | 'aggregates-only'
+  /** Live native offers, in wei. */
+  prices: string[]
+  revoked?: boolean
+}
+
+// Token 12 has a 20 ETH offer: more wei than a 64-bit integer holds, so price order must not use CAST.
+const fixtures: Fixture[] = [
+  {
+    id: '1',
+    title: 'Seattle weather',
+    description: 'Daily weather in Seattle',
+    tags: ['weather', 'climate'],
+    owner: ALICE,
+    format: 'csv',
+    mode: 'dp',
+    prices: [(ETH / 100n).toString()],
+  },
+  {
+    id: '2',
+    title: 'Cars',
+    description: 'Fuel economy of cars',
+    tags: ['cars'],
+    owner: BOB,
+    format: 'jsonl',
+    mode: 'aggregates-only',
+    prices: [(ETH / 10n).toString(), (ETH / 1000n).toString()],
+  },
+  {
+    id: '3',
+    title: 'US airports',
+    description: 'Airports of the United States',
+    tags: ['travel'],
+    owner: ALICE,
+    format: 'csv',
+    mode: 'dp',
+    prices: [],
+  },
+  {
+    id: '12',
+    title: 'Rainfall in Zürich',
+    description: 'Hourly rain gauges',
+    tags: ['weather'],
+    owner: BOB,
+    format: 'csv',
+    mode: 'aggregates-only',
+    prices: [(20n * ETH).toString()],
+  },
+  {
+    id: '13',
+    title: 'Revoked weather',
+    description: 'Withdrawn by its owner',
+    tags: ['weather'],
+    owner: ALICE,
+    format: 'csv',
+    mode: 'dp',
+    prices: [],
+    revoked: true,
+  },
+]
+
+const blocks = new Map<string, Uint8Array>()
+const digests = new Map<string, string>()
+const schema = [
+  { name: 'date', type: 'text' },
+  { name: 'temp_max', type: 'number' },
+]
+const statistics = {
+  noisyRowCount: 1461,
+  columns: [{ name: 'temp_max', type: 'number', noisyNullCount: 0, bins: [{ lo: 8, hi: 16, noisyCount: 700 }] }],
+}
+
+beforeAll(async () => {
+  const db = env.DB
+  const stmts: D1PreparedStatement[] = [
+    'chains',
+    'assets',
+    'asset_metadata',
+    'asset_search',
+    'offers',
+    'publications',
+    'receipts',
+    'licences',
+    'market_settings',
+  ].map((t) => db.prepare(`DELETE FROM ${t}`))
+  stmts.push(
+    db
+      .prepare('INSERT INTO chains (chain_id, address_book, indexed_block, updated_at) VALUES (?, ?, ?, 0)')
+      .bind(31337, JSON.stringify(book), 50),
+    db.prepare('INSERT INTO market_settings (chain_id, treasury, fee_bps) VALUES (31337, ?, 250)').bind(BOB),
+  )
+  for (const f of fixtures) {
+    const declaration = new TextEncoder().encode(
+      JSON.stringify({
+        name: f.title,
+        description: f.description,
+        stillflow: {
+          format: f.format,
+          tags: f.tags,
+          policy: { mode: f.mode, minGroupSize: 10 },
+          ciphertextCid: `bafy-ct-${f.id}`,
+          ciphertextSize: 2048,
+          plaintextSize: 1900,
+          lawfulBasis: { basis: 'public-domain', statement: 'Published open data', personalData: false },
+        },
+      }),
+    )
+    const digest = await sha(declaration)
+    digests.set(f.id, digest)
+    blocks.set(digest, declaration)
+    const tx = '0x' + f.id.padStart(64, 'e')
+    stmts.push(
+      db
+        .prepare(
+          `INSERT INTO assets (chain_id, token_id, contract, owner, content_hash, metadata_digest, revoked, minted_block, minted_time, minted_tx)
+           VALUES (31337, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .bind(
+          f.id,
+          book.contracts.DataAssetNFT,
+          f.owner,
+          '0x' + f.id.padStart(64, 'c'),
+          digest,
+          f.revoked ? 1 : 0,
+          Number(f.id),
+          1_700_000_000 + Number(f.id),
+          tx,
+        ),
+      db
+        .prepare(
+          `INSERT INTO asset_metadata (digest, cid, status, title, description, tags, attempts) VALUES (?, ?, 'ok', ?, ?, ?, 1)`,
+        )
+        .bind(digest, `cid-${f.id}`, f.title, f.description, JSON.stringify(f.tags)),
+      db
+        .prepare('INSERT INTO asset_search (title, description, tags, chain_id, token_id) VALUES (?, ?, ?, 31337, ?)')
+        .bind(f.title, f.description, f.tags.join(' '), f.id),
+      ...f.prices.map((price, i) =>
+        db
+          .prepare(
+            `INSERT INTO offers (chain_id, token_id, offer_id, owner, set_by, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, set_tx, set_block)
+             VALUES (31337, ?, ?, ?, ?, ?, ?, 2592000, 100, 10000, 1, 0, ?, ?)`,
+          )
+          .bind(f.id, String(i + 1), f.owner, f.owner, price, NATIVE, tx, Number(f.id)),
+      ),
+    )
+  }
+  // A withdrawn offer never counts as the asset's price.
+  stmts.push(
+    db
+      .prepare(
+        `INSERT INTO offers (chain_id, token_id, offer_id, owner, set_by, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, set_tx, set_block)
+         VALUES (31337, '3', '9', ?, ?, '1', ?, 60, 1, 1, 1, 1, ?, 3)`,
+      )
+      .bind(ALICE, ALICE, NATIVE, '0x' + '3'.padStart(64, 'e')),
+  )
+  // Asset 1 was published through this node (its ingest summary is known); asset 40 is minted, not indexed yet.
+  const ingest = {
+    receipt: { measurement: '0x' + 'ab'.repeat(32), noisyRowCount: 1461 },
+    signature: '0x01',
+    signer: BOB,
+    schema,
+    statistics,
+  }
+  for (const [token, digest] of [
+    ['1', digests.get('1')],
+    ['40', digests.get('1')],
+  ] as const)
+    stmts.push(
+      db
+        .prepare(
+          `INSERT INTO publications (id, owner, idempotency_key, request_hash, content_hash, status, step, ciphertext_cid, metadata_cid, chain_id, token_id, tx_hash, result, created_at, updated_at)
+           VALUES (?, ?, ?, 'h', ?, 'minted', 'mint', 'bafy-ct-1', 'bafy-meta', 31337, ?, ?, ?, 0, 0)`,
+        )
+        .bind(
+          `pub-${token}`,
+          ALICE,
+          `k-${token}`,
+          '0x' + token.padStart(64, 'c'),
+          token,
+          '0x' + token.padStart(64, 'e'),
+          JSON.stringify({ metadataDigest: digest, ingest }),
+        ),
+    )
+  await db.batch(stmts)
+  // IPFS: `block/get` serves the declarations by the CID that names their digest.
+  const { metadataCid } = await import('../../worker/src/indexer/metadata')
+  const byCid = new Map([...blocks].map(([d, b]) => [metadataCid(d), b]))
+  const realFetch = globalThis.fetch
+  vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : String(input))
+    if (url.origin !== 'http://ipfs.test') return realFetch(input, init)
+    const bytes = byCid.get(url.searchParams.get('arg') ?? '')
+    return bytes ? new Response(bytes) : new Response('not found', { status: 500 })
+  })
+})
+afterAll(() => {
+  vi.unstubAllGlobals()
+})
+
+async function get(path: string) {
+  const res = await app.request(path, {}, base)
+  return { status: res.status, body: (await res.json()) as any }
+}
+const ids = (body: { items: Array<{ tokenId: string }> }) => body.items.map((i) => i.tokenId)
+
+describe('GET /api/assets parameters', () => {
+  it.each([
+    ['q=%22%22', 'invalid_q'],
+    ['q=' + 'a '.repeat(9), 'invalid_q'],
+    ['tag=Not_A_Tag', 'invalid_tag'],
+    ['format=xlsx', 'invalid_format'],
+    ['policy=open', 'invalid_policy'],
+    ['owner=0x123', 'invalid_address'],
+    ['minPrice=-1', 'invalid_min_price'],
+    ['maxPrice=1.5', 'invalid_max_price'],
+    ['minPrice=10&maxPrice=9', 'invalid_price_range'],
+    ['sort=oldest', 'invalid_sort'],
+    ['limit=0', 'invalid_limit'],
+    ['limit=51', 'invalid_limit'],
+    ['cursor=not!base64', 'invalid_cursor'],
+    ['cursor=eyJzIjoibmV3ZXN0IiwidCI6IjEifQ&sort=price', 'invalid_cursor'],
+    ['sort=newest&sort=price', 'invalid_sort'],
+    ['colour=red', 'unknown_parameter'],
+  ])('%s → 400 %s', async (query, code) => {
+    const { status, body } = await get(`/api/assets?${query}`)
+    expect(status).toBe(400)
+    expect(body.error.code).toBe(code)
+    expect(body.error.message).toBeTruthy()
+  })
+
+  it('refuses a malformed asset id and names an unknown one', async () => {
+    expect((await get('/api/assets/01')).body.error.code).toBe('invalid_asset_id')
+    const missing = await get('/api/assets/999')
+    expect(missing.status).toBe(404)
+    expect(missing.body.error.code).toBe('asset_not_found')
+  })
+})
+
+describe('GET /api/assets', () => {
+  it('lists indexed, unrevoked assets newest first with their cheapest live offer', async () => {
+    const { status, body } = await get('/api/assets')
+    expect(status).toBe(200)
+    expect(ids(body)).toEqual(['12', '3', '2', '1'])
+    const cars = body.items.find((i: { tokenId: string }) => i.tokenId === '2')
+    expect(cars).toMatchObject({ title: 'Cars', format: 'jsonl', policyKind: 'aggregates-only', offerCount: 2 })
+    expect(cars.price).toEqual({ amount: (ETH / 1000n).toString(), currency: NATIVE })
+    expect(body.items.find((i: { tokenId: string }) => i.tokenId === '3').price).toBeNull()
+    expect(body.items.find((i: { tokenId: string }) => i.tokenId === '1')).toMatchObject({
+      rowCount: 1461,
+      columnCount: 2,
+    })
+  })
+
+  it('searches title, description and tags by word prefix, accent-insensitively, ignoring FTS syntax', async () => {
+    expect(ids((await get('/api/assets?q=seattle')).body)).toEqual(['1'])
+    expect(ids((await get('/api/assets?q=zurich')).body)).toEqual(['12'])
+    expect(ids((await get('/api/assets?q=weath')).body)).toEqual(['12', '1'])
+    expect(ids((await get('/api/assets?q=fuel%20cars')).body)).toEqual(['2'])
+    expect(ids((await get('/api/assets?q=cars%22*(%20-')).body)).toEqual(['2'])
+    expect(ids((await get('/api/assets?q=nothing-like-this')).body)).toEqual([])
+  })
+
+  it('filters by tag, owner, price range, format and policy kind', async () => {
+    expect(ids((await get('/api/assets?tag=weather')).body)).toEqual(['12', '1'])
+    expect(ids((await get('/api/assets?tag=weather&tag=climate')).body)).toEqual(['1'])
+    expect(ids((await get(`/api/assets?owner=${ALICE.toUpperCase().replace('0X', '0x')}`)).body)).toEqual(['3', '1'])
+    expect(ids((await get(`/api/assets?minPrice=${ETH / 100n}`)).body)).toEqual(['12', '1'])
+    expect(ids((await get(`/api/assets?maxPrice=${ETH}`)).body)).toEqual(['2', '1'])
+    expect(ids((await get('/api/assets?format=jsonl')).body)).toEqual(['2'])
+    expect(ids((await get('/api/assets?policy=aggregates-only')).body)).toEqual(['12', '2'])
+    expect(ids((await get('/api/assets?format=csv&policy=dp&q=weather')).body)).toEqual(['1'])
+  })
+
+  it('sorts by price (exact beyond 64 bits, unpriced last) and pages with an opaque cursor', async () => {
+    expect(ids((await get('/api/assets?sort=price')).body)).toEqual(['2', '1', '12', '3'])
+    for (const [sort, expected] of [
+      ['newest', ['12', '3', '2', '1']],
+      ['price', ['2', '1', '12', '3']],
+    ] as const) {
+      const seen: string[] = []
+      let next: string | null = null
+      do {
+        const { body } = await get(`/api/assets?sort=${sort}&limit=1${next ? `&cursor=${next}` : ''}`)
+        seen.push(...ids(body))
+        next = body.next
+      } while (next)
+      expect(seen).toEqual(expected)
+    }
+    // A filter read from the declaration pages too.
+    const first = (await get('/api/assets?format=csv&limit=1')).body
+    expect(ids(first)).toEqual(['12'])
+    expect(ids((await get(`/api/assets?format=csv&limit=2&cursor=${first.next}`)).body)).toEqual(['3', '1'])
+  })
+})
+
+describe('GET /api/assets/:id', () => {
+  it('returns the public facts of an indexed asset: metadata, declaration, ingest, offers with cost', async () => {
+    const { status, body } = await get('/api/assets/1')
+    expect(status).toBe(200)
+    expect(body).toMatchObject({
+      tokenId: '1',
+      status: 'indexed',
+      title: 'Seattle weather',
+      tags: ['weather', 'climate'],
+      owner: ALICE,
+      format: 'csv',
+      policy: { kind: 'dp', mode: 'dp' },
+      lawfulBasis: { basis: 'public-domain', personalData: false },
+      contentHash: '0x' + '1'.padStart(64, 'c'),
+      metadataDigest: digests.get('1'),
+      cids: { ciphertext: 'bafy-ct-1', metadata: 'bafy-meta' },
+      measurement: '0x' + 'ab'.repeat(32),
+      schema,
+      rowCount: 1461,
+      statistics,
+      mint: { txHash: '0x' + '1'.padStart(64, 'e'), blockNumber: 1 },
+      usage: { receipts: 0, licences: 0 },
+    })
+    expect(body.offers).toEqual([
+      expect.objectContaining({
+        offerId: '1',
+        price: (ETH / 100n).toString(),
+        totalCost: (ETH / 100n).toString(),
+        fee: ((ETH / 100n) * 250n) / 10_000n + '',
+        live: true,
+      }),
+    ])
+  })
+
+  it('reports a minted publication whose mint is not indexed yet as pending', async () => {
+    const { status, body } = await get('/api/assets/40')
+    expect(status).toBe(200)
+    expect(body).toMatchObject({ tokenId: '40', status: 'pending', owner: ALICE, offers: [], schema })
+  })
+
+  it('does not shadow /history', async () => {
+    const { body } = await get('/api/assets/1/history')
+    expect(body).toMatchObject({ tokenId: '1', status: 'indexed', events: [] })
+  })
+})

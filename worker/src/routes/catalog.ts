@@ -1,0 +1,501 @@
+// GET /api/assets (browse and search) and GET /api/assets/:id (one asset's public facts): the storefront's
+// reads of the index (R4, R8, R23, R24, R37). Everything here is public: chain mirror rows, the owner's
+// signed declaration (fetched from IPFS and checked against the digest the chain anchors) and the enclave's
+// signed ingest summary kept by the publish flow. `/:id/history` and `/:id/graph` live in asset-history.ts.
+import { Hono } from 'hono'
+import { NATIVE_CURRENCY } from '../../../contracts/index'
+import type { AppEnv } from '../env'
+import { ApiError } from '../errors'
+import { metadataCid } from '../indexer/metadata'
+import { addressParam, intQuery, uintParam } from '../indexer/params'
+import { indexedChain, notFound } from '../indexer/read'
+import type { IndexerBindings } from '../indexer/settings'
+
+const MAX_LIMIT = 50
+const DEFAULT_LIMIT = 20
+/** Candidates examined per request when a filter needs the declaration (format, policy kind). */
+const SCAN_BUDGET = 200
+const MAX_TERMS = 8
+const MAX_TAGS = 5
+const TAG = /^[a-z0-9][a-z0-9-]{0,31}$/
+const WEI = /^(0|[1-9][0-9]{0,77})$/
+const FORMATS = ['csv', 'jsonl'] as const
+const POLICY_KINDS = ['dp', 'aggregates-only'] as const
+const SORTS = ['newest', 'price'] as const
+const NATIVE = NATIVE_CURRENCY.toLowerCase()
+
+type Format = (typeof FORMATS)[number]
+type PolicyKind = (typeof POLICY_KINDS)[number]
+type Sort = (typeof SORTS)[number]
+
+export interface BrowseQuery {
+  q?: string
+  tags: string[]
+  format?: Format
+  policy?: PolicyKind
+  owner?: string
+  minPrice?: string
+  maxPrice?: string
+  sort: Sort
+  limit: number
+  cursor?: Cursor
+}
+
+/** Where the previous page ended, in the sort's key order. Opaque to clients (base64url JSON). */
+type Cursor = { s: 'newest'; t: string } | { s: 'price'; p: string | null; t: string }
+
+const bad = (code: string, message: string) => new ApiError(400, code, message)
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T | undefined {
+  if (value === undefined || value === '') return undefined
+  if (!(allowed as readonly string[]).includes(value))
+    throw bad(`invalid_${name}`, `${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`)
+  return value as T
+}
+
+function weiQuery(value: string | undefined, name: string): string | undefined {
+  if (value === undefined || value === '') return undefined
+  if (!WEI.test(value))
+    throw bad(
+      `invalid_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
+      `${name} must be an amount in wei (a decimal integer), got ${JSON.stringify(value)}`,
+    )
+  return value
+}
+
+const b64url = (s: string) => btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+
+export function encodeCursor(c: Cursor): string {
+  return b64url(JSON.stringify(c))
+}
+
+function decodeCursor(value: string, sort: Sort): Cursor {
+  const invalid = () => bad('invalid_cursor', 'cursor must be the `next` value of a previous page with the same sort')
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(value)) throw invalid()
+  let c: Record<string, unknown>
+  try {
+    c = JSON.parse(atob(value.replace(/-/g, '+').replace(/_/g, '/')))
+  } catch {
+    throw invalid()
+  }
+  if (!c || typeof c !== 'object' || c.s !== sort || typeof c.t !== 'string' || !WEI.test(c.t)) throw invalid()
+  if (sort === 'price' && !(c.p === null || (typeof c.p === 'string' && WEI.test(c.p)))) throw invalid()
+  return c as Cursor
+}
+
+/**
+ * The FTS5 expression for free text: each word (letters and digits) becomes a quoted prefix term, all
+ * required. Users never write FTS5 syntax, so a stray quote or `NEAR` cannot turn into a syntax error.
+ */
+export function ftsQuery(q: string): string {
+  const words = q.normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? []
+  if (!words.length) throw bad('invalid_q', 'q must contain at least one letter or digit')
+  if (words.length > MAX_TERMS) throw bad('invalid_q', `q may hold at most ${MAX_TERMS} words`)
+  return words.map((w) => `"${w.toLowerCase()}"*`).join(' ')
+}
+
+/** Validates every browse parameter; an unknown parameter is refused so a typo never silently widens a search. */
+export function parseBrowse(url: URL): BrowseQuery {
+  const known = new Set(['q', 'tag', 'format', 'policy', 'owner', 'minPrice', 'maxPrice', 'sort', 'limit', 'cursor'])
+  for (const key of url.searchParams.keys())
+    if (!known.has(key)) throw bad('unknown_parameter', `unknown query parameter ${JSON.stringify(key)}`)
+  const single = (name: string) => {
+    const all = url.searchParams.getAll(name)
+    if (all.length > 1)
+      throw bad(`invalid_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, `${name} may be given once`)
+    return all[0]
+  }
+  const qRaw = single('q')?.trim()
+  if (qRaw && qRaw.length > 200) throw bad('invalid_q', 'q may be at most 200 characters')
+  const tags = [...new Set(url.searchParams.getAll('tag').filter((t) => t !== ''))]
+  if (tags.length > MAX_TAGS) throw bad('invalid_tag', `at most ${MAX_TAGS} tags`)
+  for (const t of tags)
+    if (!TAG.test(t))
+      throw bad('invalid_tag', `tag must be lowercase letters, digits and hyphens, got ${JSON.stringify(t)}`)
+  const ownerRaw = single('owner')
+  const minPrice = weiQuery(single('minPrice'), 'minPrice')
+  const maxPrice = weiQuery(single('maxPrice'), 'maxPrice')
+  if (minPrice !== undefined && maxPrice !== undefined && BigInt(minPrice) > BigInt(maxPrice))
+    throw bad('invalid_price_range', 'minPrice must not exceed maxPrice')
+  const sort = oneOf(single('sort'), SORTS, 'sort') ?? 'newest'
+  const limitRaw = single('limit')
+  const limit = intQuery(limitRaw === '' ? undefined : limitRaw, 'limit', MAX_LIMIT) ?? DEFAULT_LIMIT
+  if (limit === 0) throw bad('invalid_limit', 'limit must be at least 1')
+  const cursorRaw = single('cursor')
+  return {
+    q: qRaw ? qRaw : undefined,
+    tags,
+    format: oneOf(single('format'), FORMATS, 'format'),
+    policy: oneOf(single('policy'), POLICY_KINDS, 'policy'),
+    owner: ownerRaw ? addressParam(ownerRaw) : undefined,
+    minPrice,
+    maxPrice,
+    sort,
+    limit,
+    cursor: cursorRaw ? decodeCursor(cursorRaw, sort) : undefined,
+  }
+}
+
+// ---- The owner's declaration, from IPFS ---------------------------------------------------------------
+
+/** The fields of the signed declaration the storefront shows; null members were absent or malformed. */
+export interface Declaration {
+  format: string | null
+  policy: Record<string, unknown> | null
+  lawfulBasis: { basis: string; statement: string; personalData: boolean } | null
+  ciphertextCid: string | null
+  ciphertextSize: number | null
+  plaintextSize: number | null
+}
+
+/**
+ * Declarations by digest. The digest fixes the bytes, so a cached answer can never be stale; the size
+ * bound only limits memory. Failures are not cached (IPFS may come back).
+ */
+const declarations = new Map<string, Declaration>()
+const MAX_CACHED = 2000
+
+const toHex = (b: ArrayBuffer) => '0x' + Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('')
+
+/** Fetches and checks the declaration the chain anchors; null when IPFS cannot serve matching bytes now. */
+export async function declarationOf(env: IndexerBindings, digest: string): Promise<Declaration | null> {
+  const hit = declarations.get(digest)
+  if (hit) return hit
+  const api = env.IPFS_API_URL?.replace(/\/+$/, '')
+  if (!api) return null
+  try {
+    const res = await fetch(`${api}/api/v0/block/get?arg=${metadataCid(digest)}`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(5_000),
+    })
+    if (!res.ok) {
+      await res.body?.cancel()
+      return null
+    }
+    const bytes = await res.arrayBuffer()
+    if (toHex(await crypto.subtle.digest('SHA-256', bytes)) !== digest) return null
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>
+    const sf = (json.stillflow ?? {}) as Record<string, unknown>
+    const lb = sf.lawfulBasis as Record<string, unknown> | undefined
+    const d: Declaration = {
+      format: typeof sf.format === 'string' ? sf.format : null,
+      policy: sf.policy && typeof sf.policy === 'object' ? (sf.policy as Record<string, unknown>) : null,
+      lawfulBasis:
+        lb && typeof lb.basis === 'string' && typeof lb.statement === 'string'
+          ? { basis: lb.basis, statement: lb.statement, personalData: lb.personalData === true }
+          : null,
+      ciphertextCid: typeof sf.ciphertextCid === 'string' ? sf.ciphertextCid : null,
+      ciphertextSize: typeof sf.ciphertextSize === 'number' ? sf.ciphertextSize : null,
+      plaintextSize: typeof sf.plaintextSize === 'number' ? sf.plaintextSize : null,
+    }
+    if (declarations.size >= MAX_CACHED) declarations.delete(declarations.keys().next().value as string)
+    declarations.set(digest, d)
+    return d
+  } catch (err) {
+    // The page still renders from the index; the missing facts are shown as unavailable.
+    console.warn('declaration unavailable', digest, (err as Error).message)
+    return null
+  }
+}
+
+/** Declared policy mode; the enclave's default policy is differential privacy. */
+export const policyKind = (d: Declaration | null): PolicyKind | null =>
+  !d ? null : d.policy?.mode === 'aggregates-only' ? 'aggregates-only' : 'dp'
+
+// ---- Browse -------------------------------------------------------------------------------------------
+
+interface Row {
+  token_id: string
+  owner: string
+  content_hash: string | null
+  metadata_digest: string | null
+  minted_time: number | null
+  minted_tx: string | null
+  frozen: number
+  title: string | null
+  description: string | null
+  tags: string | null
+  price: string | null
+  offer_count: number
+  row_count: number | null
+  column_count: number | null
+}
+
+/** SQL for one batch of candidates in sort order, after `cursor`. Prices compare as (length, text): exact for wei. */
+function browseSql(q: BrowseQuery, chainId: number, cursor: Cursor | undefined, take: number) {
+  const where: string[] = ['a.chain_id = ?1', 'a.revoked = 0']
+  const binds: unknown[] = [chainId, NATIVE]
+  const bind = (v: unknown) => {
+    binds.push(v)
+    return `?${binds.length}`
+  }
+  if (q.q)
+    where.push(
+      `a.token_id IN (SELECT token_id FROM asset_search WHERE asset_search MATCH ${bind(ftsQuery(q.q))} AND chain_id = ?1)`,
+    )
+  for (const t of q.tags) where.push(`EXISTS (SELECT 1 FROM json_each(a.tags) WHERE value = ${bind(t)})`)
+  if (q.owner) where.push(`a.owner = ${bind(q.owner)}`)
+  if (q.minPrice !== undefined) {
+    const p = bind(q.minPrice)
+    where.push(`price IS NOT NULL AND (length(price), price) >= (length(${p}), ${p})`)
+  }
+  if (q.maxPrice !== undefined) {
+    const p = bind(q.maxPrice)
+    where.push(`price IS NOT NULL AND (length(price), price) <= (length(${p}), ${p})`)
+  }
+  let order: string
+  if (q.sort === 'newest') {
+    // Token ids are minted in sequence, so the highest id is the newest asset.
+    order = 'length(a.token_id) DESC, a.token_id DESC'
+    if (cursor) {
+      const t = bind(cursor.t)
+      where.push(`(length(a.token_id), a.token_id) < (length(${t}), ${t})`)
+    }
+  } else {
+    // Cheapest live offer first; assets without one come last.
+    order = `price IS NULL, length(price), price, length(a.token_id), a.token_id`
+    if (cursor && cursor.s === 'price') {
+      const p = bind(cursor.p ?? '')
+      const t = bind(cursor.t)
+      where.push(
+        `(price IS NULL, length(coalesce(price, '')), coalesce(price, ''), length(a.token_id), a.token_id) > (${cursor.p === null ? 1 : 0}, length(${p}), ${p}, length(${t}), ${t})`,
+      )
+    }
+  }
+  const sql = `SELECT * FROM (
+      SELECT a.chain_id, a.token_id, a.owner, a.content_hash, a.metadata_digest, a.minted_time, a.minted_tx, a.revoked, a.frozen,
+        m.title, m.description, m.tags,
+        (SELECT o.price FROM offers o WHERE o.chain_id = a.chain_id AND o.token_id = a.token_id AND o.withdrawn = 0
+           AND o.owner = a.owner AND o.currency = ?2 ORDER BY length(o.price), o.price LIMIT 1) AS price,
+        (SELECT count(*) FROM offers o WHERE o.chain_id = a.chain_id AND o.token_id = a.token_id AND o.withdrawn = 0
+           AND o.owner = a.owner) AS offer_count,
+        json_extract(p.result, '$.ingest.receipt.noisyRowCount') AS row_count,
+        json_array_length(p.result, '$.ingest.schema') AS column_count
+      FROM assets a
+      LEFT JOIN asset_metadata m ON m.digest = a.metadata_digest AND m.status = 'ok'
+      LEFT JOIN publications p ON p.chain_id = a.chain_id AND p.token_id = a.token_id AND p.status = 'minted'
+    ) a WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${bind(take)}`
+  return { sql, binds }
+}
+
+const cursorOf = (sort: Sort, r: Row): Cursor =>
+  sort === 'newest' ? { s: 'newest', t: r.token_id } : { s: 'price', p: r.price, t: r.token_id }
+
+function summary(r: Row, chainId: number, d: Declaration | null) {
+  const description = r.description ?? ''
+  return {
+    chainId,
+    tokenId: r.token_id,
+    status: 'indexed' as const,
+    title: r.title,
+    description: description.length > 280 ? `${description.slice(0, 279)}…` : description,
+    tags: r.tags ? (JSON.parse(r.tags) as string[]) : [],
+    owner: r.owner,
+    contentHash: r.content_hash,
+    mintedTime: r.minted_time,
+    mintedTx: r.minted_tx,
+    frozen: Boolean(r.frozen),
+    format: d?.format ?? null,
+    policyKind: policyKind(d),
+    rowCount: r.row_count,
+    columnCount: r.column_count,
+    price: r.price === null ? null : { amount: r.price, currency: NATIVE },
+    offerCount: r.offer_count,
+  }
+}
+
+// ---- Detail -------------------------------------------------------------------------------------------
+
+interface IngestSummary {
+  receipt?: { measurement?: string; noisyRowCount?: number; [k: string]: unknown }
+  signature?: string
+  signer?: string
+  schema?: Array<{ name: string; type: string }>
+  statistics?: unknown
+}
+
+async function publicationOf(env: IndexerBindings, chainId: number, tokenId: string) {
+  const row = await env.DB.prepare(
+    `SELECT owner, content_hash, ciphertext_cid, metadata_cid, tx_hash, result, updated_at FROM publications
+     WHERE chain_id = ? AND token_id = ? AND status = 'minted' ORDER BY updated_at DESC LIMIT 1`,
+  )
+    .bind(chainId, tokenId)
+    .first<{
+      owner: string
+      content_hash: string
+      ciphertext_cid: string | null
+      metadata_cid: string | null
+      tx_hash: string | null
+      result: string | null
+      updated_at: number
+    }>()
+  if (!row) return null
+  let result: { metadataDigest?: string; declarationCid?: string; ingest?: IngestSummary; [k: string]: unknown } = {}
+  try {
+    result = row.result ? JSON.parse(row.result) : {}
+  } catch {
+    // A malformed stored result only costs the ingest summary.
+  }
+  return { ...row, result }
+}
+
+export const catalog = new Hono<AppEnv>()
+  .get('/', async (c) => {
+    const env = c.env as IndexerBindings
+    const q = parseBrowse(new URL(c.req.url))
+    const { chainId, indexedBlock } = await indexedChain(env)
+    // Format and policy kind are in the owner's declaration, not in D1: those filters examine candidates
+    // in sort order, up to SCAN_BUDGET per request, so a page may be short; `next` continues the scan.
+    const needsDeclaration = q.format !== undefined || q.policy !== undefined
+    const items: ReturnType<typeof summary>[] = []
+    let cursor = q.cursor
+    let scanned = 0
+    let next: string | null = null
+    for (;;) {
+      const take = needsDeclaration ? Math.min(50, SCAN_BUDGET - scanned) : q.limit + 1
+      const { sql, binds } = browseSql(q, chainId, cursor, take)
+      const rows = (
+        await env.DB.prepare(sql)
+          .bind(...binds)
+          .all<Row>()
+      ).results
+      if (!needsDeclaration) {
+        const page = rows.slice(0, q.limit)
+        const decls = await Promise.all(
+          page.map((r) => (r.metadata_digest ? declarationOf(env, r.metadata_digest) : null)),
+        )
+        page.forEach((r, i) => items.push(summary(r, chainId, decls[i])))
+        if (rows.length > q.limit) next = encodeCursor(cursorOf(q.sort, page[page.length - 1]))
+        break
+      }
+      const decls = await Promise.all(
+        rows.map((r) => (r.metadata_digest ? declarationOf(env, r.metadata_digest) : null)),
+      )
+      let full = false
+      for (let i = 0; i < rows.length && !full; i++) {
+        const d = decls[i]
+        scanned++
+        if (q.format && d?.format !== q.format) continue
+        if (q.policy && policyKind(d) !== q.policy) continue
+        items.push(summary(rows[i], chainId, d))
+        full = items.length === q.limit
+        // More candidates may follow: continue after this one (the next page may turn out empty).
+        if (full && (i < rows.length - 1 || rows.length === take)) next = encodeCursor(cursorOf(q.sort, rows[i]))
+      }
+      if (full) break
+      if (rows.length < take) break
+      cursor = cursorOf(q.sort, rows[rows.length - 1])
+      if (scanned >= SCAN_BUDGET) {
+        next = encodeCursor(cursor)
+        break
+      }
+    }
+    c.header('cache-control', 'no-store')
+    return c.json({ chainId, indexedBlock, items, next })
+  })
+  .get('/:id', async (c) => {
+    const env = c.env as IndexerBindings
+    const tokenId = uintParam(c.req.param('id'), 'asset id', 'invalid_asset_id')
+    const { chainId, indexedBlock } = await indexedChain(env)
+    const asset = await env.DB.prepare(
+      `SELECT a.*, m.title, m.description, m.tags, m.status AS metadata_status, m.cid AS metadata_cid
+       FROM assets a LEFT JOIN asset_metadata m ON m.digest = a.metadata_digest
+       WHERE a.chain_id = ? AND a.token_id = ?`,
+    )
+      .bind(chainId, tokenId)
+      .first<Record<string, string | number | null>>()
+    const pub = await publicationOf(env, chainId, tokenId)
+    if (!asset && !pub) notFound('asset_not_found', `No asset ${tokenId} on chain ${chainId}`)
+    const digest = (asset?.metadata_digest as string | null) ?? pub?.result.metadataDigest ?? null
+    const declaration = digest ? await declarationOf(env, digest) : null
+    const ingest = pub?.result.ingest ?? null
+
+    const offerRows = asset
+      ? (
+          await env.DB.prepare(
+            `SELECT offer_id, owner, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, set_tx, set_block
+             FROM offers WHERE chain_id = ? AND token_id = ? ORDER BY set_block DESC, length(offer_id) DESC, offer_id DESC`,
+          )
+            .bind(chainId, tokenId)
+            .all<Record<string, string | number>>()
+        ).results
+      : []
+    const feeBps =
+      (
+        await env.DB.prepare('SELECT fee_bps FROM market_settings WHERE chain_id = ?')
+          .bind(chainId)
+          .first<{ fee_bps: number | null }>()
+      )?.fee_bps ?? 0
+    const usage = asset
+      ? await env.DB.prepare(
+          `SELECT (SELECT count(*) FROM receipts WHERE chain_id = ?1 AND token_id = ?2) AS receipts,
+                  (SELECT coalesce(sum(epsilon_spent_milli), 0) FROM receipts WHERE chain_id = ?1 AND token_id = ?2) AS eps,
+                  (SELECT count(*) FROM licences WHERE chain_id = ?1 AND token_id = ?2) AS licences`,
+        )
+          .bind(chainId, tokenId)
+          .first<{ receipts: number; eps: number; licences: number }>()
+      : null
+
+    const owner = (asset?.owner as string | undefined) ?? pub!.owner
+    c.header('cache-control', 'no-store')
+    return c.json({
+      chainId,
+      tokenId,
+      indexedBlock,
+      // A row in `assets` means the mint is indexed; a minted publication not yet mirrored is pending.
+      status: asset ? ('indexed' as const) : ('pending' as const),
+      title: (asset?.title as string | null) ?? null,
+      description: (asset?.description as string | null) ?? null,
+      tags: asset?.tags ? (JSON.parse(asset.tags as string) as string[]) : [],
+      metadataStatus: (asset?.metadata_status as string | null) ?? null,
+      owner,
+      contract: (asset?.contract as string | null) ?? null,
+      revoked: Boolean(asset?.revoked),
+      frozen: Boolean(asset?.frozen),
+      freezeReason: (asset?.freeze_reason as string | null) ?? null,
+      mint: {
+        txHash: (asset?.minted_tx as string | null) ?? pub?.tx_hash ?? null,
+        blockNumber: (asset?.minted_block as number | null) ?? null,
+        time: (asset?.minted_time as number | null) ?? null,
+      },
+      format: declaration?.format ?? null,
+      policy: declaration ? { kind: policyKind(declaration), ...(declaration.policy ?? {}) } : null,
+      lawfulBasis: declaration?.lawfulBasis ?? null,
+      contentHash: (asset?.content_hash as string | null) ?? pub?.content_hash ?? null,
+      metadataDigest: digest,
+      cids: {
+        ciphertext: declaration?.ciphertextCid ?? pub?.ciphertext_cid ?? null,
+        declaration: digest ? metadataCid(digest) : null,
+        metadata: pub?.metadata_cid ?? null,
+      },
+      sizes: { ciphertext: declaration?.ciphertextSize ?? null, plaintext: declaration?.plaintextSize ?? null },
+      measurement: ingest?.receipt?.measurement ?? null,
+      schema: ingest?.schema ?? null,
+      rowCount: ingest?.receipt?.noisyRowCount ?? null,
+      statistics: ingest?.statistics ?? null,
+      ingest: ingest
+        ? { signer: ingest.signer ?? null, signature: ingest.signature ?? null, receipt: ingest.receipt ?? null }
+        : null,
+      feeBps,
+      offers: offerRows.map((o) => {
+        const price = BigInt(o.price as string)
+        const fee = (price * BigInt(feeBps)) / 10_000n
+        return {
+          offerId: o.offer_id,
+          price: o.price,
+          currency: o.currency,
+          // The buyer pays exactly the price; the market takes its fee out of it (DataMarket.buyLicence).
+          totalCost: o.price,
+          fee: fee.toString(),
+          ownerReceives: (price - fee).toString(),
+          durationSeconds: o.duration,
+          maxJobs: o.max_jobs,
+          epsilonBudgetMilli: o.epsilon_budget_milli,
+          purposes: o.purposes,
+          live: !o.withdrawn && o.owner === owner,
+          setTx: o.set_tx,
+        }
+      }),
+      usage: { receipts: usage?.receipts ?? 0, epsilonSpentMilli: usage?.eps ?? 0, licences: usage?.licences ?? 0 },
+    })
+  })

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic } from 'ethers'
 import { computeLedgerAbi, dataMarketAbi } from '../contracts/index'
-import { freePort, startStack } from '../scripts/stack'
+import { freePorts, startStack } from '../scripts/stack'
 import {
   ApiClient,
   ApiRequestError,
@@ -44,18 +44,10 @@ async function timedAll(n: number, fn: (i: number) => Promise<unknown>): Promise
 export default async function bench(): Promise<BenchResult[]> {
   const root = process.cwd()
   const dataDir = mkdtempSync(join(tmpdir(), 'stillflow-bench-jobs-'))
-  const p = () => freePort()
   const stack = await startStack({
     root,
     dataDir,
-    ports: {
-      chain: await p(),
-      ipfsApi: await p(),
-      ipfsGateway: await p(),
-      enclave: await p(),
-      worker: await p(),
-      inspector: await p(),
-    },
+    ports: await freePorts(),
   })
   const provider = new JsonRpcProvider(stack.urls.chain, 31337, { staticNetwork: true, batchMaxCount: 1 })
   try {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { HDNodeWallet, JsonRpcProvider, Mnemonic } from 'ethers'
-import { freePort, startStack } from '../scripts/stack'
+import { freePorts, startStack } from '../scripts/stack'
 import { ApiClient, publish } from '../sdk/src/index'
 import { fileSource, nodeHasher } from '../sdk/src/node/index'
 import type { BenchResult } from './lib'
@@ -53,18 +53,10 @@ async function baselineMiBps(path: string, size: number): Promise<number> {
 
 export default async function run(): Promise<BenchResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stillflow-bench-publish-'))
-  const p = () => freePort()
   const stack = await startStack({
     root: process.cwd(),
     dataDir,
-    ports: {
-      chain: await p(),
-      ipfsApi: await p(),
-      ipfsGateway: await p(),
-      enclave: await p(),
-      worker: await p(),
-      inspector: await p(),
-    },
+    ports: await freePorts(),
   })
   const provider = new JsonRpcProvider(stack.urls.chain, 31337, { staticNetwork: true, batchMaxCount: 1 })
   const wallet = (i: number) =>

@@ -5,9 +5,36 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join, relative } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { JsonRpcProvider, Wallet, NonceManager } from 'ethers'
-import { assertPortFree, fetchWithTimeout, spawnService, StackError, waitUntilReady, type Service } from './processes'
+import {
+  assertPortFree,
+  fetchWithTimeout,
+  freePort,
+  spawnService,
+  StackError,
+  waitUntilReady,
+  type Service,
+} from './processes'
 
 export { StackError, freePort } from './processes'
+
+/** A full set of distinct free ports, for a second stack beside `npm start` (tests, benchmarks). */
+export async function freePorts(): Promise<StackPorts> {
+  const seen = new Set<number>()
+  const one = async (): Promise<number> => {
+    const p = await freePort()
+    if (seen.has(p)) return one()
+    seen.add(p)
+    return p
+  }
+  return {
+    chain: await one(),
+    ipfsApi: await one(),
+    ipfsGateway: await one(),
+    enclave: await one(),
+    worker: await one(),
+    inspector: await one(),
+  }
+}
 
 /** The well-known hardhat development accounts (public test keys; never use them on a real chain). */
 export const DEV_KEYS = {

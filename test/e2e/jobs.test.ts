@@ -23,7 +23,7 @@ import {
   type JobView,
   type MarketRef,
 } from '../../sdk/src/index'
-import { DEV_KEYS, freePort, startStack, type Stack } from '../../scripts/stack'
+import { DEV_KEYS, freePorts, startStack, type Stack } from '../../scripts/stack'
 
 const run = promisify(execFile)
 const root = process.cwd()
@@ -118,18 +118,10 @@ describe('licences and compute jobs', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'stillflow-jobs-'))
-    const p = async () => freePort()
     stack = await startStack({
       root,
       dataDir,
-      ports: {
-        chain: await p(),
-        ipfsApi: await p(),
-        ipfsGateway: await p(),
-        enclave: await p(),
-        worker: await p(),
-        inspector: await p(),
-      },
+      ports: await freePorts(),
     })
     provider = new JsonRpcProvider(stack.urls.chain, 31337, { staticNetwork: true, batchMaxCount: 1 })
     api = new ApiClient({ apiUrl: stack.urls.api })

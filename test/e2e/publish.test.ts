@@ -20,7 +20,7 @@ import {
   type Declaration,
 } from '../../sdk/src/index'
 import { encryptChunked, wrapDataKey } from '../../tee-sim/src/index'
-import { freePort, startStack, type Stack } from '../../scripts/stack'
+import { freePorts, startStack, type Stack } from '../../scripts/stack'
 
 const run = promisify(execFile)
 const root = process.cwd()
@@ -48,18 +48,10 @@ describe('publishing', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'stillflow-publish-'))
-    const p = async () => freePort()
     stack = await startStack({
       root,
       dataDir,
-      ports: {
-        chain: await p(),
-        ipfsApi: await p(),
-        ipfsGateway: await p(),
-        enclave: await p(),
-        worker: await p(),
-        inspector: await p(),
-      },
+      ports: await freePorts(),
     })
     provider = new JsonRpcProvider(stack.urls.chain, 31337, { staticNetwork: true, batchMaxCount: 1 })
     api = new ApiClient({ apiUrl: stack.urls.api })

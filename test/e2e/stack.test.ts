@@ -6,31 +6,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { create } from 'kubo-rpc-client'
-import { freePort, startStack, StackError, type Stack, type StackPorts } from '../../scripts/stack'
+import { freePorts, startStack, StackError, type Stack, type StackPorts } from '../../scripts/stack'
 import { assertPortFree } from '../../scripts/stack/processes'
 import { computeMeasurement } from '../../tee-sim/src/platform/measurement'
 import { chromiumPath, launchBrowser } from '../support/browser'
 
 const root = process.cwd()
 type Health = { ok: boolean; components: Record<string, Record<string, unknown> & { ok: boolean }> }
-
-async function freePorts(): Promise<StackPorts> {
-  const seen = new Set<number>()
-  const one = async (): Promise<number> => {
-    const p = await freePort()
-    if (seen.has(p)) return one()
-    seen.add(p)
-    return p
-  }
-  return {
-    chain: await one(),
-    ipfsApi: await one(),
-    ipfsGateway: await one(),
-    enclave: await one(),
-    worker: await one(),
-    inspector: await one(),
-  }
-}
 
 async function health(stack: Stack): Promise<{ status: number; body: Health }> {
   const res = await fetch(`${stack.urls.api}/health`)

@@ -178,10 +178,12 @@ describe('POST /api/jobs', () => {
     expect(await rowCount()).toBe(1)
   })
 
-  it('answers 500 without a stack trace when the chain is unreachable, and writes nothing', async () => {
+  it('answers 503 without a stack trace when the chain is unreachable, and writes nothing', async () => {
     const res = await post(await signed())
-    expect(res.status).toBe(500)
-    expect(await res.json()).toEqual({ error: { code: 'internal', message: 'Internal error' } })
+    expect(res.status).toBe(503)
+    expect(await res.json()).toEqual({
+      error: { code: 'service_unavailable', message: 'A component of the marketplace is unreachable; try again shortly' },
+    })
     expect(await rowCount()).toBe(0)
   })
 })

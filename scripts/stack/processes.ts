@@ -90,6 +90,10 @@ export function spawnService(
     })
   })
   exited.then(() => log.end())
+  // If the parent exits without calling stop() (a crash, process.exit), take the group down with it.
+  const onParentExit = () => child.pid !== undefined && signalGroup(child.pid, 'SIGKILL')
+  process.once('exit', onParentExit)
+  exited.then(() => process.removeListener('exit', onParentExit))
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
     signalGroup(child.pid, 'SIGTERM')

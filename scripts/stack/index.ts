@@ -282,6 +282,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         '--env-file',
         envFile,
         '--show-interactive-dev-session=false',
+        // Enables /__scheduled, which this stack calls on an interval (crons never fire locally).
+        '--test-scheduled',
         '--log-level',
         'info',
       ],
@@ -306,7 +308,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     cron = setInterval(() => {
       if (ticking) return
       ticking = true
-      fetchWithTimeout(`${workerUrl}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`, {}, 30_000)
+      fetchWithTimeout(`${workerUrl}/__scheduled?cron=*+*+*+*+*`, {}, 30_000)
         .then((r) => r.body?.cancel())
         .catch(() => undefined)
         .finally(() => (ticking = false))

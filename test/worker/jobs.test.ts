@@ -182,7 +182,10 @@ describe('POST /api/jobs', () => {
     const res = await post(await signed())
     expect(res.status).toBe(503)
     expect(await res.json()).toEqual({
-      error: { code: 'service_unavailable', message: 'A component of the marketplace is unreachable; try again shortly' },
+      error: {
+        code: 'service_unavailable',
+        message: 'A component of the marketplace is unreachable; try again shortly',
+      },
     })
     expect(await rowCount()).toBe(0)
   })

@@ -35,7 +35,10 @@ export function shortHex(h: string, keep = 6): string {
 
 export function formatTime(unixSeconds: number | null | undefined): string {
   if (unixSeconds == null) return 'unknown time'
-  return new Date(unixSeconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')
+  return new Date(unixSeconds * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC')
 }
 
 export function formatDuration(seconds: number): string {
@@ -64,7 +67,8 @@ export function formatBytes(n: number | null | undefined): string {
 
 /** What the owner's privacy policy means for a buyer, in sentences. */
 export function policyInWords(policy: Record<string, unknown> | null): string[] {
-  if (!policy) return ['The privacy policy could not be loaded from IPFS right now; the enclave enforces it regardless.']
+  if (!policy)
+    return ['The privacy policy could not be loaded from IPFS right now; the enclave enforces it regardless.']
   const out: string[] = []
   if (policy.kind === 'aggregates-only' || policy.mode === 'aggregates-only') {
     const k = typeof policy.minGroupSize === 'number' ? policy.minGroupSize : 10
@@ -76,8 +80,12 @@ export function policyInWords(policy: Record<string, unknown> | null): string[] 
     )
   } else {
     const eps = typeof policy.epsilonPerQueryMilli === 'number' ? policy.epsilonPerQueryMilli : 1000
-    out.push('Results are protected by differential privacy: calibrated noise is added, so no single row can be inferred.')
-    out.push(`Each query costs ${formatEpsilon(eps)} from the licence's privacy budget; when the budget is spent, queries stop.`)
+    out.push(
+      'Results are protected by differential privacy: calibrated noise is added, so no single row can be inferred.',
+    )
+    out.push(
+      `Each query costs ${formatEpsilon(eps)} from the licence's privacy budget; when the budget is spent, queries stop.`,
+    )
   }
   const columns = (policy.columns ?? {}) as Record<string, { identifier?: boolean }>
   const ids = Object.entries(columns)

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic } from 'ethers'
+import { Contract, JsonRpcProvider } from 'ethers'
 import { computeLedgerAbi, dataMarketAbi } from '../contracts/index'
-import { freePorts, startStack } from '../scripts/stack'
+import { devWallet, freePorts, startStack } from '../scripts/stack'
 import {
   ApiClient,
   ApiRequestError,
@@ -82,10 +82,7 @@ export default async function bench(): Promise<BenchResult[]> {
     const { licenceId } = await cli(['buy', asset.tokenId, offer.offerId, '--yes', '--dev-account', '14'])
 
     const api = new ApiClient({ apiUrl: stack.urls.api })
-    const buyer = HDNodeWallet.fromMnemonic(
-      Mnemonic.fromPhrase('test test test test test test test test test test test junk'),
-      "m/44'/60'/0'/0/14",
-    )
+    const buyer = devWallet(14)
     const market = { chainId: 31337, dataMarket: stack.addressBook.contracts.DataMarket }
     const deadline = Math.floor(Date.now() / 1000) + TIMEOUT_S
     const bodies = await Promise.all(

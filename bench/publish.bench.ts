@@ -10,8 +10,8 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { HDNodeWallet, JsonRpcProvider, Mnemonic } from 'ethers'
-import { freePorts, startStack } from '../scripts/stack'
+import { JsonRpcProvider } from 'ethers'
+import { devWallet, freePorts, startStack } from '../scripts/stack'
 import { ApiClient, publish } from '../sdk/src/index'
 import { fileSource, nodeHasher } from '../sdk/src/node/index'
 import type { BenchResult } from './lib'
@@ -59,11 +59,7 @@ export default async function run(): Promise<BenchResult[]> {
     ports: await freePorts(),
   })
   const provider = new JsonRpcProvider(stack.urls.chain, 31337, { staticNetwork: true, batchMaxCount: 1 })
-  const wallet = (i: number) =>
-    HDNodeWallet.fromMnemonic(
-      Mnemonic.fromPhrase('test test test test test test test test test test test junk'),
-      `m/44'/60'/0'/0/${i}`,
-    ).connect(provider)
+  const wallet = (i: number) => devWallet(i, provider)
   const results: BenchResult[] = []
   try {
     const file = join(dataDir, 'data.csv')

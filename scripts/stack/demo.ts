@@ -4,12 +4,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, parseEther } from 'ethers'
+import { Contract, JsonRpcProvider, parseEther } from 'ethers'
 import { dataMarketAbi, NATIVE_CURRENCY } from '../../contracts/index'
 import { ApiClient, ApiRequestError, publish } from '../../sdk/src/index'
 import { fileSource, nodeHasher } from '../../sdk/src/node/index'
-
-const DEV_MNEMONIC = 'test test test test test test test test test test test junk'
+import { devWallet } from './index'
 
 interface DemoDataset {
   file: string
@@ -80,9 +79,7 @@ export async function publishDemoData(opts: {
   const { contracts } = await api.request<{ contracts: Record<string, string> }>('/chain')
   try {
     for (const d of DATASETS) {
-      const wallet = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC), `m/44'/60'/0'/0/${d.owner}`).connect(
-        provider,
-      )
+      const wallet = devWallet(d.owner, provider)
       const source = join(dataDir, d.file)
       const file = d.file.endsWith('.json')
         ? asJsonLines(source, join(scratch, d.file.replace(/\.json$/, '.jsonl')))

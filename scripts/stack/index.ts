@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { JsonRpcProvider, Wallet, NonceManager } from 'ethers'
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, type Provider } from 'ethers'
 import {
   assertPortFree,
   fetchWithTimeout,
@@ -43,6 +43,15 @@ export const DEV_KEYS = {
   supervisor: '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
   treasury: '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
 } as const
+
+/** Hardhat's public development mnemonic: its accounts exist only on local chains (chain id 31337). */
+export const DEV_MNEMONIC = 'test test test test test test test test test test test junk'
+
+/** Development account `index` (0–3 are admin, relayer, supervisor, treasury; 4 and up are users). */
+export function devWallet(index: number, provider?: Provider): HDNodeWallet {
+  const wallet = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC), `m/44'/60'/0'/0/${index}`)
+  return provider ? wallet.connect(provider) : wallet
+}
 
 export interface StackPorts {
   chain: number

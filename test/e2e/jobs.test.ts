@@ -2,11 +2,9 @@
 // R51–R54, R58): the owner publishes with an offer, the buyer buys with the CLI, runs a DP query with the
 // CLI and decrypts it; the receipt is on chain with the approved measurement, the licence's quota and ε
 // went down by exactly the receipt's amounts, the owner's balance by price − fee. Then every refusal.
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { Contract, encodeBytes32String, HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { computeLedgerAbi, dataAssetNftAbi, dataMarketAbi, NATIVE_CURRENCY } from '../../contracts/index'
@@ -23,18 +21,13 @@ import {
   type JobView,
   type MarketRef,
 } from '../../sdk/src/index'
-import { DEV_KEYS, freePorts, startStack, type Stack } from '../../scripts/stack'
+import { cliRunner } from '../support/cli'
+import { DEV_KEYS, devWallet, freePorts, startStack, type Stack } from '../../scripts/stack'
 
-const run = promisify(execFile)
 const root = process.cwd()
 const OWNER = 10
 const BUYER = 11
 const STRANGER = 12
-const devWallet = (i: number, provider: JsonRpcProvider) =>
-  HDNodeWallet.fromMnemonic(
-    Mnemonic.fromPhrase('test test test test test test test test test test test junk'),
-    `m/44'/60'/0'/0/${i}`,
-  ).connect(provider)
 
 const CSV =
   [
@@ -59,19 +52,7 @@ describe('licences and compute jobs', () => {
   let contentHash: string
   let licenceId: string
 
-  const cli = (args: string[]) =>
-    run(process.execPath, [join(root, 'cli/bin.mjs'), ...args], {
-      cwd: root,
-      env: {
-        ...process.env,
-        STILLFLOW_API: stack.urls.api,
-        STILLFLOW_RPC: stack.urls.chain,
-        STILLFLOW_HOME: join(dataDir, 'cli'),
-      },
-    }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    )
+  const cli = (args: string[]) => cliRunner(root, () => stack, join(dataDir, 'cli'))(args)
   const cliJson = async (args: string[]) => {
     const res = await cli([...args, '--json'])
     expect(res.code, res.stderr).toBe(0)

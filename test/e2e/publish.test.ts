@@ -1,10 +1,8 @@
 // Publishing end to end against the processes `npm start` runs (issue 5): the CLI publishes a CSV, and a
 // sweep of bad requests each gets a precise 4xx with nothing minted and nothing pinned.
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, type Wallet } from 'ethers'
@@ -20,15 +18,10 @@ import {
   type Declaration,
 } from '../../sdk/src/index'
 import { encryptChunked, wrapDataKey } from '../../tee-sim/src/index'
-import { freePorts, startStack, type Stack } from '../../scripts/stack'
+import { cliRunner } from '../support/cli'
+import { devWallet, freePorts, startStack, type Stack } from '../../scripts/stack'
 
-const run = promisify(execFile)
 const root = process.cwd()
-const devWallet = (i: number, provider: JsonRpcProvider) =>
-  HDNodeWallet.fromMnemonic(
-    Mnemonic.fromPhrase('test test test test test test test test test test test junk'),
-    `m/44'/60'/0'/0/${i}`,
-  ).connect(provider)
 
 const CSV =
   [
@@ -63,19 +56,7 @@ describe('publishing', () => {
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  const cli = (args: string[]) =>
-    run(process.execPath, [join(root, 'cli/bin.mjs'), ...args], {
-      cwd: root,
-      env: {
-        ...process.env,
-        STILLFLOW_API: stack.urls.api,
-        STILLFLOW_RPC: stack.urls.chain,
-        STILLFLOW_HOME: join(dataDir, 'cli'),
-      },
-    }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    )
+  const cli = (args: string[]) => cliRunner(root, () => stack, join(dataDir, 'cli'))(args)
 
   async function pins(): Promise<Set<string>> {
     const out = new Set<string>()

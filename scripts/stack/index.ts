@@ -219,7 +219,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         [
           ...epre,
           ...['--host', host, '--port', String(ports.enclave), '--data-dir', join(dataDir, 'enclave')],
-          ...['--rpc-url', chainUrl, '--address-book', addressBookPath],
+          ...['--rpc-url', chainUrl, '--address-book', addressBookPath, '--require-owner-proof'],
         ],
         { cwd: root, logDir },
       )

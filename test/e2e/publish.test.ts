@@ -149,6 +149,28 @@ describe('publishing', () => {
     expect((await nft.totalMinted()).toString()).toBe(a.tokenId)
   })
 
+  it('has the enclave refuse an ingest that does not carry the owner’s signed declaration', async () => {
+    // The operator is untrusted (DESIGN §1): it must not choose the policy by ingesting first.
+    const params = {
+      chainId: 31337,
+      contract: stack.addressBook.contracts.DataAssetNFT,
+      contentHash: `0x${'ee'.repeat(32)}`,
+      wrappedKey: `0x${'00'.repeat(80)}`,
+      format: 'csv',
+      policy: { mode: 'dp' },
+    }
+    const res = await fetch(`${stack.urls.enclave}/ingest`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'x-stillflow-ingest': Buffer.from(JSON.stringify(params)).toString('base64url'),
+      },
+      body: Buffer.from('not even ciphertext'),
+    })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('owner_proof_required')
+  })
+
   /** Builds a publish request by hand, as a buggy or malicious client might, with one thing changed. */
   async function craft(opts: {
     plaintext?: Uint8Array

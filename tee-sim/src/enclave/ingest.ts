@@ -11,6 +11,7 @@ import { normalizePolicy } from '../policy'
 import { wipeDataset, type DatasetFormat, type DatasetLimits } from './dataset'
 import { RandomSource } from './dp/random'
 import type { Enclave } from './enclave'
+import { verifyOwnerProof, type OwnerProof } from './owner-proof'
 import { openAsset } from './plaintext'
 import { summarize } from './statistics'
 
@@ -22,6 +23,8 @@ export interface IngestParams {
   wrappedKey: string
   format: DatasetFormat
   policy?: unknown
+  /** The owner's signed declaration; when given, its policy is the one enforced (see owner-proof.ts). */
+  publish?: OwnerProof
 }
 
 export function checkIngestParams(p: unknown): IngestParams {
@@ -65,7 +68,15 @@ export async function ingest(
     })
   }
   await assertNotRevoked(enclave, contentHash)
-  const policy = normalizePolicy(p.policy ?? { mode: 'dp' })
+  let declaredPolicy = p.policy
+  if (p.publish !== undefined) {
+    const proven = verifyOwnerProof(p.publish, { chainId: p.chainId, contract: p.contract, contentHash })
+    if (p.policy !== undefined && canonicalHash(p.policy) !== canonicalHash(proven.policy ?? { mode: 'dp' })) {
+      throw new PolicyViolationError('the policy sent differs from the one the owner signed')
+    }
+    declaredPolicy = proven.policy
+  }
+  const policy = normalizePolicy(declaredPolicy ?? { mode: 'dp' })
 
   const sk = enclave.clusterSecretKey()
   const binding = { chainId: p.chainId, contract: p.contract, contentHash }

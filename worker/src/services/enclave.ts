@@ -64,6 +64,8 @@ export interface IngestParams {
   wrappedKey: string
   format: 'csv' | 'jsonl'
   policy?: unknown
+  /** The owner's signed declaration and Publish signature: the enclave takes the policy from it. */
+  publish: { declaration: string; signature: string; deadline: number }
 }
 
 /** The enclave's signed ingest result (tee-sim POST /ingest). */

@@ -250,6 +250,7 @@ export async function runPipeline(
           wrappedKey: req.wrappedKey,
           format: req.format,
           policy: req.policy,
+          publish: { declaration: base64url(req.declarationBytes), signature: req.signature, deadline: req.deadline },
         },
         await catStream(env, uploaded.cid),
       )
@@ -336,4 +337,10 @@ export async function runPipeline(
     if (!(err instanceof PublishError)) throw err
     throw failure
   }
+}
+
+function base64url(bytes: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }

@@ -16,17 +16,8 @@ export function fromHex(hex: string): Uint8Array {
   return out
 }
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
+/** Concatenation, from @noble/hashes (the same helper the rest of the crypto code uses). */
+export { concatBytes } from '@noble/hashes/utils.js'
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false

@@ -13,6 +13,7 @@ import {
 } from '../../../sdk/src/psi/consent'
 import { transcriptHash } from '../../../sdk/src/psi/comparator'
 import { PSI_CHUNK_BYTES, PSI_MAX_ELEMENTS, PSI_MAX_LIFETIME_S, PSI_MAX_SIGNATURE_WINDOW_S } from './limits'
+import type { PsiSessionInfo, PsiSessionResult } from '../../../sdk/src/psi/session-client'
 
 /** A refusal the route turns into an HTTP error (worker/src/errors.ts maps ApiError). */
 export type PsiFailure = {
@@ -50,27 +51,9 @@ export interface PsiAuth {
   signature: string
 }
 
-export interface SessionStatus {
-  sessionId: string
-  chainId: number
-  partyA: string
-  partyB: string
-  maxElements: number
-  expiresAt: number
-  state: 'awaiting-peer' | 'exchanging' | 'comparing' | 'done'
-  joined: { A: boolean; B: boolean }
-  /** Each party's X25519 transport key (public), once it has joined. */
-  transportKeys: { A?: string; B?: string }
-}
-
-export interface PsiResult {
-  /** Positions in *this party's* step-1 list whose doubly-blinded value matched. */
-  positions: number[]
-  intersectionSize: number
-  /** SHA-256 transcript of (session, U, V), as ComputeLedger.commitPsi records it. */
-  transcriptHash: string
-  sizes: { A: number; B: number }
-}
+/** The wire shapes are the client library's (sdk/src/psi/session-client.ts): one definition for both ends. */
+export type SessionStatus = PsiSessionInfo
+export type PsiResult = PsiSessionResult
 
 interface Meta {
   sessionId: string

@@ -23,7 +23,8 @@ function unwrap<T>(reply: PsiReply<T>): T {
   throw new ApiError(STATUS[reply.kind], reply.code, reply.message)
 }
 
-function stub(c: Context<AppEnv>) {
+/** The Durable Object holding the session named in the path (Cloudflare calls this handle a stub). */
+function sessionObject(c: Context<AppEnv>) {
   const id = c.req.param('id') ?? ''
   if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new ApiError(400, 'psi_bad_session_id', 'Session id must be 32-byte hex')
   const ns = (c.env as PsiBindings).PSI_SESSIONS
@@ -73,19 +74,19 @@ export const psi = new Hono<AppEnv>()
     const session = unwrap(await ns.get(ns.idFromName(body.sessionId.toLowerCase())).create(body))
     return c.json(session, 201)
   })
-  .get('/:id', async (c) => c.json(unwrap(await stub(c).describe())))
+  .get('/:id', async (c) => c.json(unwrap(await sessionObject(c).describe())))
   // Join: the counterparty signs its participation.
-  .post('/:id/join', async (c) => c.json(unwrap(await stub(c).join(await json<JoinSession>(c)))))
+  .post('/:id/join', async (c) => c.json(unwrap(await sessionObject(c).join(await json<JoinSession>(c)))))
   .put('/:id/relay', async (c) => {
     const a = auth(c)
-    return c.json(unwrap(await stub(c).putRelay(a, await octets(c))))
+    return c.json(unwrap(await sessionObject(c).putRelay(a, await octets(c))))
   })
-  .get('/:id/relay', async (c) => binary(unwrap(await stub(c).getRelay(auth(c)))))
+  .get('/:id/relay', async (c) => binary(unwrap(await sessionObject(c).getRelay(auth(c)))))
   .put('/:id/blinded', async (c) => {
     const a = auth(c)
-    return c.json(unwrap(await stub(c).putBlinded(a, await octets(c))))
+    return c.json(unwrap(await sessionObject(c).putBlinded(a, await octets(c))))
   })
   .get('/:id/result', async (c) => {
     c.header('cache-control', 'no-store')
-    return c.json(unwrap(await stub(c).getResult(auth(c))))
+    return c.json(unwrap(await sessionObject(c).getResult(auth(c))))
   })

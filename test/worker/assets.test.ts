@@ -157,3 +157,20 @@ describe('auth', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('session_expired')
   })
 })
+
+describe('GET /api/enclave and /api/publications/:id', () => {
+  it('refuses a nonce that is not 32 bytes of hex', async () => {
+    for (const q of ['', '?nonce=0x12', `?nonce=${'ab'.repeat(32)}`]) {
+      const res = await app.request(`/api/enclave${q}`, {}, base)
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_nonce')
+    }
+  })
+  it('validates a publication id and answers 404 for an unknown one', async () => {
+    const bad = await app.request('/api/publications/not-a-uuid', {}, base)
+    expect(bad.status).toBe(400)
+    const unknown = await app.request(`/api/publications/${crypto.randomUUID()}`, {}, base)
+    expect(unknown.status).toBe(404)
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('publication_not_found')
+  })
+})

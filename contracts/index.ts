@@ -91,6 +91,28 @@ export interface JobReceipt {
   measurement: string
 }
 
+// ---- Group receipt (ComputeLedger.recordGroupReceipt; R67) ---------------------------------------
+
+/**
+ * `GroupReceipt(bytes32 jobId,bytes32 queryHash,bytes32 resultHash,bytes32 measurement,ReceiptPart[] parts)`
+ * `ReceiptPart(uint256 licenceId,bytes32 contentHash,uint64 epsilonSpentMilli)`: one enclave signature
+ * over every part of a job across assets, so its parts are recorded (and charged) all together or not at all.
+ */
+export const groupReceiptTypes = {
+  GroupReceipt: [
+    { name: 'jobId', type: 'bytes32' },
+    { name: 'queryHash', type: 'bytes32' },
+    { name: 'resultHash', type: 'bytes32' },
+    { name: 'measurement', type: 'bytes32' },
+    { name: 'parts', type: 'ReceiptPart[]' },
+  ],
+  ReceiptPart: [
+    { name: 'licenceId', type: 'uint256' },
+    { name: 'contentHash', type: 'bytes32' },
+    { name: 'epsilonSpentMilli', type: 'uint64' },
+  ],
+} as const satisfies Record<string, TypedDataField[]>
+
 // ---- Publish (DataAssetNFT.mintWithSignature) -------------------------------------------------
 
 /** The DataAssetNFT's domain on one chain. */

@@ -17,6 +17,16 @@ contract ComputeLedger is StillflowRoles, EIP712, IComputeLedger {
         "JobReceipt(bytes32 jobId,uint256 licenceId,bytes32 contentHash,bytes32 queryHash,bytes32 resultHash,uint64 epsilonSpentMilli,bytes32 measurement)"
     );
 
+    /// @inheritdoc IComputeLedger
+    bytes32 public constant RECEIPT_PART_TYPEHASH =
+        keccak256("ReceiptPart(uint256 licenceId,bytes32 contentHash,uint64 epsilonSpentMilli)");
+    /// @inheritdoc IComputeLedger
+    bytes32 public constant GROUP_RECEIPT_TYPEHASH = keccak256(
+        "GroupReceipt(bytes32 jobId,bytes32 queryHash,bytes32 resultHash,bytes32 measurement,ReceiptPart[] parts)ReceiptPart(uint256 licenceId,bytes32 contentHash,uint64 epsilonSpentMilli)"
+    );
+    /// @inheritdoc IComputeLedger
+    uint256 public constant MAX_GROUP_PARTS = 8;
+
     IDataMarket private immutable _market;
     IEnclaveRegistry private immutable _registry;
     mapping(bytes32 jobId => JobRecord) private _jobs;
@@ -42,7 +52,7 @@ contract ComputeLedger is StillflowRoles, EIP712, IComputeLedger {
         JobRecord storage record = _jobs[jobId];
         if (record.recordedAt != 0) revert ComputeLedgerJobAlreadyRecorded(jobId);
 
-        address signer = _verifiedEnclave(receipt, enclaveSig);
+        address signer = _verifiedEnclave(hashReceipt(receipt), receipt.measurement, enclaveSig);
         {
             bytes32 contentHash = _market.consumeLicence(receipt.licenceId, jobId, receipt.epsilonSpentMilli);
             if (contentHash != receipt.contentHash) {
@@ -63,6 +73,35 @@ contract ComputeLedger is StillflowRoles, EIP712, IComputeLedger {
             receipt.epsilonSpentMilli,
             receipt.measurement
         );
+    }
+
+    /// @inheritdoc IComputeLedger
+    function recordGroupReceipt(GroupReceipt calldata receipt, bytes calldata enclaveSig) external whenNotPaused {
+        bytes32 jobId = receipt.jobId;
+        if (jobId == bytes32(0)) revert ComputeLedgerZeroJobId();
+        uint256 n = receipt.parts.length;
+        if (n < 2 || n > MAX_GROUP_PARTS) revert ComputeLedgerGroupSize(n, MAX_GROUP_PARTS);
+        JobRecord storage record = _jobs[jobId];
+        if (record.recordedAt != 0) revert ComputeLedgerJobAlreadyRecorded(jobId);
+
+        address signer = _verifiedEnclave(hashGroupReceipt(receipt), receipt.measurement, enclaveSig);
+        uint64 total;
+        for (uint256 i = 0; i < n; ++i) {
+            ReceiptPart calldata part = receipt.parts[i];
+            for (uint256 j = 0; j < i; ++j) {
+                if (receipt.parts[j].licenceId == part.licenceId) revert ComputeLedgerDuplicateLicence(part.licenceId);
+            }
+            // Each part spends its own licence; a revert in any part undoes the parts before it (R67).
+            bytes32 contentHash = _market.consumeLicence(part.licenceId, jobId, part.epsilonSpentMilli);
+            if (contentHash != part.contentHash) {
+                revert ComputeLedgerContentMismatch(part.licenceId, contentHash, part.contentHash);
+            }
+            total += part.epsilonSpentMilli;
+            emit JobPartRecorded(jobId, part.licenceId, i, part.contentHash, part.epsilonSpentMilli);
+        }
+        record.recordedAt = uint64(block.timestamp);
+        record.epsilonSpentMilli = total;
+        emit GroupJobRecorded(jobId, signer, receipt.queryHash, receipt.resultHash, receipt.measurement, n);
     }
 
     /// @inheritdoc IComputeLedger
@@ -100,15 +139,41 @@ contract ComputeLedger is StillflowRoles, EIP712, IComputeLedger {
         return _hashTypedDataV4(keccak256(abi.encode(JOB_RECEIPT_TYPEHASH, receipt)));
     }
 
-    /// @dev The receipt's signer, once it is a registered enclave whose approved measurement the receipt names.
-    function _verifiedEnclave(JobReceipt calldata receipt, bytes calldata enclaveSig) private view returns (address signer) {
+    /// @inheritdoc IComputeLedger
+    function hashGroupReceipt(GroupReceipt calldata receipt) public view returns (bytes32) {
+        uint256 n = receipt.parts.length;
+        bytes32[] memory parts = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            parts[i] = keccak256(abi.encode(RECEIPT_PART_TYPEHASH, receipt.parts[i]));
+        }
+        // EIP-712: an array is encoded as keccak256 of its elements' hashStructs, concatenated.
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    GROUP_RECEIPT_TYPEHASH,
+                    receipt.jobId,
+                    receipt.queryHash,
+                    receipt.resultHash,
+                    receipt.measurement,
+                    keccak256(abi.encodePacked(parts))
+                )
+            )
+        );
+    }
+
+    /// @dev The signer of `digest`, once it is a registered enclave whose approved measurement is `claimed`.
+    function _verifiedEnclave(bytes32 digest, bytes32 claimed, bytes calldata enclaveSig)
+        private
+        view
+        returns (address signer)
+    {
         ECDSA.RecoverError err;
-        (signer, err,) = ECDSA.tryRecoverCalldata(hashReceipt(receipt), enclaveSig);
+        (signer, err,) = ECDSA.tryRecoverCalldata(digest, enclaveSig);
         if (err != ECDSA.RecoverError.NoError) revert ComputeLedgerInvalidSignature();
         (bytes32 measurement, bool approved) = _registry.enclaveStatus(signer);
         if (measurement == bytes32(0)) revert ComputeLedgerUnknownEnclave(signer);
-        if (measurement != receipt.measurement) {
-            revert ComputeLedgerMeasurementMismatch(signer, measurement, receipt.measurement);
+        if (measurement != claimed) {
+            revert ComputeLedgerMeasurementMismatch(signer, measurement, claimed);
         }
         if (!approved) revert ComputeLedgerMeasurementNotApproved(measurement);
     }

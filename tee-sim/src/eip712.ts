@@ -15,7 +15,13 @@ import {
 } from './bytes'
 import { InvalidInputError } from './errors'
 // The shapes shared with the contracts have one definition, in contracts/ (what the chain verifies).
-import { enclaveQuoteDomain, enclaveQuoteTypes, jobReceiptDomain, jobReceiptTypes } from '../../contracts/index'
+import {
+  enclaveQuoteDomain,
+  enclaveQuoteTypes,
+  groupReceiptTypes,
+  jobReceiptDomain,
+  jobReceiptTypes,
+} from '../../contracts/index'
 
 export interface TypedField {
   readonly name: string
@@ -54,6 +60,28 @@ export const JOB_REQUEST_TYPES = {
   ],
 } as const
 
+/** EIP-712 types of the receipt of a job across assets (`ComputeLedger.recordGroupReceipt`), from contracts/. */
+export const GROUP_RECEIPT_TYPES = groupReceiptTypes
+
+/**
+ * EIP-712 types of a job across assets of several owners (R67): each part names a licence, its asset and
+ * the table name the query uses for it. Parts that share a table name are stacked (UNION ALL).
+ */
+export const MULTI_JOB_REQUEST_TYPES = {
+  MultiJobRequest: [
+    { name: 'parts', type: 'JobPart[]' },
+    { name: 'queryHash', type: 'bytes32' },
+    { name: 'resultPublicKey', type: 'bytes32' },
+    { name: 'nonce', type: 'bytes32' },
+    { name: 'deadline', type: 'uint64' },
+  ],
+  JobPart: [
+    { name: 'licenceId', type: 'uint256' },
+    { name: 'contentHash', type: 'bytes32' },
+    { name: 'table', type: 'string' },
+  ],
+} as const
+
 /** Receipt domain: bound to the chain and the ComputeLedger that records receipts. */
 export function receiptDomain(chainId: bigint | number, computeLedger: string): Eip712Domain {
   const d = jobReceiptDomain(chainId, computeLedger)
@@ -84,12 +112,38 @@ export function checksumAddress(address: string): Hex {
   return out as Hex
 }
 
-function encodeType(primary: string, fields: TypedFields): string {
-  return `${primary}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`
+type TypeSet = Record<string, TypedFields>
+
+// EIP-712 §"Definition of encodeType": the primary type, then every struct it references (directly or
+// not), sorted by name.
+function encodeType(primary: string, types: TypeSet): string {
+  const deps = new Set<string>()
+  const visit = (name: string) => {
+    for (const f of types[name]) {
+      const base = f.type.replace(/\[\]$/, '')
+      if (types[base] && base !== primary && !deps.has(base)) {
+        deps.add(base)
+        visit(base)
+      }
+    }
+  }
+  visit(primary)
+  const one = (name: string) => `${name}(${types[name].map((f) => `${f.type} ${f.name}`).join(',')})`
+  return [primary, ...[...deps].sort()].map(one).join('')
 }
 
-// EIP-712 §"Definition of encodeData": atomic values are 32-byte words; string/bytes are hashed.
-function encodeValue(type: string, value: unknown, name: string): Uint8Array {
+// EIP-712 §"Definition of encodeData": atomic values are 32-byte words; string/bytes are hashed; a struct
+// is its hashStruct; a dynamic array T[] is keccak256 of its elements' encodings concatenated.
+function encodeValue(type: string, value: unknown, name: string, types: TypeSet): Uint8Array {
+  if (type.endsWith('[]')) {
+    if (!Array.isArray(value)) throw new InvalidInputError(`${name} must be an array`)
+    const inner = type.slice(0, -2)
+    return keccak_256(concatBytes(...value.map((v, i) => encodeValue(inner, v, `${name}[${i}]`, types))))
+  }
+  if (types[type]) {
+    if (typeof value !== 'object' || value === null) throw new InvalidInputError(`${name} must be an object`)
+    return hashStructOf(type, types, value as Record<string, unknown>)
+  }
   if (type === 'address') {
     if (!isAddress(value)) throw new InvalidInputError(`${name} must be an address`)
     return concatBytes(new Uint8Array(12), hexToBytes(value.toLowerCase(), 20, name))
@@ -124,10 +178,16 @@ function encodeValue(type: string, value: unknown, name: string): Uint8Array {
   throw new InvalidInputError(`unsupported EIP-712 type ${type}`)
 }
 
+function hashStructOf(primary: string, types: TypeSet, message: Record<string, unknown>): Uint8Array {
+  const typeHash = keccak_256(utf8(encodeType(primary, types)))
+  return keccak_256(
+    concatBytes(typeHash, ...types[primary].map((f) => encodeValue(f.type, message[f.name], f.name, types))),
+  )
+}
+
 /** hashStruct(s) = keccak256(typeHash ‖ encodeData(s)) for a struct of atomic fields (EIP-712). */
 export function hashStruct(primary: string, fields: TypedFields, message: Record<string, unknown>): Uint8Array {
-  const typeHash = keccak_256(utf8(encodeType(primary, fields)))
-  return keccak_256(concatBytes(typeHash, ...fields.map((f) => encodeValue(f.type, message[f.name], f.name))))
+  return hashStructOf(primary, { [primary]: fields }, message)
 }
 
 /** EIP-712 domain separator for the fields present in `domain`. */
@@ -141,16 +201,22 @@ export function domainSeparator(domain: Eip712Domain): Uint8Array {
   return hashStruct('EIP712Domain', fields, domain as unknown as Record<string, unknown>)
 }
 
-/** The 32-byte digest a wallet signs: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message)). */
+/**
+ * The 32-byte digest a wallet signs: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message)). The
+ * primary type is the one no other type references (like ethers' TypedDataEncoder); structs it
+ * references, and arrays of them, are encoded as EIP-712 says.
+ */
 export function typedDataDigest(
   domain: Eip712Domain,
   types: Record<string, TypedFields>,
   message: Record<string, unknown>,
 ): Uint8Array {
-  const [primary] = Object.keys(types)
-  if (!primary || Object.keys(types).length !== 1) throw new InvalidInputError('exactly one struct type expected')
+  const names = Object.keys(types)
+  const referenced = new Set(names.flatMap((n) => types[n].map((f) => f.type.replace(/\[\]$/, ''))))
+  const primaries = names.filter((n) => !referenced.has(n))
+  if (primaries.length !== 1) throw new InvalidInputError('exactly one primary struct type expected')
   return keccak_256(
-    concatBytes(new Uint8Array([0x19, 0x01]), domainSeparator(domain), hashStruct(primary, types[primary], message)),
+    concatBytes(new Uint8Array([0x19, 0x01]), domainSeparator(domain), hashStructOf(primaries[0], types, message)),
   )
 }
 

@@ -19,7 +19,28 @@ interface IComputeLedger {
         bytes32 measurement;
     }
 
-    /// @notice What the ledger keeps per recorded job (the rest is in the `JobRecorded` event).
+    /// @notice One licence's share of a job across assets (R67): its asset and the ε it is charged.
+    /// EIP-712 type `ReceiptPart(uint256 licenceId,bytes32 contentHash,uint64 epsilonSpentMilli)`.
+    struct ReceiptPart {
+        uint256 licenceId;
+        bytes32 contentHash;
+        uint64 epsilonSpentMilli;
+    }
+
+    /// @notice The enclave-signed record of a job across several licensed assets, EIP-712 type
+    /// `GroupReceipt(bytes32 jobId,bytes32 queryHash,bytes32 resultHash,bytes32 measurement,ReceiptPart[] parts)ReceiptPart(uint256 licenceId,bytes32 contentHash,uint64 epsilonSpentMilli)`
+    /// under the same domain as `JobReceipt`. One signature covers every part, so no part can be recorded
+    /// (and charged) without the others.
+    struct GroupReceipt {
+        bytes32 jobId;
+        bytes32 queryHash;
+        bytes32 resultHash;
+        bytes32 measurement;
+        ReceiptPart[] parts;
+    }
+
+    /// @notice What the ledger keeps per recorded job (the rest is in the `JobRecorded` event). For a group
+    /// job `licenceId` is 0 and `epsilonSpentMilli` the sum over its parts (each part is a `JobPartRecorded`).
     struct JobRecord {
         uint64 licenceId;
         uint64 recordedAt;
@@ -47,6 +68,10 @@ interface IComputeLedger {
     error ComputeLedgerMeasurementNotApproved(bytes32 measurement);
     /// @notice The receipt's content hash `claimed` is not licence `licenceId`'s asset (`expected`).
     error ComputeLedgerContentMismatch(uint256 licenceId, bytes32 expected, bytes32 claimed);
+    /// @notice A group receipt has `count` parts; it needs 2 to `max`.
+    error ComputeLedgerGroupSize(uint256 count, uint256 max);
+    /// @notice Licence `licenceId` appears in more than one part of a group receipt.
+    error ComputeLedgerDuplicateLicence(uint256 licenceId);
     /// @notice PSI session `sessionId` was committed before.
     error ComputeLedgerPsiAlreadyCommitted(bytes32 sessionId);
     /// @notice A zero session id or transcript hash was given.
@@ -64,6 +89,21 @@ interface IComputeLedger {
         uint64 epsilonSpentMilli,
         bytes32 measurement
     );
+    /// @notice Group job `jobId` over `partCount` licensed assets ran in enclave `enclave` (code `measurement`)
+    /// and was recorded with query `queryHash` and result `resultHash`; each part is a `JobPartRecorded` (R67).
+    event GroupJobRecorded(
+        bytes32 indexed jobId,
+        address indexed enclave,
+        bytes32 queryHash,
+        bytes32 resultHash,
+        bytes32 measurement,
+        uint256 partCount
+    );
+    /// @notice Part `part` of group job `jobId` was charged to licence `licenceId` over `contentHash`:
+    /// one job of its quota and `epsilonSpentMilli` milli-ε (the part's receipt).
+    event JobPartRecorded(
+        bytes32 indexed jobId, uint256 indexed licenceId, uint256 part, bytes32 contentHash, uint64 epsilonSpentMilli
+    );
     /// @notice The relayer anchored PSI session `sessionId`: transcript hash and intersection size (R55).
     event PsiCommitted(bytes32 indexed sessionId, bytes32 transcriptHash, uint64 intersectionSize);
 
@@ -75,6 +115,17 @@ interface IComputeLedger {
     /// still approved, the job id is new, and — through the market — the licence is live with a job and
     /// `epsilonSpentMilli` left and the asset is `receipt.contentHash`; then spends them.
     function recordReceipt(JobReceipt calldata receipt, bytes calldata enclaveSig) external;
+    /// @notice EIP-712 type hash of `GroupReceipt`.
+    function GROUP_RECEIPT_TYPEHASH() external view returns (bytes32);
+    /// @notice EIP-712 type hash of `ReceiptPart`.
+    function RECEIPT_PART_TYPEHASH() external view returns (bytes32);
+    /// @notice Most parts one group receipt may have.
+    function MAX_GROUP_PARTS() external view returns (uint256);
+    /// @notice Records an enclave-signed receipt of a job across assets (R67), all parts or none: the same
+    /// checks as `recordReceipt` once for the signature and for every part (licence live with a job and the
+    /// part's ε left, asset is the part's content hash), distinct licences, 2 to `MAX_GROUP_PARTS` parts;
+    /// any failing part reverts the whole call, so no licence is charged for a job that is not recorded.
+    function recordGroupReceipt(GroupReceipt calldata receipt, bytes calldata enclaveSig) external;
     /// @notice Anchors a PSI session transcript. Relayer only; once per session.
     function commitPsi(bytes32 sessionId, bytes32 transcriptHash, uint64 intersectionSize) external;
 
@@ -86,6 +137,8 @@ interface IComputeLedger {
     function psiCommitment(bytes32 sessionId) external view returns (PsiCommitment memory);
     /// @notice The EIP-712 digest an enclave signs for `receipt`.
     function hashReceipt(JobReceipt calldata receipt) external view returns (bytes32);
+    /// @notice The EIP-712 digest an enclave signs for a group receipt.
+    function hashGroupReceipt(GroupReceipt calldata receipt) external view returns (bytes32);
     /// @notice The DataMarket whose licences this ledger spends.
     function market() external view returns (address);
     /// @notice The EnclaveRegistry that vouches for receipt signers.

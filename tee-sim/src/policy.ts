@@ -25,6 +25,14 @@ export interface PrivacyPolicy {
   allowMinMax?: boolean
   /** Most groups one query may return. Default 1000. */
   maxGroups?: number
+  /**
+   * May a buyer's query JOIN this asset with another owner's asset (R67; also the enclave PSI mode)?
+   * Default false: a join links records across owners, which a single-asset query never does, so the
+   * owner opts in. Joined keys are never released, only aggregates under the strictest policy of the parts.
+   */
+  allowJoin?: boolean
+  /** May this asset be stacked (UNION ALL) with other assets bound to the same table name? Default false. */
+  allowUnion?: boolean
   columns?: Record<string, ColumnPolicy>
 }
 
@@ -53,6 +61,9 @@ export function normalizePolicy(
   const maxGroups = p.maxGroups ?? 1000
   if (!Number.isSafeInteger(maxGroups) || maxGroups < 1 || maxGroups > 100_000)
     throw bad('maxGroups', 'must be an integer in 1..100000')
+  for (const flag of ['allowJoin', 'allowUnion'] as const) {
+    if (p[flag] !== undefined && typeof p[flag] !== 'boolean') throw bad(flag, 'must be true or false')
+  }
   if (p.allowMinMax && p.mode === 'dp') throw bad('allowMinMax', 'is not available under differential privacy')
   const columns: Record<string, ColumnPolicy> = {}
   for (const [name, c] of Object.entries(p.columns ?? {})) {
@@ -86,8 +97,33 @@ export function normalizePolicy(
     minGroupSize: k,
     allowMinMax: !!p.allowMinMax,
     maxGroups,
+    allowJoin: p.allowJoin === true,
+    allowUnion: p.allowUnion === true,
     columns,
   }
 }
 
 export type NormalizedPolicy = ReturnType<typeof normalizePolicy>
+
+/**
+ * The strictest combination of several assets' policies, for one query across them (R67): differential
+ * privacy if any part asks for it, with the smallest ε per query and δ; the largest minimum group size; the
+ * fewest groups; MIN/MAX only if every part allows them. Column policies keep their own table's rules under
+ * the names `columns` maps them to. A DP release at the smallest ε is ε-DP for every part (Dwork & Roth
+ * 2014, Def. 2.4: a smaller ε is a stronger guarantee), and each part's licence is charged that ε.
+ */
+export function combinePolicies(parts: NormalizedPolicy[], columns: Record<string, ColumnPolicy>): NormalizedPolicy {
+  if (parts.length === 0) throw new PolicyViolationError('no policies to combine')
+  const dp = parts.filter((p) => p.mode === 'dp')
+  return {
+    mode: dp.length > 0 ? 'dp' : 'aggregates-only',
+    epsilonPerQueryMilli: Math.min(...(dp.length ? dp : parts).map((p) => p.epsilonPerQueryMilli)),
+    deltaPerQuery: Math.min(...parts.map((p) => p.deltaPerQuery)),
+    minGroupSize: Math.max(...parts.map((p) => p.minGroupSize)),
+    allowMinMax: dp.length === 0 && parts.every((p) => p.allowMinMax),
+    maxGroups: Math.min(...parts.map((p) => p.maxGroups)),
+    allowJoin: parts.every((p) => p.allowJoin),
+    allowUnion: parts.every((p) => p.allowUnion),
+    columns,
+  }
+}

@@ -18,6 +18,7 @@ import {
 import { checkJobRequest, jobIdOf, jobRequestSigner, type JobRequest } from '../job-request'
 import { sealResult } from '../key-release'
 import { receiptDigest, type JobReceipt, type SignedReceipt } from '../receipt'
+import type { ChainReader, LicenceInfo } from './chain-reader'
 import type { Enclave } from './enclave'
 import { wipeDataset, type DatasetLimits } from './dataset'
 import { RandomSource } from './dp/random'
@@ -25,6 +26,7 @@ import { openAsset } from './plaintext'
 import { runQuery } from './query/execute'
 import { planQuery } from './query/plan'
 import { nowSeconds } from './runtime'
+import type { AssetRecord } from './state'
 
 export interface JobInput {
   request: JobRequest
@@ -49,6 +51,50 @@ export function checkJobInput(x: unknown): JobInput {
   if (!isHex(j.signature, 65)) throw new InvalidInputError('signature must be 65 bytes of 0x hex')
   if (typeof j.query !== 'string') throw new InvalidInputError('query must be a string')
   return { request, signature: j.signature, query: j.query }
+}
+
+/**
+ * The licence and the ingested asset of one job (or one part of a job across assets), as the chain and
+ * the sealed state see them now. Throws the precise refusal: no licence, another holder, expired, no jobs
+ * left, unknown / revoked (crypto-shredding its key, R70) / frozen asset, or an asset of another chain.
+ */
+export async function checkLicencedAsset(
+  enclave: Enclave,
+  chain: ChainReader,
+  buyer: string,
+  licenceIdText: string,
+  requestedContent: Hex,
+  now: number,
+): Promise<{ licence: LicenceInfo; asset: AssetRecord; contentHash: Hex; wrappedKey: Hex }> {
+  const licenceId = BigInt(licenceIdText)
+  const licence = await chain.licence(licenceId)
+  if (/^0x0{40}$/i.test(licence.buyer)) throw new LicenceInvalidError(`licence ${licenceId} does not exist`)
+  if (!sameAddress(licence.buyer, buyer))
+    throw new RequestSignatureError('the job request is not signed by the licence holder')
+  if (licence.expiresAt <= BigInt(now)) throw new LicenceInvalidError(`licence ${licenceId} has expired`)
+  if (licence.jobsLeft <= 0n) throw new LicenceInvalidError(`licence ${licenceId} has no jobs left`)
+  const contentHash = requestedContent.toLowerCase() as Hex
+  const tokenId = await chain.tokenIdOfContent(contentHash)
+  if (tokenId === 0n) throw new AssetUnavailableError('no minted asset has this content hash')
+  if (tokenId !== licence.tokenId)
+    throw new LicenceInvalidError(`licence ${licenceId} is for asset ${licence.tokenId}, not ${tokenId}`)
+  const info = await chain.assetInfo(tokenId)
+  const asset = enclave.state.assets[contentHash]
+  if (info.revoked) {
+    if (asset?.wrappedKey) {
+      // R70 crypto-shredding: a revoked asset's key is destroyed, so no later job can read it.
+      asset.wrappedKey = null
+      await enclave.persist()
+    }
+    throw new AssetUnavailableError(`asset ${tokenId} is revoked`)
+  }
+  if (info.frozen) throw new AssetUnavailableError(`asset ${tokenId} is frozen by a supervisor`)
+  if (!asset || !asset.wrappedKey)
+    throw new UnknownAssetError('this enclave holds no key for the asset; ingest it first')
+  if (asset.chainId !== chain.chainId || !sameAddress(asset.contract, chain.contracts.DataAssetNFT)) {
+    throw new UnknownAssetError('the asset was ingested for another chain or contract')
+  }
+  return { licence, asset, contentHash, wrappedKey: asset.wrappedKey }
 }
 
 /**
@@ -78,34 +124,14 @@ export async function runJob(
       details: enclave.identity.measurement,
     })
   }
-  const licenceId = BigInt(request.licenceId)
-  const licence = await chain.licence(licenceId)
-  if (/^0x0{40}$/i.test(licence.buyer)) throw new LicenceInvalidError(`licence ${licenceId} does not exist`)
-  if (!sameAddress(licence.buyer, buyer))
-    throw new RequestSignatureError('the job request is not signed by the licence holder')
-  if (licence.expiresAt <= BigInt(now)) throw new LicenceInvalidError(`licence ${licenceId} has expired`)
-  if (licence.jobsLeft <= 0n) throw new LicenceInvalidError(`licence ${licenceId} has no jobs left`)
-  const contentHash = request.contentHash.toLowerCase() as Hex
-  const tokenId = await chain.tokenIdOfContent(contentHash)
-  if (tokenId === 0n) throw new AssetUnavailableError('no minted asset has this content hash')
-  if (tokenId !== licence.tokenId)
-    throw new LicenceInvalidError(`licence ${licenceId} is for asset ${licence.tokenId}, not ${tokenId}`)
-  const info = await chain.assetInfo(tokenId)
-  const asset = enclave.state.assets[contentHash]
-  if (info.revoked) {
-    if (asset?.wrappedKey) {
-      // R70 crypto-shredding: a revoked asset's key is destroyed, so no later job can read it.
-      asset.wrappedKey = null
-      await enclave.persist()
-    }
-    throw new AssetUnavailableError(`asset ${tokenId} is revoked`)
-  }
-  if (info.frozen) throw new AssetUnavailableError(`asset ${tokenId} is frozen by a supervisor`)
-  if (!asset || !asset.wrappedKey)
-    throw new UnknownAssetError('this enclave holds no key for the asset; ingest it first')
-  if (asset.chainId !== chain.chainId || !sameAddress(asset.contract, chain.contracts.DataAssetNFT)) {
-    throw new UnknownAssetError('the asset was ingested for another chain or contract')
-  }
+  const { licence, asset, contentHash, wrappedKey } = await checkLicencedAsset(
+    enclave,
+    chain,
+    buyer,
+    request.licenceId,
+    request.contentHash,
+    now,
+  )
 
   const plan = planQuery(query, asset.schema, asset.policy)
   const reservation = enclave.budget.reserve(request.licenceId, plan.epsilonMilli, {
@@ -119,7 +145,7 @@ export async function runJob(
   try {
     data = await openAsset({
       binding: { chainId: chain.chainId, contract: chain.contracts.DataAssetNFT, contentHash },
-      wrappedKey: asset.wrappedKey,
+      wrappedKey,
       clusterSecretKey: sk,
       format: asset.format,
       ciphertext: await openCiphertext(),

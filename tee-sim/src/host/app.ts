@@ -5,6 +5,8 @@ import { isHex } from '../bytes'
 import type { Enclave } from '../enclave/enclave'
 import { checkIngestParams, ingest } from '../enclave/ingest'
 import { checkJobInput, runJob } from '../enclave/jobs'
+import { checkJobQuery, checkMultiJobInput, runMultiJob } from '../enclave/multi-jobs'
+import { isMultiJobRequest } from '../job-request'
 import type { HostChain } from './chain'
 import { HostRequestError, toProblem } from './errors'
 
@@ -151,19 +153,38 @@ export function createHostApp(deps: AppDeps) {
     return c.json(await ingest(enclave, checkIngestParams(params), limitStream(body, limits.maxIngestBytes)))
   })
 
-  // Body: { request, signature, query, ciphertextUrl } as JSON. The host fetches the ciphertext
-  // (e.g. from an IPFS gateway) only after the enclave accepted the job; integrity is the enclave's
-  // (AEAD + content hash), so the URL need not be trusted.
+  const checkUrl = (url: unknown, field: string): string => {
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url) || url.length > 2048) {
+      throw new HostRequestError(400, 'invalid_ciphertext_url', `${field} must be an http(s) URL`)
+    }
+    return url
+  }
+  const ciphertextOf = (url: string) => async () => limitStream(await fetchCiphertext(url), limits.maxIngestBytes)
+
+  // Body: { request, signature, query, ciphertextUrl } as JSON; for a job across assets (R67) the request
+  // has `parts` and the body `ciphertextUrls`, one per part. The host fetches ciphertext (e.g. from an
+  // IPFS gateway) only after the enclave accepted the job; integrity is the enclave's (AEAD + content
+  // hash), so the URLs need not be trusted.
   app.post('/jobs', async (c) => {
     const body = (await readJson(c.req.raw, limits.maxJsonBytes)) as Record<string, unknown>
-    const url = body?.ciphertextUrl
-    if (typeof url !== 'string' || !/^https?:\/\//.test(url) || url.length > 2048) {
-      throw new HostRequestError(400, 'invalid_ciphertext_url', 'ciphertextUrl must be an http(s) URL')
+    if (isMultiJobRequest(body?.request)) {
+      const input = checkMultiJobInput(body)
+      const urls = body.ciphertextUrls
+      if (!Array.isArray(urls) || urls.length !== input.request.parts.length)
+        throw new HostRequestError(400, 'invalid_ciphertext_url', 'ciphertextUrls must give one URL per part')
+      const checked = urls.map((u, i) => checkUrl(u, `ciphertextUrls[${i}]`))
+      return c.json(await runMultiJob(enclave, input, (i) => ciphertextOf(checked[i])()))
     }
+    const url = checkUrl(body?.ciphertextUrl, 'ciphertextUrl')
     const input = checkJobInput(body)
-    return c.json(
-      await runJob(enclave, input, async () => limitStream(await fetchCiphertext(url), limits.maxIngestBytes)),
-    )
+    return c.json(await runJob(enclave, input, ciphertextOf(url)))
+  })
+
+  // Body: { request, query }. Plans the query against the policies and schemas sealed at ingest, with no
+  // chain read, no budget reserved and no data touched, so the worker can refuse a query before it queues
+  // or charges anything. 200 { epsilonSpentMilli, parts? } or the refusal a job would get.
+  app.post('/jobs/check', async (c) => {
+    return c.json(checkJobQuery(enclave, await readJson(c.req.raw, limits.maxJsonBytes)))
   })
 
   return { app, limits }

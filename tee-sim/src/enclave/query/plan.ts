@@ -1,10 +1,12 @@
 // The SQL subset: parsed with node-sql-parser (sqlite dialect build), then validated against the
 // dataset schema and the owner's policy, and planned into measurements for the DP release.
 // Anything outside the subset is rejected with a precise QueryRejectedError / PolicyViolationError.
+// A job over one asset names the table `data`; a job across assets (R67) names the tables its signed
+// request binds, and may equi-join them (`FROM a JOIN b ON a.id = b.id`).
 import sqlParser from 'node-sql-parser/build/sqlite'
 import { PolicyViolationError, QueryRejectedError } from '../../errors'
 import type { NormalizedPolicy } from '../../policy'
-import type { ColumnSchema } from '../dataset'
+import type { ColumnSchema, ColumnType } from '../dataset'
 
 const { Parser } = sqlParser as unknown as {
   Parser: new () => { astify(sql: string, opt: { database: string }): unknown }
@@ -33,7 +35,17 @@ export type OutputItem =
   | { kind: 'group'; column: string; label: string }
   | { kind: 'agg'; fn: AggregateFn; column: string | null; label: string }
 
+/** An inner equi-join step: `table` joins the rows so far on `left` (an earlier table's column) = `right`. */
+export interface JoinStep {
+  table: string
+  left: string
+  right: string
+}
+
 export interface QueryPlan {
+  /** Tables in FROM order (multi-asset plans only; column names are then `table.column`). */
+  tables?: string[]
+  joins?: JoinStep[]
   groupBy: string[]
   outputs: OutputItem[]
   where: Predicate | null
@@ -59,11 +71,20 @@ function hasNestedSelect(node: unknown, top: boolean): boolean {
   return Object.values(n).some((v) => hasNestedSelect(v, false))
 }
 
+/** The dataset column an ORDER BY reference names, or undefined (it may name an alias instead). */
+function tryResolve(scope: Scope, e: Node): string | undefined {
+  try {
+    return scope.resolve((e.table as string | null) ?? null, String(e.type === 'column_ref' ? e.column : e.value))
+  } catch {
+    return undefined
+  }
+}
+
 function measurementKey(m: Measurement): string {
   return `${m.kind}:${m.column ?? '*'}`
 }
 
-export function planQuery(sql: string, schema: ColumnSchema[], policy: NormalizedPolicy): QueryPlan {
+function parseSelect(sql: string): Node {
   if (typeof sql !== 'string' || sql.trim() === '') throw reject('query is empty')
   if (sql.length > MAX_QUERY_LENGTH) throw reject(`query is longer than ${MAX_QUERY_LENGTH} characters`)
   let ast: unknown
@@ -82,37 +103,153 @@ export function planQuery(sql: string, schema: ColumnSchema[], policy: Normalize
   const s = ast as Node
   if (s.type !== 'select') throw reject(`only SELECT is allowed, not ${String(s.type).toUpperCase()}`)
   if (s.with) throw reject('WITH (common table expressions) is not allowed')
-  if (s._next || s.set_op) throw reject('UNION / INTERSECT / EXCEPT are not allowed')
+  if (s._next || s.set_op)
+    throw reject('UNION / INTERSECT / EXCEPT are not allowed; to stack assets, bind them to one table name')
   if (hasNestedSelect(s, true)) throw reject('sub-queries are not allowed')
   if (s.distinct) throw reject('SELECT DISTINCT would expose values; use GROUP BY with an aggregate')
   if (s.having) throw reject('HAVING is not supported; filter the released groups instead')
   if (s.for_update || s.into) throw reject('only plain SELECT is allowed')
   const from = s.from as Node[] | null
-  if (!Array.isArray(from) || from.length === 0) throw reject(`a FROM ${TABLE_NAME} clause is required`)
+  if (!Array.isArray(from) || from.length === 0) throw reject('a FROM clause is required')
+  return s
+}
+
+/** How column references resolve: to the dataset column name the executor uses, and its type. */
+interface Scope {
+  /** `joinKey` resolves ON-clause columns, which may be identifiers: their values are never released. */
+  resolve(qualifier: string | null, column: string, joinKey?: boolean): string
+  type(name: string): ColumnType
+  names(): string[]
+}
+
+const withheld = (name: string) =>
+  new PolicyViolationError(`column "${name}" is an identifier the owner's policy withholds`)
+
+/** Plans a query over one asset, the table `data` (the single-asset job). */
+export function planQuery(sql: string, schema: ColumnSchema[], policy: NormalizedPolicy): QueryPlan {
+  const s = parseSelect(sql)
+  const from = s.from as Node[]
   if (from.length > 1 || from[0].join) throw new PolicyViolationError("joins are not allowed by this asset's policy")
   if (typeof from[0].table !== 'string' || from[0].table.toLowerCase() !== TABLE_NAME) {
     throw reject(`the dataset is the table "${TABLE_NAME}"`, `got ${String(from[0].table)}`)
   }
   const alias = (from[0].as as string | null) ?? null
   const byName = new Map(schema.map((c) => [c.name, c]))
+  const scope: Scope = {
+    resolve(qualifier, name) {
+      if (qualifier && qualifier !== alias && qualifier.toLowerCase() !== TABLE_NAME)
+        throw reject(`unknown table ${qualifier}`)
+      if (!byName.has(name))
+        throw reject(`unknown column "${name}"`, `columns: ${schema.map((c) => c.name).join(', ')}`)
+      if (policy.columns[name]?.identifier) throw withheld(name)
+      return name
+    },
+    type: (name) => byName.get(name)!.type,
+    names: () => schema.map((c) => c.name),
+  }
+  return planSelect(s, scope, policy)
+}
 
+/** One table of a multi-asset query: its name as the signed request binds it, its columns and policy. */
+export interface TableScope {
+  name: string
+  schema: ColumnSchema[]
+  policy: NormalizedPolicy
+}
+
+export const MAX_JOINED_TABLES = 4
+
+/**
+ * Plans a query over the tables a multi-asset request binds (R67). FROM names one table or an inner
+ * equi-join chain (`a JOIN b ON a.k = b.k [JOIN c ON …]`); every column is planned as `table.column`
+ * and `policy` is the strictest combination of the tables' policies (`combinePolicies`). Joining needs
+ * every joined table's owner to allow it (`allowJoin`).
+ */
+export function planMultiQuery(sql: string, tables: TableScope[], policy: NormalizedPolicy): QueryPlan {
+  const s = parseSelect(sql)
+  const from = s.from as Node[]
+  if (from.length > MAX_JOINED_TABLES) throw reject(`at most ${MAX_JOINED_TABLES} tables per query`)
+  const bound = new Map(tables.map((t) => [t.name, t]))
+  const byRef = new Map<string, TableScope>()
+  const used: TableScope[] = []
+  for (const [i, f] of from.entries()) {
+    const t = typeof f.table === 'string' ? bound.get(f.table.toLowerCase()) : undefined
+    if (!t) throw reject(`unknown table ${String(f.table)}`, `the request binds: ${[...bound.keys()].join(', ')}`)
+    if (used.includes(t)) throw reject(`table ${t.name} appears twice; self-joins are not supported`)
+    if (i > 0 && !f.join) throw reject('list tables with JOIN … ON, not commas')
+    used.push(t)
+    byRef.set(t.name, t)
+    if (typeof f.as === 'string') byRef.set(f.as, t)
+  }
+  const unused = tables.filter((t) => !used.includes(t)).map((t) => t.name)
+  if (unused.length) throw reject(`the request binds tables the query does not use: ${unused.join(', ')}`)
+  const column = (t: TableScope, name: string) => t.schema.find((c) => c.name === name)
+  const scope: Scope = {
+    resolve(qualifier, name, joinKey = false) {
+      let t: TableScope | undefined
+      if (qualifier) {
+        t = byRef.get(qualifier)
+        if (!t) throw reject(`unknown table ${qualifier}`)
+      } else {
+        const having = used.filter((u) => column(u, name))
+        if (having.length > 1)
+          throw reject(`column "${name}" is in several tables; qualify it (${having[0].name}.${name})`)
+        t = having[0]
+      }
+      if (!t || !column(t, name)) throw reject(`unknown column "${qualifier ? `${qualifier}.` : ''}${name}"`)
+      if (!joinKey && t.policy.columns[name]?.identifier) throw withheld(`${t.name}.${name}`)
+      return `${t.name}.${name}`
+    },
+    type(name) {
+      const dot = name.indexOf('.')
+      return column(bound.get(name.slice(0, dot))!, name.slice(dot + 1))!.type
+    },
+    names: () => used.flatMap((t) => t.schema.map((c) => `${t.name}.${c.name}`)),
+  }
+  const joins: JoinStep[] = []
+  for (const [i, f] of from.entries()) {
+    if (i === 0) continue
+    const t = used[i]
+    if (String(f.join).replace(/\s+/g, ' ').toUpperCase() !== 'INNER JOIN')
+      throw reject(`${String(f.join)} is not supported; use [INNER] JOIN … ON a.k = b.k`)
+    for (const u of used.slice(0, i + 1)) {
+      if (!u.policy.allowJoin)
+        throw new PolicyViolationError(`the owner's policy of table ${u.name} does not allow joins with other assets`)
+    }
+    const on = f.on as Node | undefined
+    if (!on || on.type !== 'binary_expr' || on.operator !== '=')
+      throw reject('JOIN needs ON with one equality of two columns (a.k = b.k)')
+    const l = on.left as Node
+    const r = on.right as Node
+    if (l.type !== 'column_ref' || r.type !== 'column_ref') throw reject('JOIN … ON must compare two columns')
+    let left = scope.resolve((l.table as string | null) ?? null, String(l.column), true)
+    let right = scope.resolve((r.table as string | null) ?? null, String(r.column), true)
+    if (left.startsWith(`${t.name}.`)) [left, right] = [right, left]
+    const earlier = new Set(used.slice(0, i).map((u) => u.name))
+    if (!right.startsWith(`${t.name}.`) || !earlier.has(left.slice(0, left.indexOf('.'))))
+      throw reject(`JOIN ${t.name} ON must compare a column of ${t.name} with a column of an earlier table`)
+    const numeric = (n: string) => scope.type(n) === 'integer' || scope.type(n) === 'number'
+    if (numeric(left) !== numeric(right) || (!numeric(left) && scope.type(left) !== scope.type(right)))
+      throw reject(`cannot join ${left} (${scope.type(left)}) with ${right} (${scope.type(right)})`)
+    joins.push({ table: t.name, left, right })
+  }
+  return { ...planSelect(s, scope, policy), tables: used.map((t) => t.name), joins }
+}
+
+function planSelect(s: Node, scope: Scope, policy: NormalizedPolicy): QueryPlan {
   const columnOf = (e: Node, where: string, allowString = false): string => {
     let name: string | undefined
+    let qualifier: string | null = null
     if (e.type === 'column_ref') {
-      if (e.table && e.table !== alias && String(e.table).toLowerCase() !== TABLE_NAME)
-        throw reject(`unknown table ${String(e.table)}`)
+      qualifier = (e.table as string | null) ?? null
       name = String(e.column)
     } else if (allowString && e.type === 'double_quote_string') name = String(e.value)
     if (name === undefined) throw reject(`${where} must be a column name`)
     if (name === '*') throw reject('SELECT * would expose rows; select aggregates such as COUNT(*), SUM(col), AVG(col)')
-    const col = byName.get(name)
-    if (!col) throw reject(`unknown column "${name}"`, `columns: ${schema.map((c) => c.name).join(', ')}`)
-    if (policy.columns[name]?.identifier)
-      throw new PolicyViolationError(`column "${name}" is an identifier the owner's policy withholds`)
-    return name
+    return scope.resolve(qualifier, name)
   }
   const isNumeric = (name: string) => {
-    const t = byName.get(name)!.type
+    const t = scope.type(name)
     return t === 'integer' || t === 'number'
   }
 
@@ -134,7 +271,7 @@ export function planQuery(sql: string, schema: ColumnSchema[], policy: Normalize
     if (e.type === 'column_ref' || e.type === 'double_quote_string') {
       const name = columnOf(e, 'SELECT item', true)
       if (!groupBy.includes(name)) throw reject(`column "${name}" must appear in GROUP BY or inside an aggregate`)
-      outputs.push({ kind: 'group', column: name, label: as ?? name })
+      outputs.push({ kind: 'group', column: name, label: as ?? String(e.type === 'column_ref' ? e.column : e.value) })
       continue
     }
     if (e.type !== 'aggr_func')
@@ -167,7 +304,7 @@ export function planQuery(sql: string, schema: ColumnSchema[], policy: Normalize
 
   // ---- WHERE
   const literal = (e: Node, column: string): Literal => {
-    const t = byName.get(column)!.type
+    const t = scope.type(column)
     let v: Literal
     if (e.type === 'number') v = Number(e.value)
     // node-sql-parser keeps SQL's doubled quotes ('it''s') escaped; undo that here.
@@ -221,7 +358,7 @@ export function planQuery(sql: string, schema: ColumnSchema[], policy: Normalize
     }
     if (op === 'LIKE' || op === 'NOT LIKE') {
       const pattern = literal(right, column)
-      if (typeof pattern !== 'string' || byName.get(column)!.type !== 'string')
+      if (typeof pattern !== 'string' || scope.type(column) !== 'string')
         throw reject('LIKE needs a text column and a quoted pattern')
       return { op: 'like', column, pattern, negated: op === 'NOT LIKE' }
     }
@@ -241,7 +378,11 @@ export function planQuery(sql: string, schema: ColumnSchema[], policy: Normalize
     if (e.type === 'number') output = Number(e.value) - 1
     else if (e.type === 'column_ref' || e.type === 'double_quote_string') {
       const name = String(e.type === 'column_ref' ? e.column : e.value)
-      output = outputs.findIndex((x) => x.label === name || (x.kind === 'group' && x.column === name))
+      output = outputs.findIndex((x) => x.label === name)
+      if (output < 0) {
+        const resolved = scope.names().includes(name) ? name : tryResolve(scope, e)
+        output = outputs.findIndex((x) => x.kind === 'group' && x.column === resolved)
+      }
     } else output = cols.findIndex((c) => same(c.expr, e))
     if (output < 0 || output >= outputs.length) throw reject('ORDER BY must name a selected column, alias or position')
     return { output, desc: String(o.type).toUpperCase() === 'DESC' }

@@ -48,7 +48,7 @@ interface AssetSpec {
 async function twoOwners(specs: AssetSpec[]) {
   const env = await bootEnclave()
   const nowS = Math.floor(env.runtime.now() / 1000)
-  const assets = []
+  const assets: Awaited<ReturnType<typeof encryptDataset>>[] = []
   for (const [i, spec] of specs.entries()) {
     const d = await encryptDataset(spec.csv, env.enclave.identity.clusterPublicKey, { seed: 0x40 + i })
     await ingest(

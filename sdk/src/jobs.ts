@@ -5,16 +5,22 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import type { TypedDataField } from 'ethers'
 import {
   bytesToHex,
+  checkMultiJobRequest,
   JOB_REQUEST_TYPES,
   jobIdOf,
   jobRequestDomain,
+  MULTI_JOB_REQUEST_TYPES,
+  multiJobIdOf,
   openResult,
   queryHashOf,
+  verifyGroupReceipt,
   verifyReceipt,
   x25519PublicKey,
   type Hex,
   type JobRequest,
+  type MultiJobRequest,
   type QueryResult,
+  type SignedGroupReceipt,
   type SignedReceipt,
 } from '../../tee-sim/src/index'
 import type { ApiClient } from './api'
@@ -33,6 +39,8 @@ export interface JobView {
   tokenId: string
   contentHash: Hex
   queryHash: Hex
+  /** A job across assets (R67): each part, with the ε its licence was charged once it succeeded. */
+  parts?: { licenceId: string; tokenId: string; contentHash: Hex; table: string; epsilonSpentMilli?: number | null }[]
   deadline: number
   attempts: number
   createdAt: number
@@ -56,6 +64,7 @@ export interface AcceptedJob {
   licenceId: string
   tokenId: string
   deadline: number
+  parts?: { licenceId: string; tokenId: string; table: string }[]
 }
 
 /** `GET /api/jobs/:id/result`. */
@@ -63,7 +72,8 @@ export interface SealedJobResult {
   jobId: Hex
   sealedResult: Hex
   resultHash: Hex
-  receipt: SignedReceipt
+  /** A GroupReceipt for a job across assets. */
+  receipt: SignedReceipt | SignedGroupReceipt
   txHash: string | null
 }
 
@@ -122,6 +132,38 @@ export function createJobRequest(input: JobRequestInput): JobRequest {
   }
 }
 
+/** One licensed asset of a job across assets, and the table name the query uses for it. */
+export interface JobPartInput {
+  licenceId: string | bigint
+  contentHash: string
+  /** Lowercase SQL name; parts sharing a name are stacked (UNION ALL) if their owners allow it. */
+  table: string
+}
+
+export interface MultiJobRequestInput extends Omit<JobRequestInput, 'licenceId' | 'contentHash'> {
+  parts: JobPartInput[]
+}
+
+/**
+ * A request over several licensed assets, possibly of different owners (R67), e.g.
+ * `createMultiJobRequest({ parts: [{ licenceId: 1n, contentHash: a, table: 'a' }, { licenceId: 2n, contentHash: b, table: 'b' }],
+ * query: 'SELECT COUNT(*) FROM a JOIN b ON a.id = b.id', resultPublicKey })`.
+ */
+export function createMultiJobRequest(input: MultiJobRequestInput): MultiJobRequest {
+  const now = input.now ?? (() => Math.floor(Date.now() / 1000))
+  return checkMultiJobRequest({
+    parts: input.parts.map((p) => ({
+      licenceId: p.licenceId.toString(),
+      contentHash: p.contentHash.toLowerCase() as Hex,
+      table: p.table,
+    })),
+    queryHash: queryHashOf(input.query),
+    resultPublicKey: input.resultPublicKey.toLowerCase() as Hex,
+    nonce: (input.nonce ?? bytesToHex(randomBytes(32))).toLowerCase() as Hex,
+    deadline: input.deadline ?? now() + 15 * 60,
+  })
+}
+
 /** Anything that signs EIP-712 typed data the way ethers' Signer does. */
 export interface TypedDataSigner {
   signTypedData(
@@ -143,7 +185,26 @@ export async function signJobRequest(signer: TypedDataSigner, request: JobReques
   return (await signer.signTypedData(domain, types, { ...request })) as Hex
 }
 
-export function submitJob(api: ApiClient, job: { request: JobRequest; signature: string; query: string }) {
+export async function signMultiJobRequest(
+  signer: TypedDataSigner,
+  request: MultiJobRequest,
+  market: MarketRef,
+): Promise<Hex> {
+  const types = {
+    MultiJobRequest: [...MULTI_JOB_REQUEST_TYPES.MultiJobRequest],
+    JobPart: [...MULTI_JOB_REQUEST_TYPES.JobPart],
+  } as Record<string, TypedDataField[]>
+  const domain = jobRequestDomain(market.chainId, market.dataMarket) as unknown as Record<string, unknown>
+  return (await signer.signTypedData(domain, types, {
+    ...request,
+    parts: request.parts.map((p) => ({ ...p })),
+  })) as Hex
+}
+
+export function submitJob(
+  api: ApiClient,
+  job: { request: JobRequest | MultiJobRequest; signature: string; query: string },
+) {
   return api.request<AcceptedJob>('/jobs', { method: 'POST', json: job })
 }
 
@@ -201,7 +262,10 @@ export async function openJobResult(
 ): Promise<QueryResult> {
   let receipt
   try {
-    receipt = verifyReceipt(result.receipt, opts)
+    receipt =
+      'parts' in result.receipt.receipt
+        ? verifyGroupReceipt(result.receipt as SignedGroupReceipt, opts)
+        : verifyReceipt(result.receipt as SignedReceipt, opts)
   } catch (cause) {
     throw new ResultVerificationError('the job receipt does not verify', { cause })
   }
@@ -228,8 +292,11 @@ export interface RunJobOptions extends WaitOptions {
   api: ApiClient
   signer: TypedDataSigner
   market: MarketRef
-  licenceId: string | bigint
-  contentHash: string
+  /** One asset: its licence and content hash (the query names the table `data`)… */
+  licenceId?: string | bigint
+  contentHash?: string
+  /** …or several (R67): each part's licence, asset and the table name the query uses for it. */
+  parts?: JobPartInput[]
   query: string
   deadline?: number
   computeLedger?: string
@@ -240,7 +307,7 @@ export interface RunJobOptions extends WaitOptions {
 export interface JobOutcome {
   jobId: Hex
   result: QueryResult
-  receipt: SignedReceipt
+  receipt: SignedReceipt | SignedGroupReceipt
   txHash: string | null
   job: JobView
 }
@@ -249,16 +316,26 @@ export interface JobOutcome {
 export async function runComputeJob(opts: RunJobOptions): Promise<JobOutcome> {
   const key = generateResultKey()
   try {
-    const request = createJobRequest({
-      licenceId: opts.licenceId,
-      contentHash: opts.contentHash,
-      query: opts.query,
-      resultPublicKey: key.publicKey,
-      deadline: opts.deadline,
-    })
-    const signature = await signJobRequest(opts.signer, request, opts.market)
+    const common = { query: opts.query, resultPublicKey: key.publicKey, deadline: opts.deadline }
+    const { chainId, dataMarket } = opts.market
+    let request: JobRequest | MultiJobRequest
+    let signature: Hex
+    let expectedId: Hex
+    if (opts.parts) {
+      const multi = createMultiJobRequest({ ...common, parts: opts.parts })
+      signature = await signMultiJobRequest(opts.signer, multi, opts.market)
+      expectedId = multiJobIdOf(multi, chainId, dataMarket)
+      request = multi
+    } else {
+      if (opts.licenceId === undefined || opts.contentHash === undefined)
+        throw new StillflowError('a job needs licenceId and contentHash, or parts')
+      const single = createJobRequest({ ...common, licenceId: opts.licenceId, contentHash: opts.contentHash })
+      signature = await signJobRequest(opts.signer, single, opts.market)
+      expectedId = jobIdOf(single, chainId, dataMarket)
+      request = single
+    }
     const accepted = await submitJob(opts.api, { request, signature, query: opts.query })
-    if (accepted.jobId.toLowerCase() !== jobIdOf(request, opts.market.chainId, opts.market.dataMarket))
+    if (accepted.jobId.toLowerCase() !== expectedId)
       throw new ResultVerificationError('the marketplace returned another job id than the request digest')
     opts.onSubmitted?.(accepted)
     const job = await waitForJob(opts.api, accepted.jobId, opts)

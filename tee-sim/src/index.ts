@@ -7,8 +7,10 @@ export { bytesToHex, hexToBytes, isHex, type Hex } from './bytes'
 export { collectBytes, iterateBytes, toReadableStream, type ByteSource } from './byte-source'
 export {
   ENCLAVE_QUOTE_TYPES,
+  GROUP_RECEIPT_TYPES,
   JOB_RECEIPT_TYPES,
   JOB_REQUEST_TYPES,
+  MULTI_JOB_REQUEST_TYPES,
   VENDOR_QUOTE_DOMAIN,
   addressOfSecretKey,
   checksumAddress,
@@ -30,7 +32,18 @@ export {
   type VerifiedEnclave,
   type VerifyQuoteOptions,
 } from './quote'
-export { receiptDigest, verifyReceipt, type JobReceipt, type SignedReceipt, type VerifyReceiptOptions } from './receipt'
+export {
+  groupReceiptDigest,
+  receiptDigest,
+  verifyGroupReceipt,
+  verifyReceipt,
+  type GroupReceipt,
+  type JobReceipt,
+  type ReceiptPart,
+  type SignedGroupReceipt,
+  type SignedReceipt,
+  type VerifyReceiptOptions,
+} from './receipt'
 export {
   CHUNKED_HEADER_LENGTH,
   DEFAULT_CHUNK_SIZE,
@@ -58,7 +71,21 @@ export {
 } from './key-release'
 
 export { canonicalHash, canonicalJson, queryHashOf } from './canonical-json'
-export { checkJobRequest, jobIdOf, jobRequestDigest, jobRequestSigner, type JobRequest } from './job-request'
+export {
+  MAX_JOB_PARTS,
+  checkJobRequest,
+  checkMultiJobRequest,
+  isMultiJobRequest,
+  jobIdOf,
+  jobRequestDigest,
+  jobRequestSigner,
+  multiJobIdOf,
+  multiJobRequestDigest,
+  multiJobRequestSigner,
+  type JobPart,
+  type JobRequest,
+  type MultiJobRequest,
+} from './job-request'
 export {
   INGEST_RECEIPT_TYPES,
   ingestReceiptDigest,
@@ -67,9 +94,10 @@ export {
   type IngestReceipt,
   type SignedIngestReceipt,
 } from './ingest-receipt'
-export { DEFAULT_POLICY, normalizePolicy, type ColumnPolicy, type PrivacyPolicy } from './policy'
+export { DEFAULT_POLICY, combinePolicies, normalizePolicy, type ColumnPolicy, type PrivacyPolicy } from './policy'
 // Shapes of what the enclave host returns (type-only: no enclave code is pulled in).
 export type { JobOutput, JobInput } from './enclave/jobs'
+export type { MultiJobOutput, MultiJobInput, QueryCheck } from './enclave/multi-jobs'
 export type { IngestParams } from './enclave/ingest'
 export type { QueryResult, Cell } from './enclave/query/execute'
 

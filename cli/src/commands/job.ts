@@ -1,6 +1,8 @@
 // `stillflow job <asset> "<sql>"`: run a query under the caller's licence (DESIGN §3 "Compute job"). A
 // fresh result key per job, the JobRequest signed by the licence holder, a spinner while the enclave
 // works, then the result verified against its receipt and decrypted here — the only place it is plaintext.
+// Several assets (R67, possibly of different owners): `stillflow job 3:crm 5:shop "SELECT COUNT(*) FROM crm
+// JOIN shop ON crm.id = shop.id"` — each asset under one of the caller's licences, bound to a table name.
 import { Contract } from 'ethers'
 import { dataAssetNftAbi } from '../../../contracts/index'
 import {
@@ -74,12 +76,22 @@ export const jobCommand: Command = {
   name: 'job',
   summary: 'run a (differentially private) SQL query on an asset you hold a licence for',
   usage:
-    'stillflow job <asset> "<sql>" [--licence N] [--deadline-seconds S] [--key-file FILE | --dev-account N] [--json]',
+    'stillflow job <asset>[:table] [<asset>:table …] "<sql>" [--licence N] [--deadline-seconds S] [--key-file FILE | --dev-account N] [--json]',
   options: { ...keyOptions, licence: { type: 'string' }, 'deadline-seconds': { type: 'string' } },
   async run(ctx) {
-    const [tokenId, query] = ctx.args
-    if (!tokenId || !/^[1-9][0-9]*$/.test(tokenId) || !query || ctx.args.length > 2)
-      throw new CliError(EXIT.usage, 'give the asset id and one quoted SQL query')
+    const query = ctx.args.at(-1)
+    const targets = ctx.args.slice(0, -1).map((a) => /^([1-9][0-9]*)(?::([a-z][a-z0-9_]{0,31}))?$/.exec(a))
+    if (!query || targets.length === 0 || targets.some((t) => !t))
+      throw new CliError(EXIT.usage, 'give the asset id (or several as id:table) and one quoted SQL query')
+    const assets = targets.map((t) => ({ tokenId: t![1], table: t![2] }))
+    if (assets.length > 1 && assets.some((a) => !a.table))
+      throw new CliError(EXIT.usage, 'with several assets, bind each to a table name: 3:crm 5:shop')
+    if (assets.length > 1 && ctx.flags.licence)
+      throw new CliError(
+        EXIT.usage,
+        '--licence picks the licence of a single asset; with several, the first usable one of each is used',
+      )
+    const tokenId = assets[0].tokenId
     const deadlineSeconds = Number(ctx.flags['deadline-seconds'] ?? 900)
     if (!Number.isInteger(deadlineSeconds) || deadlineSeconds < 10)
       throw new CliError(EXIT.usage, '--deadline-seconds must be an integer ≥ 10')
@@ -92,25 +104,28 @@ export const jobCommand: Command = {
       const chain = await client.request<ChainInfo>('/chain')
       const provider = wallet.provider!
       const nft = new Contract(chain.contracts.DataAssetNFT, dataAssetNftAbi, provider)
-      const [, contentHash] = (await nft.assetInfo(tokenId).catch(() => {
-        throw new CliError(EXIT.rejected, `asset #${tokenId} does not exist`)
-      })) as [string, string]
-      const licences = await findLicences(
-        provider,
-        chain.contracts.DataMarket,
-        wallet.address,
-        tokenId,
-        chain.deployedAtBlock,
-      )
-      const licence = pickLicence(licences, ctx.flags.licence as string | undefined, tokenId)
-      spin.set(`signing the job request under licence #${licence.licenceId}…`)
+      const parts = []
+      for (const a of assets) {
+        const [, contentHash] = (await nft.assetInfo(a.tokenId).catch(() => {
+          throw new CliError(EXIT.rejected, `asset #${a.tokenId} does not exist`)
+        })) as [string, string]
+        const licences = await findLicences(
+          provider,
+          chain.contracts.DataMarket,
+          wallet.address,
+          a.tokenId,
+          chain.deployedAtBlock,
+        )
+        const licence = pickLicence(licences, ctx.flags.licence as string | undefined, a.tokenId)
+        parts.push({ licenceId: licence.licenceId, contentHash, table: a.table ?? 'data' })
+      }
+      spin.set(`signing the job request under licence ${parts.map((p) => `#${p.licenceId}`).join(', ')}…`)
       outcome = await runComputeJob({
         api: client,
         signer: wallet,
         market: { chainId: chain.chainId, dataMarket: chain.contracts.DataMarket },
         computeLedger: chain.contracts.ComputeLedger,
-        licenceId: licence.licenceId,
-        contentHash,
+        ...(parts.length > 1 ? { parts } : { licenceId: parts[0].licenceId, contentHash: parts[0].contentHash }),
         query,
         deadline: Math.floor(Date.now() / 1000) + deadlineSeconds,
         onSubmitted: (j) => spin.set(`job ${j.jobId.slice(0, 10)}… queued`),
@@ -124,11 +139,16 @@ export const jobCommand: Command = {
     }
     spin.stop()
     const { result, receipt, jobId, txHash } = outcome
+    const r = receipt.receipt
+    // Each licence's charge: one for a single asset, one per part for a job across assets.
+    const charges =
+      'parts' in r
+        ? r.parts.map((p) => ({ licenceId: p.licenceId, epsilonSpentMilli: p.epsilonSpentMilli }))
+        : [{ licenceId: r.licenceId, epsilonSpentMilli: r.epsilonSpentMilli }]
     if (!ctx.json) {
       ctx.stdout.write(formatTable(result.columns, result.rows))
-      ctx.stderr.write(
-        `job ${jobId}: ε ${receipt.receipt.epsilonSpentMilli / 1000} spent (${result.privacy.mode}); receipt tx ${txHash}\n`,
-      )
+      const spent = charges.map((c) => `ε ${c.epsilonSpentMilli / 1000} on licence #${c.licenceId}`).join(', ')
+      ctx.stderr.write(`job ${jobId}: ${spent} (${result.privacy.mode}); receipt tx ${txHash}\n`)
     }
     return {
       jobId,
@@ -137,7 +157,8 @@ export const jobCommand: Command = {
       privacy: result.privacy,
       receipt,
       txHash,
-      licenceId: receipt.receipt.licenceId,
+      licenceId: charges[0].licenceId,
+      ...(charges.length > 1 ? { charges } : {}),
     }
   },
 }

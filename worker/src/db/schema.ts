@@ -377,3 +377,29 @@ export const computeJobs = sqliteTable(
     index('compute_jobs_licence').on(t.chainId, t.licenceId, t.status),
   ],
 )
+
+/**
+ * The parts of a compute job across assets of several owners (R67), one row per (licence, asset, table)
+ * the buyer's signed MultiJobRequest names, in request order. A single-asset job has none; a multi-asset
+ * job's `compute_jobs` row carries its first part. Quota in flight is counted per licence over both tables.
+ */
+export const computeJobParts = sqliteTable(
+  'compute_job_parts',
+  {
+    jobId: text('job_id').notNull(),
+    part: integer('part').notNull(),
+    chainId: integer('chain_id').notNull(),
+    licenceId: text('licence_id').notNull(),
+    tokenId: text('token_id').notNull(),
+    contentHash: text('content_hash').notNull(),
+    /** The table name the query uses for this part (parts sharing one are stacked). */
+    tableName: text('table_name').notNull(),
+    ciphertextCid: text('ciphertext_cid').notNull(),
+    /** ε this part was charged, from the enclave's group receipt. */
+    epsilonSpentMilli: integer('epsilon_spent_milli'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.part] }),
+    index('compute_job_parts_licence').on(t.chainId, t.licenceId),
+  ],
+)

@@ -5,22 +5,30 @@
 // twice or pay twice. Quota and ε are spent only by the recorded receipt: a job that fails or passes its
 // deadline before recording costs the buyer nothing.
 import { Interface } from 'ethers'
-import { computeLedgerAbi } from '../../../contracts/index'
+import { computeLedgerAbi, dataMarketAbi } from '../../../contracts/index'
 // tee-sim's client-side protocol, module by module (its index re-exports enclave types too).
 import { bytesToHex, hexToBytes } from '../../../tee-sim/src/bytes'
-import { verifyReceipt, type SignedReceipt } from '../../../tee-sim/src/receipt'
+import {
+  verifyGroupReceipt,
+  verifyReceipt,
+  type SignedGroupReceipt,
+  type SignedReceipt,
+} from '../../../tee-sim/src/receipt'
 import type { Bindings } from '../env'
 import { readContracts, rpcBatch } from '../services/chain'
 import { addressBook, requireSetting, reaching } from '../services/config'
 import { UpstreamError } from '../services/enclave'
-import { ContractRevertError, recordReceipt } from '../services/relayer'
+import { ContractRevertError, recordReceipt, sendFromRelayer, type SentTransaction } from '../services/relayer'
 import {
   finishUnpaid,
   getJob,
+  getParts,
+  setPartCharges,
   nowSeconds,
   resultKey,
   retentionSeconds,
   updateLive,
+  type JobPartRow,
   type JobRow,
   type Reason,
 } from './store'
@@ -34,6 +42,7 @@ export class TransientJobError extends Error {
 }
 
 export type RunOutcome = JobRow['status'] | 'missing'
+type AnyReceipt = SignedReceipt | SignedGroupReceipt
 
 const ledger = new Interface(computeLedgerAbi)
 
@@ -43,7 +52,9 @@ export async function runJob(env: Bindings, jobId: string): Promise<RunOutcome> 
   if (!row) return 'missing'
   if (row.status !== 'queued' && row.status !== 'running') return row.status
 
-  let signed: SignedReceipt | undefined = row.receipt ? (JSON.parse(row.receipt) as SignedReceipt) : undefined
+  // A job across assets (R67) has parts; its receipt is one GroupReceipt covering them all.
+  const parts = await getParts(env, jobId)
+  let signed: AnyReceipt | undefined = row.receipt ? (JSON.parse(row.receipt) as AnyReceipt) : undefined
   if (!signed) {
     if (nowSeconds() > row.deadline) {
       await finishUnpaid(env, jobId, 'expired', {
@@ -53,7 +64,7 @@ export async function runJob(env: Bindings, jobId: string): Promise<RunOutcome> 
       return 'expired'
     }
     await updateLive(env, jobId, { status: 'running', attempts: row.attempts + 1 })
-    const outcome = await askEnclave(env, row)
+    const outcome = await askEnclave(env, row, parts)
     if ('failed' in outcome) {
       await finishUnpaid(env, jobId, 'failed', outcome.failed)
       return 'failed'
@@ -68,7 +79,7 @@ export async function runJob(env: Bindings, jobId: string): Promise<RunOutcome> 
   if (nowSeconds() > row.deadline) {
     // The enclave answered, but too late to be recorded under the buyer's deadline. If an earlier attempt's
     // transaction did land, the job is paid for and succeeded; otherwise it expires and costs nothing.
-    const landed = await findRecording(env, jobId)
+    const landed = await findRecording(env, jobId, parts.length > 0)
     if (landed) return succeed(env, row, landed)
     await finishUnpaid(env, jobId, 'expired', {
       code: 'deadline_passed',
@@ -78,12 +89,14 @@ export async function runJob(env: Bindings, jobId: string): Promise<RunOutcome> 
   }
 
   try {
-    const sent = await recordReceipt(env, signed)
+    const sent = parts.length
+      ? await recordGroupReceipt(env, signed as SignedGroupReceipt)
+      : await recordReceipt(env, signed as SignedReceipt)
     return succeed(env, row, { txHash: sent.txHash, blockNumber: sent.blockNumber })
   } catch (err) {
     if (err instanceof ContractRevertError) {
       if (err.errorName === 'ComputeLedgerJobAlreadyRecorded') {
-        const landed = await findRecording(env, jobId)
+        const landed = await findRecording(env, jobId, parts.length > 0)
         return succeed(env, row, landed ?? { txHash: null, blockNumber: null })
       }
       // The ledger refused the receipt (licence expired, quota or ε spent meanwhile, asset revoked or
@@ -115,10 +128,37 @@ async function succeed(env: Bindings, row: JobRow, landed: Landed): Promise<'suc
   return 'succeeded'
 }
 
-/** The URL the enclave host fetches the ciphertext from; its integrity is the enclave's to check. */
-export function ciphertextUrl(env: Bindings, row: Pick<JobRow, 'jobId' | 'ciphertextCid' | 'origin'>): string {
-  if (env.IPFS_GATEWAY_URL) return `${env.IPFS_GATEWAY_URL.replace(/\/+$/, '')}/ipfs/${row.ciphertextCid}`
-  return `${row.origin}/api/jobs/${row.jobId}/ciphertext`
+/**
+ * The URL the enclave host fetches the ciphertext (of part `part` of a job across assets) from; its
+ * integrity is the enclave's to check.
+ */
+export function ciphertextUrl(
+  env: Bindings,
+  row: Pick<JobRow, 'jobId' | 'ciphertextCid' | 'origin'>,
+  part?: Pick<JobPartRow, 'part' | 'ciphertextCid'>,
+): string {
+  const cid = part?.ciphertextCid ?? row.ciphertextCid
+  if (env.IPFS_GATEWAY_URL) return `${env.IPFS_GATEWAY_URL.replace(/\/+$/, '')}/ipfs/${cid}`
+  return `${row.origin}/api/jobs/${row.jobId}/ciphertext${part ? `/${part.part}` : ''}`
+}
+
+/** Records a job across assets: one transaction charging every part, or none (R67). */
+function recordGroupReceipt(env: Bindings, signed: SignedGroupReceipt): Promise<SentTransaction> {
+  const r = signed.receipt
+  const receipt = [
+    r.jobId,
+    r.queryHash,
+    r.resultHash,
+    r.measurement,
+    r.parts.map((p) => [BigInt(p.licenceId), p.contentHash, BigInt(p.epsilonSpentMilli)]),
+  ]
+  return sendFromRelayer(env, {
+    contract: 'ComputeLedger',
+    abi: computeLedgerAbi,
+    fn: 'recordGroupReceipt',
+    args: [receipt, signed.signature],
+    errorAbis: [dataMarketAbi],
+  })
 }
 
 /**
@@ -129,16 +169,25 @@ export function ciphertextUrl(env: Bindings, row: Pick<JobRow, 'jobId' | 'cipher
 async function askEnclave(
   env: Bindings,
   row: JobRow,
-): Promise<{ signed: SignedReceipt } | { failed: Reason } | { gone: true }> {
+  parts: JobPartRow[],
+): Promise<{ signed: AnyReceipt } | { failed: Reason } | { gone: true }> {
   const url = `${requireSetting(env, 'ENCLAVE_URL')}/jobs`
-  const request = {
-    licenceId: row.licenceId,
-    contentHash: row.contentHash,
+  const common = {
     queryHash: row.queryHash,
     resultPublicKey: row.resultPublicKey,
     nonce: row.nonce,
     deadline: row.deadline,
   }
+  // The request exactly as the buyer signed it (the enclave recomputes the job id from it).
+  const request = parts.length
+    ? {
+        parts: parts.map((p) => ({ licenceId: p.licenceId, contentHash: p.contentHash, table: p.tableName })),
+        ...common,
+      }
+    : { licenceId: row.licenceId, contentHash: row.contentHash, ...common }
+  const sources = parts.length
+    ? { ciphertextUrls: parts.map((p) => ciphertextUrl(env, row, p)) }
+    : { ciphertextUrl: ciphertextUrl(env, row) }
   let res: Response
   try {
     res = await reaching('the enclave host', url, () =>
@@ -149,7 +198,7 @@ async function askEnclave(
           request,
           signature: row.signature,
           query: row.query,
-          ciphertextUrl: ciphertextUrl(env, row),
+          ...sources,
         }),
       }),
     )
@@ -162,10 +211,10 @@ async function askEnclave(
     if (res.status >= 500 || res.status === 408) throw new TransientJobError(reason)
     return { failed: reason }
   }
-  const out = (await res.json()) as { jobId?: string; sealedResult?: string; receipt?: SignedReceipt }
-  const problem = checkEnclaveOutput(env, row, out)
+  const out = (await res.json()) as EnclaveOutput
+  const problem = checkEnclaveOutput(env, row, parts, out)
   if (problem) return { failed: { code: 'enclave_output_invalid', message: problem } }
-  const signed = out.receipt as SignedReceipt
+  const signed = out.receipt as AnyReceipt
   const sealed = hexToBytes(out.sealedResult as string)
   if ((await sha256Hex(sealed)) !== signed.receipt.resultHash.toLowerCase())
     return { failed: { code: 'enclave_output_invalid', message: 'resultHash is not the SHA-256 of the sealed result' } }
@@ -173,43 +222,57 @@ async function askEnclave(
     httpMetadata: { contentType: 'application/octet-stream' },
     customMetadata: { resultHash: signed.receipt.resultHash },
   })
+  const charged = 'parts' in signed.receipt ? signed.receipt.parts.map((p) => p.epsilonSpentMilli) : []
   const stored = await updateLive(env, row.jobId, {
     receipt: JSON.stringify(signed),
     resultHash: signed.receipt.resultHash,
     resultSize: sealed.byteLength,
-    epsilonSpentMilli: signed.receipt.epsilonSpentMilli,
+    // A job across assets: the sum here, each part's share on its part row.
+    epsilonSpentMilli:
+      'parts' in signed.receipt ? charged.reduce((a, b) => a + b, 0) : signed.receipt.epsilonSpentMilli,
     measurement: signed.receipt.measurement,
     lastError: null,
   })
   // The sweeper expired the job while the enclave worked: it must not be recorded (and so not charged).
   if (!stored) return { gone: true }
+  if (charged.length) await setPartCharges(env, row.jobId, charged)
   return { signed }
 }
 
+interface EnclaveOutput {
+  jobId?: string
+  sealedResult?: string
+  receipt?: AnyReceipt
+}
+
 /** Why an enclave answer does not belong to this job, or undefined when it does. */
-function checkEnclaveOutput(
-  env: Bindings,
-  row: JobRow,
-  out: { jobId?: string; sealedResult?: string; receipt?: SignedReceipt },
-): string | undefined {
+function checkEnclaveOutput(env: Bindings, row: JobRow, parts: JobPartRow[], out: EnclaveOutput): string | undefined {
   if (typeof out.sealedResult !== 'string' || !/^0x([0-9a-f]{2})+$/i.test(out.sealedResult)) return 'no sealed result'
   if (out.jobId?.toLowerCase() !== row.jobId) return 'the answer is for another job id'
   const book = addressBook(env)
-  let receipt
+  const opts = { chainId: book.chainId, computeLedger: book.contracts.ComputeLedger }
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
   try {
-    receipt = verifyReceipt(out.receipt as SignedReceipt, {
-      chainId: book.chainId,
-      computeLedger: book.contracts.ComputeLedger,
-    })
+    if (parts.length) {
+      const receipt = verifyGroupReceipt(out.receipt as SignedGroupReceipt, opts)
+      if (!same(receipt.jobId, row.jobId)) return 'the receipt names another job'
+      if (!same(receipt.queryHash, row.queryHash)) return 'the receipt names another query'
+      if (
+        receipt.parts.length !== parts.length ||
+        receipt.parts.some((p, i) => p.licenceId !== parts[i].licenceId || !same(p.contentHash, parts[i].contentHash))
+      )
+        return 'the receipt names other licences or assets than the request'
+      return undefined
+    }
+    const receipt = verifyReceipt(out.receipt as SignedReceipt, opts)
+    if (!same(receipt.jobId, row.jobId)) return 'the receipt names another job'
+    if (receipt.licenceId !== row.licenceId) return 'the receipt names another licence'
+    if (!same(receipt.contentHash, row.contentHash)) return 'the receipt names another asset'
+    if (!same(receipt.queryHash, row.queryHash)) return 'the receipt names another query'
+    return undefined
   } catch (err) {
     return `the receipt does not verify: ${messageOf(err)}`
   }
-  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
-  if (!same(receipt.jobId, row.jobId)) return 'the receipt names another job'
-  if (receipt.licenceId !== row.licenceId) return 'the receipt names another licence'
-  if (!same(receipt.contentHash, row.contentHash)) return 'the receipt names another asset'
-  if (!same(receipt.queryHash, row.queryHash)) return 'the receipt names another query'
-  return undefined
 }
 
 /** SHA-256 of the sealed result bytes, as the receipt's resultHash (tee-sim README). */
@@ -217,8 +280,8 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
 }
 
-/** The `JobRecorded` log of a job, when its receipt is on chain. */
-async function findRecording(env: Bindings, jobId: string): Promise<Landed | undefined> {
+/** The `JobRecorded` (or, for a job across assets, `GroupJobRecorded`) log of a job, when it is on chain. */
+async function findRecording(env: Bindings, jobId: string, group: boolean): Promise<Landed | undefined> {
   const [[recorded]] = await readContracts(env, [
     { contract: 'ComputeLedger', abi: computeLedgerAbi, fn: 'isJobRecorded', args: [jobId] },
   ])
@@ -232,7 +295,7 @@ async function findRecording(env: Bindings, jobId: string): Promise<Landed | und
           address: book.contracts.ComputeLedger,
           fromBlock: `0x${book.deployedAtBlock.toString(16)}`,
           toBlock: 'latest',
-          topics: [ledger.getEvent('JobRecorded')!.topicHash, jobId],
+          topics: [ledger.getEvent(group ? 'GroupJobRecorded' : 'JobRecorded')!.topicHash, jobId],
         },
       ],
     ],
@@ -256,6 +319,8 @@ function receiptRefusalCode(errorName: string): string {
     ComputeLedgerMeasurementMismatch: 'measurement_mismatch',
     ComputeLedgerMeasurementNotApproved: 'measurement_not_approved',
     ComputeLedgerContentMismatch: 'content_mismatch',
+    ComputeLedgerDuplicateLicence: 'duplicate_licence',
+    ComputeLedgerGroupSize: 'invalid_job',
   }
   return codes[errorName] ?? 'receipt_refused'
 }

@@ -1,12 +1,13 @@
 // The compute_jobs table's transitions: every status change goes through here, and only from a live
 // status (queued, running) so a late delivery can never reopen a finished job.
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, asc, eq, inArray } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
-import { computeJobs } from '../db/schema'
+import { computeJobParts, computeJobs } from '../db/schema'
 import type { Bindings } from '../env'
 
 export type JobRow = typeof computeJobs.$inferSelect
 export type JobStatus = JobRow['status']
+export type JobPartRow = typeof computeJobParts.$inferSelect
 
 export const LIVE: JobStatus[] = ['queued', 'running']
 
@@ -18,6 +19,27 @@ export const resultKey = (jobId: string) => `jobs/${jobId}/result`
 export async function getJob(env: Bindings, jobId: string): Promise<JobRow | undefined> {
   const [row] = await drizzle(env.DB).select().from(computeJobs).where(eq(computeJobs.jobId, jobId)).limit(1)
   return row
+}
+
+/** The parts of a job across assets, in request order (none for a single-asset job). */
+export async function getParts(env: Bindings, jobId: string): Promise<JobPartRow[]> {
+  return drizzle(env.DB)
+    .select()
+    .from(computeJobParts)
+    .where(eq(computeJobParts.jobId, jobId))
+    .orderBy(asc(computeJobParts.part))
+}
+
+/** Each part's ε charge, from the enclave's group receipt (in part order). */
+export async function setPartCharges(env: Bindings, jobId: string, epsilonMilli: number[]): Promise<void> {
+  const db = drizzle(env.DB)
+  const updates = epsilonMilli.map((e, part) =>
+    db
+      .update(computeJobParts)
+      .set({ epsilonSpentMilli: e })
+      .where(and(eq(computeJobParts.jobId, jobId), eq(computeJobParts.part, part))),
+  )
+  if (updates.length) await db.batch(updates as [(typeof updates)[0], ...typeof updates])
 }
 
 /** Updates a live job; returns false when the job had already finished (someone else got there first). */

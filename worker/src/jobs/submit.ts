@@ -3,19 +3,30 @@
 // a job that the enclave would refuse for these reasons is refused at once with a precise 4xx. The enclave
 // checks all of it again itself; the worker is not trusted with rights.
 import { drizzle } from 'drizzle-orm/d1'
-import { and, count, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import { z } from 'zod'
 import { dataAssetNftAbi, dataMarketAbi } from '../../../contracts/index'
 // tee-sim's client-side protocol modules, imported one by one: its index also re-exports enclave types,
 // which would pull enclave code (Node-only) into the worker's type-check.
 import { queryHashOf } from '../../../tee-sim/src/canonical-json'
 import { EnclaveError } from '../../../tee-sim/src/errors'
-import { checkJobRequest, jobIdOf, jobRequestSigner, type JobRequest } from '../../../tee-sim/src/job-request'
-import { computeJobs, publications } from '../db/schema'
+import {
+  checkJobRequest,
+  checkMultiJobRequest,
+  isMultiJobRequest,
+  jobIdOf,
+  jobRequestSigner,
+  multiJobIdOf,
+  multiJobRequestSigner,
+  type JobRequest,
+  type MultiJobRequest,
+} from '../../../tee-sim/src/job-request'
+import { computeJobParts, computeJobs, publications } from '../db/schema'
 import type { Bindings } from '../env'
 import { ApiError } from '../errors'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
+import { checkQueryWithEnclave } from './check'
 import { LIVE, nowSeconds } from './store'
 
 /** A request must leave the job this long to be queued, run and recorded. */
@@ -38,6 +49,8 @@ export interface AcceptedJob {
   deadline: number
 }
 
+type ParsedBody = z.infer<typeof bodySchema>
+
 /** Checks a job request, stores it as queued and enqueues it. Throws ApiError with the precise refusal. */
 export async function submitJob(env: Bindings, body: unknown, origin: string): Promise<AcceptedJob> {
   const parsed = bodySchema.safeParse(body)
@@ -45,6 +58,7 @@ export async function submitJob(env: Bindings, body: unknown, origin: string): P
     const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')
     throw new ApiError(400, 'invalid_job', detail)
   }
+  if (isMultiJobRequest(parsed.data.request)) return submitMultiJob(env, parsed.data, origin)
   let request: JobRequest
   try {
     request = checkJobRequest(parsed.data.request)
@@ -52,6 +66,123 @@ export async function submitJob(env: Bindings, body: unknown, origin: string): P
     throw new ApiError(400, 'invalid_job', err instanceof EnclaveError ? err.shortMessage : 'request is malformed')
   }
   const { signature, query } = parsed.data
+  const now = checkTiming(request, query)
+  const book = addressBook(env)
+  const market = book.contracts.DataMarket
+  if (!market) throw new Error('ADDRESS_BOOK has no DataMarket')
+  const buyer = recoverBuyer(() => jobRequestSigner(request, signature, book.chainId, market))
+  const jobId = jobIdOf(request, book.chainId, market)
+  await refuseReplay(env, buyer, request.nonce)
+
+  const { licenceId, tokenId } = await checkRights(env, request, buyer, now)
+  const cid = await hostedCiphertext(env, request.contentHash, tokenId)
+  // R58 and "no budget spent without a result": a query the owner's policy refuses is refused now (422).
+  await checkQueryWithEnclave(env, request, query)
+
+  await insertJob(env, {
+    jobId,
+    chainId: book.chainId,
+    buyer,
+    licenceId,
+    tokenId,
+    contentHash: request.contentHash.toLowerCase(),
+    queryHash: request.queryHash.toLowerCase(),
+    query,
+    resultPublicKey: request.resultPublicKey.toLowerCase(),
+    nonce: request.nonce.toLowerCase(),
+    deadline: request.deadline,
+    signature,
+    ciphertextCid: cid,
+    origin,
+    status: 'queued',
+    createdAt: now,
+    updatedAt: now,
+  })
+  return { jobId, status: 'queued', licenceId, tokenId, deadline: request.deadline }
+}
+
+export interface AcceptedMultiJob extends AcceptedJob {
+  parts: { licenceId: string; tokenId: string; table: string }[]
+}
+
+/**
+ * A job across assets of several owners (R67): every part's licence and asset is checked as a single
+ * job's is, the enclave checks the query against every owner's policy, and the job and its parts are
+ * stored in one batch (all or nothing).
+ */
+async function submitMultiJob(env: Bindings, body: ParsedBody, origin: string): Promise<AcceptedMultiJob> {
+  let request: MultiJobRequest
+  try {
+    request = checkMultiJobRequest(body.request)
+  } catch (err) {
+    throw new ApiError(400, 'invalid_job', err instanceof EnclaveError ? err.shortMessage : 'request is malformed')
+  }
+  const { signature, query } = body
+  const now = checkTiming(request, query)
+  const book = addressBook(env)
+  const market = book.contracts.DataMarket
+  if (!market) throw new Error('ADDRESS_BOOK has no DataMarket')
+  const buyer = recoverBuyer(() => multiJobRequestSigner(request, signature, book.chainId, market))
+  const jobId = multiJobIdOf(request, book.chainId, market)
+  await refuseReplay(env, buyer, request.nonce)
+
+  const parts = []
+  for (const p of request.parts) {
+    const rights = await checkRights(env, p, buyer, now)
+    parts.push({
+      ...rights,
+      table: p.table,
+      contentHash: p.contentHash.toLowerCase(),
+      cid: await hostedCiphertext(env, p.contentHash, rights.tokenId),
+    })
+  }
+  await checkQueryWithEnclave(env, request, query)
+
+  const first = parts[0]
+  await insertJob(
+    env,
+    {
+      jobId,
+      chainId: book.chainId,
+      buyer,
+      licenceId: first.licenceId,
+      tokenId: first.tokenId,
+      contentHash: first.contentHash,
+      queryHash: request.queryHash.toLowerCase(),
+      query,
+      resultPublicKey: request.resultPublicKey.toLowerCase(),
+      nonce: request.nonce.toLowerCase(),
+      deadline: request.deadline,
+      signature,
+      ciphertextCid: first.cid,
+      origin,
+      status: 'queued',
+      createdAt: now,
+      updatedAt: now,
+    },
+    parts.map((p, part) => ({
+      jobId,
+      part,
+      chainId: book.chainId,
+      licenceId: p.licenceId,
+      tokenId: p.tokenId,
+      contentHash: p.contentHash,
+      tableName: p.table,
+      ciphertextCid: p.cid,
+    })),
+  )
+  return {
+    jobId,
+    status: 'queued',
+    licenceId: first.licenceId,
+    tokenId: first.tokenId,
+    deadline: request.deadline,
+    parts: parts.map((p) => ({ licenceId: p.licenceId, tokenId: p.tokenId, table: p.table })),
+  }
+}
+
+/** Query hash and deadline window; returns now (unix seconds). */
+function checkTiming(request: { queryHash: string; deadline: number }, query: string): number {
   if (queryHashOf(query) !== request.queryHash.toLowerCase())
     throw new ApiError(400, 'query_hash_mismatch', 'request.queryHash is not keccak256 of the query text')
   const now = nowSeconds()
@@ -67,26 +198,26 @@ export async function submitJob(env: Bindings, body: unknown, origin: string): P
     )
   if (request.deadline > now + MAX_DEADLINE_AHEAD_S)
     throw new ApiError(400, 'deadline_too_far', `the request's deadline may be at most ${MAX_DEADLINE_AHEAD_S} s ahead`)
+  return now
+}
 
-  const book = addressBook(env)
-  const market = book.contracts.DataMarket
-  if (!market) throw new Error('ADDRESS_BOOK has no DataMarket')
-  let buyer: string
+function recoverBuyer(recover: () => string): string {
   try {
-    buyer = jobRequestSigner(request, signature, book.chainId, market).toLowerCase()
+    return recover().toLowerCase()
   } catch {
     throw new ApiError(401, 'request_signature_invalid', 'the job request signature does not recover to an address')
   }
-  const jobId = jobIdOf(request, book.chainId, market)
-  const db = drizzle(env.DB)
-  const [replay] = await db
+}
+
+async function refuseReplay(env: Bindings, buyer: string, nonce: string): Promise<void> {
+  const [replay] = await drizzle(env.DB)
     .select({ jobId: computeJobs.jobId })
     .from(computeJobs)
     .where(
       and(
-        eq(computeJobs.chainId, book.chainId),
+        eq(computeJobs.chainId, addressBook(env).chainId),
         eq(computeJobs.buyer, buyer),
-        eq(computeJobs.nonce, request.nonce.toLowerCase()),
+        eq(computeJobs.nonce, nonce.toLowerCase()),
       ),
     )
     .limit(1)
@@ -94,49 +225,40 @@ export async function submitJob(env: Bindings, body: unknown, origin: string): P
     throw new ApiError(409, 'nonce_used', 'this nonce was already used by one of your job requests', {
       jobId: replay.jobId,
     })
+}
 
-  const { licenceId, tokenId } = await checkRights(env, request, buyer, now)
-
-  const [hosted] = await db
+/** The ciphertext CID of an asset published through this marketplace. */
+async function hostedCiphertext(env: Bindings, contentHash: string, tokenId: string): Promise<string> {
+  const [hosted] = await drizzle(env.DB)
     .select({ cid: publications.ciphertextCid })
     .from(publications)
-    .where(and(eq(publications.contentHash, request.contentHash.toLowerCase()), eq(publications.status, 'minted')))
+    .where(and(eq(publications.contentHash, contentHash.toLowerCase()), eq(publications.status, 'minted')))
     .limit(1)
   if (!hosted?.cid)
     throw new ApiError(409, 'asset_not_hosted', `asset ${tokenId} was not published through this marketplace`)
+  return hosted.cid
+}
 
-  const inserted = await db
-    .insert(computeJobs)
-    .values({
-      jobId,
-      chainId: book.chainId,
-      buyer,
-      licenceId,
-      tokenId,
-      contentHash: request.contentHash.toLowerCase(),
-      queryHash: request.queryHash.toLowerCase(),
-      query,
-      resultPublicKey: request.resultPublicKey.toLowerCase(),
-      nonce: request.nonce.toLowerCase(),
-      deadline: request.deadline,
-      signature,
-      ciphertextCid: hosted.cid,
-      origin,
-      status: 'queued',
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning({ jobId: computeJobs.jobId })
+/** Stores the job (and its parts) in one batch, then enqueues it. */
+async function insertJob(
+  env: Bindings,
+  row: typeof computeJobs.$inferInsert,
+  parts: (typeof computeJobParts.$inferInsert)[] = [],
+): Promise<void> {
+  const db = drizzle(env.DB)
+  const insert = db.insert(computeJobs).values(row).onConflictDoNothing().returning({ jobId: computeJobs.jobId })
+  const [inserted] = parts.length
+    ? await db.batch([insert, db.insert(computeJobParts).values(parts).onConflictDoNothing()])
+    : [await insert]
   // Two identical submissions racing: the job id is the request's digest, so the loser is a replay.
-  if (!inserted.length) throw new ApiError(409, 'nonce_used', 'this job request was already submitted', { jobId })
+  if (!inserted.length)
+    throw new ApiError(409, 'nonce_used', 'this job request was already submitted', { jobId: row.jobId })
   try {
-    await env.JOBS.send({ jobId })
+    await env.JOBS.send({ jobId: row.jobId })
   } catch (err) {
     // The row is the source of truth: the sweeper enqueues queued jobs that saw no progress.
-    console.error('job enqueue failed; the sweeper will retry', jobId, err)
+    console.error('job enqueue failed; the sweeper will retry', row.jobId, err)
   }
-  return { jobId, status: 'queued', licenceId, tokenId, deadline: request.deadline }
 }
 
 /**
@@ -144,7 +266,12 @@ export async function submitJob(env: Bindings, body: unknown, origin: string): P
  * licence with one job left cannot queue two; ε per query is the enclave's to price, so here only an
  * exhausted budget is refused.
  */
-async function checkRights(env: Bindings, request: JobRequest, buyer: string, now: number) {
+async function checkRights(
+  env: Bindings,
+  request: { licenceId: string; contentHash: string },
+  buyer: string,
+  now: number,
+) {
   const [[licenceCount], [tokenOfContent]] = await readContracts(env, [
     { contract: 'DataMarket', abi: dataMarketAbi, fn: 'licenceCount' },
     { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'tokenIdOfContent', args: [request.contentHash] },
@@ -176,16 +303,7 @@ async function checkRights(env: Bindings, request: JobRequest, buyer: string, no
     throw new ApiError(403, 'licence_expired', `licence ${licenceId} expired`, { expiresAt: Number(l.expiresAt) })
   if (info.revoked as boolean) throw new ApiError(403, 'asset_revoked', `asset ${tokenId} was revoked by its owner`)
   if (info.frozen as boolean) throw new ApiError(403, 'asset_frozen', `asset ${tokenId} is frozen by a supervisor`)
-  const [inFlight] = await drizzle(env.DB)
-    .select({ n: count() })
-    .from(computeJobs)
-    .where(
-      and(
-        eq(computeJobs.chainId, addressBook(env).chainId),
-        eq(computeJobs.licenceId, licenceId.toString()),
-        inArray(computeJobs.status, LIVE),
-      ),
-    )
+  const inFlight = { n: await jobsInFlight(env, licenceId.toString()) }
   const jobsLeft = Number(l.jobsLeft)
   if (jobsLeft - inFlight.n <= 0)
     throw new ApiError(429, 'quota_exhausted', `licence ${licenceId} has no jobs left`, {
@@ -195,4 +313,24 @@ async function checkRights(env: Bindings, request: JobRequest, buyer: string, no
   if (l.epsilonLeftMilli === 0n)
     throw new ApiError(429, 'budget_exhausted', `licence ${licenceId} has no ε budget left`, { epsilonLeftMilli: 0 })
   return { licenceId: licenceId.toString(), tokenId: tokenId.toString() }
+}
+
+/** Live jobs that will charge `licenceId`: single jobs on it, and jobs across assets with a part on it. */
+async function jobsInFlight(env: Bindings, licenceId: string): Promise<number> {
+  const db = drizzle(env.DB)
+  const chainId = addressBook(env).chainId
+  const live = and(eq(computeJobs.chainId, chainId), inArray(computeJobs.status, LIVE))
+  const [singles, parts] = await db.batch([
+    db
+      .select({ jobId: computeJobs.jobId })
+      .from(computeJobs)
+      .where(and(live, eq(computeJobs.licenceId, licenceId))),
+    db
+      .select({ jobId: computeJobParts.jobId })
+      .from(computeJobParts)
+      .innerJoin(computeJobs, eq(computeJobs.jobId, computeJobParts.jobId))
+      .where(and(live, eq(computeJobParts.chainId, chainId), eq(computeJobParts.licenceId, licenceId))),
+  ])
+  // A job across assets whose first part is this licence appears in both lists.
+  return new Set([...singles, ...parts].map((r) => r.jobId)).size
 }

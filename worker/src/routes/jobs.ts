@@ -5,7 +5,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { catStream } from '../services/ipfs'
-import { getJob, resultKey, type JobRow } from '../jobs/store'
+import { getJob, getParts, resultKey, type JobPartRow, type JobRow } from '../jobs/store'
 import { submitJob } from '../jobs/submit'
 import { bytesToHex } from '../../../tee-sim/src/bytes'
 import type { SignedReceipt } from '../../../tee-sim/src/receipt'
@@ -19,8 +19,11 @@ async function jobOr404(env: AppEnv['Bindings'], id: string): Promise<JobRow> {
   return row
 }
 
-/** The public view of a job: status, reason on failure, and the receipt facts once recorded. */
-export function jobView(row: JobRow) {
+/**
+ * The public view of a job: status, reason on failure, and the receipt facts once recorded. A job across
+ * assets (R67) lists its parts, each with the ε its licence was charged once the receipt is recorded.
+ */
+export function jobView(row: JobRow, parts: JobPartRow[] = []) {
   return {
     jobId: row.jobId,
     status: row.status,
@@ -31,6 +34,17 @@ export function jobView(row: JobRow) {
     tokenId: row.tokenId,
     contentHash: row.contentHash,
     queryHash: row.queryHash,
+    ...(parts.length
+      ? {
+          parts: parts.map((p) => ({
+            licenceId: p.licenceId,
+            tokenId: p.tokenId,
+            contentHash: p.contentHash,
+            table: p.tableName,
+            ...(row.status === 'succeeded' ? { epsilonSpentMilli: p.epsilonSpentMilli } : {}),
+          })),
+        }
+      : {}),
     deadline: row.deadline,
     attempts: row.attempts,
     createdAt: row.createdAt,
@@ -76,7 +90,8 @@ export const jobs = new Hono<AppEnv>()
   })
   .get('/:id', async (c) => {
     c.header('cache-control', 'no-store')
-    return c.json(jobView(await jobOr404(c.env, c.req.param('id'))))
+    const row = await jobOr404(c.env, c.req.param('id'))
+    return c.json(jobView(row, await getParts(c.env, row.jobId)))
   })
   // The sealed result (HPKE to the buyer's result key) with its signed receipt. JSON by default; the raw
   // bytes with `accept: application/octet-stream`.
@@ -118,10 +133,27 @@ export const jobs = new Hono<AppEnv>()
   // The asset's ciphertext for the enclave host of a job in flight, when no IPFS gateway is configured.
   // Ciphertext is public on IPFS anyway; the enclave checks its integrity (AEAD + content hash) itself.
   .get('/:id/ciphertext', async (c) => {
-    const row = await jobOr404(c.env, c.req.param('id'))
-    if (row.status !== 'queued' && row.status !== 'running')
-      throw new ApiError(409, 'job_not_running', `job ${row.jobId} is ${row.status}`)
-    return new Response(await catStream(c.env, row.ciphertextCid), {
-      headers: { 'content-type': 'application/octet-stream' },
-    })
+    const row = await runningJob(c.env, c.req.param('id'))
+    return ciphertextResponse(c.env, row.ciphertextCid)
   })
+  // Part `part` of a job across assets (R67), for the same purpose.
+  .get('/:id/ciphertext/:part', async (c) => {
+    const row = await runningJob(c.env, c.req.param('id'))
+    const index = c.req.param('part')
+    const part = /^[0-9]{1,2}$/.test(index)
+      ? (await getParts(c.env, row.jobId)).find((p) => p.part === Number(index))
+      : undefined
+    if (!part) throw new ApiError(404, 'part_not_found', `job ${row.jobId} has no part ${index}`)
+    return ciphertextResponse(c.env, part.ciphertextCid)
+  })
+
+async function runningJob(env: AppEnv['Bindings'], id: string): Promise<JobRow> {
+  const row = await jobOr404(env, id)
+  if (row.status !== 'queued' && row.status !== 'running')
+    throw new ApiError(409, 'job_not_running', `job ${row.jobId} is ${row.status}`)
+  return row
+}
+
+async function ciphertextResponse(env: AppEnv['Bindings'], cid: string): Promise<Response> {
+  return new Response(await catStream(env, cid), { headers: { 'content-type': 'application/octet-stream' } })
+}

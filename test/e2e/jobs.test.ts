@@ -21,6 +21,7 @@ import {
   type JobView,
   type MarketRef,
 } from '../../sdk/src/index'
+import { jobIdOf } from '../../tee-sim/src/job-request'
 import { cliRunner } from '../support/cli'
 import { DEV_KEYS, devWallet, freePorts, startStack, type Stack } from '../../scripts/stack'
 
@@ -76,6 +77,9 @@ describe('licences and compute jobs', () => {
     const signature = await signJobRequest(devWallet(signerIndex, provider), request, marketRef)
     return { request, signature, query }
   }
+
+  const jobIdOfBody = (body: { request: Parameters<typeof jobIdOf>[0] }) =>
+    jobIdOf(body.request, marketRef.chainId, marketRef.dataMarket)
 
   async function refusal(body: unknown): Promise<{ status: number; code: string; body: unknown }> {
     try {
@@ -214,30 +218,29 @@ describe('licences and compute jobs', () => {
       })
     })
 
-    it('a query the policy forbids and malformed SQL fail with the enclave reason and spend nothing; a replayed nonce → 409', async () => {
+    it('a query the policy forbids and malformed SQL → 422 with the enclave reason before anything is queued; a replayed nonce → 409', async () => {
+      // A valid job first, then its replay: the job id is the request digest, so the second is refused.
+      const valid = await signedJob(BUYER)
+      const accepted = await submitJob(api, valid)
+      expect(await refusal(valid)).toMatchObject({
+        status: 409,
+        code: 'nonce_used',
+        body: { error: { jobId: accepted.jobId } },
+      })
+      await waitForJob(api, accepted.jobId)
       const before = await licenceState(licenceId)
-      for (const [query, code] of [
-        ['SELECT * FROM data', 'query_rejected'],
-        ['SELEC COUNT( FROM data', 'query_rejected'],
-      ]) {
+      for (const [query, code, message] of [
+        ['SELECT * FROM data', 'query_rejected', /SELECT \* would expose rows/],
+        ['SELEC COUNT( FROM data', 'query_rejected', /does not parse/],
+        ['SELECT COUNT(*) FROM data JOIN other ON data.a = other.a', 'policy_violation', /joins are not allowed/],
+      ] as const) {
         const body = await signedJob(BUYER, { query })
-        const accepted = await submitJob(api, body)
-        expect(accepted.status).toBe('queued')
-        const err = await waitForJob(api, accepted.jobId).then(
-          () => undefined,
-          (e: unknown) => e,
-        )
-        expect(err).toBeInstanceOf(JobNotSucceededError)
-        const job = (err as JobNotSucceededError).job as JobView
-        expect(job).toMatchObject({ status: 'failed', reason: { code } })
-        expect(await ledger.isJobRecorded(accepted.jobId)).toBe(false)
-        expect(await refusal(body)).toMatchObject({
-          status: 409,
-          code: 'nonce_used',
-          body: { error: { jobId: accepted.jobId } },
-        })
-        const res = await api.request(`/jobs/${accepted.jobId}/result`).catch((e: ApiRequestError) => e)
-        expect(res).toMatchObject({ status: 409, code: 'job_not_succeeded' })
+        const refused = await refusal(body)
+        expect(refused).toMatchObject({ status: 422, code })
+        expect(JSON.stringify(refused.body)).toMatch(message)
+        // Nothing was queued: the request's job id is unknown and its nonce is still free.
+        const res = await api.request(`/jobs/${jobIdOfBody(body)}`).catch((e: ApiRequestError) => e)
+        expect(res).toMatchObject({ status: 404, code: 'job_not_found' })
       }
       expect(await licenceState(licenceId)).toEqual(before)
     })

@@ -82,3 +82,55 @@ describe('POST /jobs', () => {
     expect((await r2.json()).error.code).toBe('chain_unavailable')
   })
 })
+
+describe('POST /jobs/check', () => {
+  it('answers the ε a job would cost, or the refusal it would get, and reserves or fetches nothing', async () => {
+    const { m, app, urls } = await setup()
+    const check = (body: unknown) =>
+      app.request('/jobs/check', {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      })
+    const ok = await check(await m.sign('SELECT COUNT(*) AS n FROM data'))
+    expect(ok.status).toBe(200)
+    expect(await ok.json()).toEqual({ epsilonSpentMilli: 1000 })
+    for (const [query, status, code] of [
+      ['SELECT * FROM data', 400, 'query_rejected'],
+      ['SELECT MIN(price) FROM data', 403, 'policy_violation'],
+      ['SELECT COUNT(*) FROM data JOIN x ON data.a = x.a', 403, 'policy_violation'],
+    ] as const) {
+      const res = await check(await m.sign(query))
+      expect(res.status).toBe(status)
+      expect(await res.json()).toMatchObject({ error: { code } })
+    }
+    const unknown = await m.sign('SELECT COUNT(*) FROM data', { contentHash: `0x${'ee'.repeat(32)}` })
+    expect((await check(unknown)).status).toBe(404)
+    expect((await check({ request: {}, query: 'SELECT 1' })).status).toBe(400)
+    expect(m.enclave.state.ledger).toEqual({})
+    expect(urls).toEqual([])
+  })
+})
+
+describe('POST /jobs across assets', () => {
+  it('needs one ciphertext URL per part', async () => {
+    const { m, post, urls } = await setup()
+    const job = await m.sign('SELECT COUNT(*) FROM data')
+    const request = {
+      parts: [
+        { licenceId: '1', contentHash: m.d.contentHash, table: 'a' },
+        { licenceId: '2', contentHash: `0x${'ee'.repeat(32)}`, table: 'b' },
+      ],
+      queryHash: job.request.queryHash,
+      resultPublicKey: job.request.resultPublicKey,
+      nonce: job.request.nonce,
+      deadline: job.request.deadline,
+    }
+    for (const ciphertextUrls of [undefined, ['http://127.0.0.1:8080/ipfs/a'], ['http://x/a', 'file:///etc/passwd']]) {
+      const res = await post({ request, signature: job.signature, query: job.query, ciphertextUrls })
+      expect(res.status).toBe(400)
+      expect(await res.json()).toMatchObject({ error: { code: 'invalid_ciphertext_url' } })
+    }
+    expect(urls).toEqual([])
+  })
+})

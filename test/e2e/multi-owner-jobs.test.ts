@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Contract, Interface, JsonRpcProvider, NonceManager, parseEther, type HDNodeWallet } from 'ethers'
+import { Contract, Interface, JsonRpcProvider, NonceManager, parseEther } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { computeLedgerAbi, dataMarketAbi, NATIVE_CURRENCY } from '../../contracts/index'
 import {
@@ -55,7 +55,7 @@ describe('a job across assets of two owners (R67)', () => {
   async function publishAs(index: number, name: string, csv: string, policy: PrivacyPolicy) {
     const file = join(dataDir, `${name}.csv`)
     writeFileSync(file, csv)
-    const owner = new NonceManager(devWallet(index, provider))
+    const owner = signerOf(index)
     const out = await publish({
       api,
       signer: owner,
@@ -82,7 +82,14 @@ describe('a job across assets of two owners (R67)', () => {
     return { tokenId: out.tokenId, contentHash: out.contentHash }
   }
 
-  async function buy(wallet: HDNodeWallet, tokenId: string): Promise<string> {
+  // One nonce-tracking signer per account: hardhat automines, so back-to-back transactions need it.
+  const signers = new Map<number, NonceManager>()
+  const signerOf = (index: number) => {
+    if (!signers.has(index)) signers.set(index, new NonceManager(devWallet(index, provider)))
+    return signers.get(index)!
+  }
+
+  async function buy(wallet: NonceManager, tokenId: string): Promise<string> {
     const receipt = await (await (market.connect(wallet) as Contract).buyLicence(tokenId, 1n, { value: PRICE })).wait()
     const iface = new Interface(dataMarketAbi)
     for (const log of receipt.logs) {
@@ -116,7 +123,7 @@ describe('a job across assets of two owners (R67)', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'stillflow-multi-'))
     stack = await startStack({ root: process.cwd(), dataDir, ports: await freePorts() })
-    provider = new JsonRpcProvider(stack.urls.chain, 31337, { staticNetwork: true, batchMaxCount: 1 })
+    provider = new JsonRpcProvider(stack.urls.chain, 31337, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 })
     api = new ApiClient({ apiUrl: stack.urls.api })
     const c = stack.addressBook.contracts
     market = new Contract(c.DataMarket, dataMarketAbi, provider)
@@ -131,11 +138,11 @@ describe('a job across assets of two owners (R67)', () => {
       mode: 'dp',
       columns: { id: { identifier: true } },
     })
-    const buyer = devWallet(BUYER, provider)
+    const buyer = signerOf(BUYER)
     licences.a = await buy(buyer, assets.a.tokenId)
     licences.b = await buy(buyer, assets.b.tokenId)
     licences.closed = await buy(buyer, assets.closed.tokenId)
-    licences.strangers = await buy(devWallet(STRANGER, provider), assets.b.tokenId)
+    licences.strangers = await buy(signerOf(STRANGER), assets.b.tokenId)
   })
   afterAll(async () => {
     provider?.destroy()

@@ -398,8 +398,5 @@ export const computeJobParts = sqliteTable(
     /** ε this part was charged, from the enclave's group receipt. */
     epsilonSpentMilli: integer('epsilon_spent_milli'),
   },
-  (t) => [
-    primaryKey({ columns: [t.jobId, t.part] }),
-    index('compute_job_parts_licence').on(t.chainId, t.licenceId),
-  ],
+  (t) => [primaryKey({ columns: [t.jobId, t.part] }), index('compute_job_parts_licence').on(t.chainId, t.licenceId)],
 )

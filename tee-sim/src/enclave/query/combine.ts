@@ -62,7 +62,9 @@ export function bindTables(parts: PartSource[]): BoundTables {
     }
     const own: Record<string, ColumnPolicy> = {}
     for (const c of group[0].schema) {
-      const rule = group.map((p) => p.policy.columns[c.name]).reduce<ColumnPolicy | undefined>(stricterColumn, undefined)
+      const rule = group
+        .map((p) => p.policy.columns[c.name])
+        .reduce<ColumnPolicy | undefined>(stricterColumn, undefined)
       if (rule) own[c.name] = columns[`${name}.${c.name}`] = rule
       const ranges = group.map((p) => p.defaultBounds[c.name])
       if (ranges.every(Boolean))

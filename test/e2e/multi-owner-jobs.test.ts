@@ -89,8 +89,10 @@ describe('a job across assets of two owners (R67)', () => {
     return signers.get(index)!
   }
 
-  async function buy(wallet: NonceManager, tokenId: string): Promise<string> {
-    const receipt = await (await (market.connect(wallet) as Contract).buyLicence(tokenId, 1n, { value: PRICE })).wait()
+  async function buy(wallet: NonceManager, tokenId: string, offerId = 1n): Promise<string> {
+    const receipt = await (
+      await (market.connect(wallet) as Contract).buyLicence(tokenId, offerId, { value: PRICE })
+    ).wait()
     const iface = new Interface(dataMarketAbi)
     for (const log of receipt.logs) {
       const parsed = iface.parseLog(log)
@@ -226,5 +228,31 @@ describe('a job across assets of two owners (R67)', () => {
     expect(err.message).toMatch(/table b does not allow joins/)
     expect(await licenceState(licences.a)).toEqual(before.a)
     expect(await licenceState(licences.closed)).toEqual(before.closed)
+  })
+
+  it('refuses a query that costs more ε than one part’s licence has left → 429, charging nothing', async () => {
+    // A second offer on A with a 0.3 ε budget: the join costs 0.5 (the strictest per-query ε).
+    const ownerA = signerOf(OWNER_A)
+    const small = {
+      price: PRICE,
+      currency: NATIVE_CURRENCY,
+      duration: 86_400,
+      maxJobs: 3,
+      epsilonBudgetMilli: 300,
+      purposes: 0xffffffff,
+    }
+    await (await (market.connect(ownerA) as Contract).setOffer(assets.a.tokenId, small)).wait()
+    const thin = await buy(signerOf(BUYER), assets.a.tokenId, 2n)
+    const before = { thin: await licenceState(thin), b: await licenceState(licences.b) }
+    const err = await refusal(
+      [
+        { licenceId: thin, contentHash: assets.a.contentHash, table: 'a' },
+        { licenceId: licences.b, contentHash: assets.b.contentHash, table: 'b' },
+      ],
+      PSI,
+    )
+    expect(err).toMatchObject({ status: 429, code: 'budget_exhausted' })
+    expect(await licenceState(thin)).toEqual(before.thin)
+    expect(await licenceState(licences.b)).toEqual(before.b)
   })
 })

@@ -74,10 +74,12 @@ export async function submitJob(env: Bindings, body: unknown, origin: string): P
   const jobId = jobIdOf(request, book.chainId, market)
   await refuseReplay(env, buyer, request.nonce)
 
-  const { licenceId, tokenId } = await checkRights(env, request, buyer, now)
+  const { licenceId, tokenId, epsilonLeftMilli } = await checkRights(env, request, buyer, now)
   const cid = await hostedCiphertext(env, request.contentHash, tokenId)
-  // R58 and "no budget spent without a result": a query the owner's policy refuses is refused now (422).
-  await checkQueryWithEnclave(env, request, query)
+  // R58 and "no budget spent without a result": a query the owner's policy refuses is refused now (422),
+  // and one that costs more ε than the licence has left (429).
+  const price = await checkQueryWithEnclave(env, request, query)
+  if (price) refuseOverspend(licenceId, price.epsilonSpentMilli, epsilonLeftMilli)
 
   await insertJob(env, {
     jobId,
@@ -136,7 +138,11 @@ async function submitMultiJob(env: Bindings, body: ParsedBody, origin: string): 
       cid: await hostedCiphertext(env, p.contentHash, rights.tokenId),
     })
   }
-  await checkQueryWithEnclave(env, request, query)
+  const price = await checkQueryWithEnclave(env, request, query)
+  for (const [i, p] of parts.entries()) {
+    const charge = price?.parts?.[i]
+    if (charge) refuseOverspend(p.licenceId, charge.epsilonSpentMilli, p.epsilonLeftMilli)
+  }
 
   const first = parts[0]
   await insertJob(
@@ -199,6 +205,17 @@ function checkTiming(request: { queryHash: string; deadline: number }, query: st
   if (request.deadline > now + MAX_DEADLINE_AHEAD_S)
     throw new ApiError(400, 'deadline_too_far', `the request's deadline may be at most ${MAX_DEADLINE_AHEAD_S} s ahead`)
   return now
+}
+
+/** 429 when the enclave's price of the query exceeds what the licence has left on chain. */
+function refuseOverspend(licenceId: string, epsilonMilli: number, epsilonLeftMilli: number): void {
+  if (epsilonMilli > epsilonLeftMilli)
+    throw new ApiError(
+      429,
+      'budget_exhausted',
+      `the query costs ε ${epsilonMilli / 1000}; licence ${licenceId} has ${epsilonLeftMilli / 1000} left`,
+      { epsilonMilli, epsilonLeftMilli },
+    )
 }
 
 function recoverBuyer(recover: () => string): string {
@@ -312,7 +329,11 @@ async function checkRights(
     })
   if (l.epsilonLeftMilli === 0n)
     throw new ApiError(429, 'budget_exhausted', `licence ${licenceId} has no ε budget left`, { epsilonLeftMilli: 0 })
-  return { licenceId: licenceId.toString(), tokenId: tokenId.toString() }
+  return {
+    licenceId: licenceId.toString(),
+    tokenId: tokenId.toString(),
+    epsilonLeftMilli: Number(l.epsilonLeftMilli),
+  }
 }
 
 /** Live jobs that will charge `licenceId`: single jobs on it, and jobs across assets with a part on it. */

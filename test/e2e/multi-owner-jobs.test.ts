@@ -25,6 +25,7 @@ import { fileSource, nodeHasher } from '../../sdk/src/node/index'
 import type { PrivacyPolicy } from '../../tee-sim/src/policy'
 import { multiJobIdOf } from '../../tee-sim/src/job-request'
 import { devWallet, freePorts, startStack, type Stack } from '../../scripts/stack'
+import { cliRunner } from '../support/cli'
 
 const OWNER_A = 13
 const OWNER_B = 14
@@ -200,6 +201,46 @@ describe('a job across assets of two owners (R67)', () => {
     // Only the count left the enclave: no identifier is in what the marketplace holds.
     const stored = await api.request<{ sealedResult: string }>(`/jobs/${outcome.jobId}/result`)
     expect(JSON.stringify(stored)).not.toMatch(/"c\d+"/)
+  })
+
+  it('runs the same join from the CLI (`stillflow job A:a B:b "<sql>"`), charging each licence its part', async () => {
+    const before = { a: await licenceState(licences.a), b: await licenceState(licences.b) }
+    const cli = cliRunner(process.cwd(), () => stack, join(dataDir, 'cli'))
+    const res = await cli([
+      'job',
+      `${assets.a.tokenId}:a`,
+      `${assets.b.tokenId}:b`,
+      PSI,
+      '--dev-account',
+      String(BUYER),
+      '--json',
+    ])
+    expect(res.code, res.stderr).toBe(0)
+    const out = JSON.parse(res.stdout)
+    expect(out.columns).toEqual(['shared'])
+    expect(Math.abs(out.rows[0][0] - 400)).toBeLessThan(40)
+    expect(out.charges).toEqual([
+      { licenceId: licences.a, epsilonSpentMilli: 500 },
+      { licenceId: licences.b, epsilonSpentMilli: 500 },
+    ])
+    expect(await licenceState(licences.a)).toEqual({
+      jobsLeft: before.a.jobsLeft - 1,
+      epsilonLeftMilli: before.a.epsilonLeftMilli - 500,
+    })
+    expect(await licenceState(licences.b)).toEqual({
+      jobsLeft: before.b.jobsLeft - 1,
+      epsilonLeftMilli: before.b.epsilonLeftMilli - 500,
+    })
+    const usage = await cli([
+      'job',
+      `${assets.a.tokenId}`,
+      `${assets.b.tokenId}:b`,
+      PSI,
+      '--dev-account',
+      String(BUYER),
+    ])
+    expect(usage.code).not.toBe(0)
+    expect(usage.stderr).toMatch(/bind each to a table name/)
   })
 
   it('refuses a part under someone else’s licence → 403, charging nothing', async () => {

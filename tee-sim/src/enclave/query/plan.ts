@@ -76,6 +76,7 @@ function tryResolve(scope: Scope, e: Node): string | undefined {
   try {
     return scope.resolve((e.table as string | null) ?? null, String(e.type === 'column_ref' ? e.column : e.value))
   } catch {
+    // Not a column: the caller then reports "ORDER BY must name a selected column, alias or position".
     return undefined
   }
 }

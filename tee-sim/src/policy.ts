@@ -103,19 +103,31 @@ export function normalizePolicy(
   }
 }
 
-export type NormalizedPolicy = ReturnType<typeof normalizePolicy>
+export type NormalizedPolicy = ReturnType<typeof normalizePolicy> & {
+  /**
+   * Set only by `combinePolicies` when DP assets are combined with aggregates-only ones: DP groups whose
+   * noisy count is below the aggregates-only owners' largest minimum group size are not released
+   * (post-processing of a DP release, so it costs no privacy and honours both kinds of owner).
+   */
+  releasedMinCount?: number
+}
 
 /**
  * The strictest combination of several assets' policies, for one query across them (R67): differential
  * privacy if any part asks for it, with the smallest ε per query and δ; the largest minimum group size; the
  * fewest groups; MIN/MAX only if every part allows them. Column policies keep their own table's rules under
  * the names `columns` maps them to. A DP release at the smallest ε is ε-DP for every part (Dwork & Roth
- * 2014, Def. 2.4: a smaller ε is a stronger guarantee), and each part's licence is charged that ε.
+ * 2014, Def. 2.4: a smaller ε is a stronger guarantee), and each part's licence is charged that ε. When DP
+ * and aggregates-only assets meet, DP groups are also suppressed below the aggregates-only owners' k.
  */
 export function combinePolicies(parts: NormalizedPolicy[], columns: Record<string, ColumnPolicy>): NormalizedPolicy {
   if (parts.length === 0) throw new PolicyViolationError('no policies to combine')
   const dp = parts.filter((p) => p.mode === 'dp')
+  const thresholded = parts.filter((p) => p.mode === 'aggregates-only')
   return {
+    ...(dp.length && thresholded.length
+      ? { releasedMinCount: Math.max(...thresholded.map((p) => p.minGroupSize)) }
+      : {}),
     mode: dp.length > 0 ? 'dp' : 'aggregates-only',
     epsilonPerQueryMilli: Math.min(...(dp.length ? dp : parts).map((p) => p.epsilonPerQueryMilli)),
     deltaPerQuery: Math.min(...parts.map((p) => p.deltaPerQuery)),

@@ -180,6 +180,26 @@ describe('a job across two owners’ assets (R67)', () => {
     expect(result.privacy.clamping).toEqual({ 'shop.spend': [0, 50] })
   })
 
+  it('with a DP and an aggregates-only owner, also withholds counts below the aggregates-only owner’s k', async () => {
+    // 300 shared ids: released when B's minimum group size is 100, withheld when it is 1000.
+    for (const [k, released] of [
+      [100, true],
+      [1000, false],
+    ] as const) {
+      const m = await twoOwners([
+        { csv: idsCsv(0, 1000), policy: JOINABLE, table: 'a' },
+        { csv: idsCsv(700, 1500), policy: { ...JOINABLE, mode: 'aggregates-only', minGroupSize: k }, table: 'b' },
+      ])
+      const out = await m.run(PSI)
+      const result = await m.open(out)
+      expect(result.privacy.mode).toBe('dp')
+      expect(result.rows.length).toBe(released ? 1 : 0)
+      if (released) expect(Math.abs((result.rows[0][0] as number) - 300)).toBeLessThan(60)
+      // The aggregates-only licence pays no ε; the DP one pays the query's.
+      expect(out.receipt.receipt.parts.map((p) => p.epsilonSpentMilli)).toEqual([1000, 0])
+    }
+  })
+
   it('stacks assets bound to one table name (UNION ALL) when both owners allow it', async () => {
     const stack: PrivacyPolicy = { mode: 'dp', allowUnion: true }
     const m = await twoOwners([
@@ -325,6 +345,7 @@ describe('the multi-asset planner', () => {
       minGroupSize: 25,
       maxGroups: 50,
       allowMinMax: false,
+      releasedMinCount: 25,
     })
   })
 })

@@ -287,6 +287,7 @@ export function runQuery(
         released.set(k, exact(mi, slot) + laplaceForEpsilon(rng, eps, sens))
       }
       if (tau !== null && released.get('count:*')! < tau) continue
+      if (policy.releasedMinCount !== undefined && released.get('count:*')! < policy.releasedMinCount) continue
     } else {
       if (exact(countStar, slot) < policy.minGroupSize) continue
       for (const [k, mi] of index) released.set(k, exact(mi, slot))

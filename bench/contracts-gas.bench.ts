@@ -25,6 +25,7 @@ import {
   enclaveQuoteDomain,
   enclaveQuoteTypes,
   enclaveRegistryAbi,
+  groupReceiptTypes,
   jobReceiptDomain,
   jobReceiptTypes,
   publishDomain,
@@ -138,7 +139,26 @@ export default async function run(): Promise<BenchResult[]> {
     return gasOf(ledger.recordReceipt(r, sig))
   }
 
+  // A job across two assets (R67): one group receipt charging two licences in one transaction.
+  const groupFor = async (a: bigint, b: bigint) => {
+    const part = (licenceId: bigint) => ({ licenceId, contentHash: word('content 0'), epsilonSpentMilli: 100 })
+    const r = {
+      jobId: word(`job ${job++}`),
+      queryHash: word('q'),
+      resultHash: word(`r ${job}`),
+      measurement,
+      parts: [part(a), part(b)],
+    }
+    const sig = await enclave.signTypedData(
+      jobReceiptDomain(book.chainId, book.contracts.ComputeLedger),
+      groupReceiptTypes,
+      r,
+    )
+    return gasOf(ledger.recordGroupReceipt(r, sig))
+  }
+
   const base = { fresh: [] as number[], repeat: [] as number[] }
+  const groupGas: number[] = []
   const mintGas = { fresh: [] as number[], repeat: [] as number[] }
   const buyGas = { fresh: [] as number[], repeat: [] as number[] }
   const receiptGas = { first: [] as number[], later: [] as number[] }
@@ -156,6 +176,8 @@ export default async function run(): Promise<BenchResult[]> {
     const licenceId = (await market.licenceCount()) as bigint
     receiptGas.first.push(await receiptFor(licenceId))
     receiptGas.later.push(await receiptFor(licenceId))
+    // The buyer's two licences: the first never charged, the second charged twice (like first + later).
+    groupGas.push(await groupFor(licenceId - 1n, licenceId))
   }
 
   const b = median(base.fresh)
@@ -202,5 +224,15 @@ export default async function run(): Promise<BenchResult[]> {
       1.5,
       details(receiptGas, { ratioVsRepeatBaseline: Number((receiptFirst / median(base.repeat)).toFixed(3)) }),
     ),
+    {
+      name: 'contracts: ComputeLedger.recordGroupReceipt (2 parts) vs two recordReceipt transactions',
+      baseline: `recordReceipt first + later (${receiptFirst + median(receiptGas.later)} gas)`,
+      subject: `one group receipt over two licences (${median(groupGas)} gas)`,
+      ratio: median(groupGas) / (receiptFirst + median(receiptGas.later)),
+      ratioMeaning: 'gas',
+      target: '≤ 1× (all-or-nothing costs no more than two separate receipts)',
+      pass: median(groupGas) <= receiptFirst + median(receiptGas.later),
+      details: { group: median(groupGas), first: receiptFirst, later: median(receiptGas.later) },
+    },
   ]
 }

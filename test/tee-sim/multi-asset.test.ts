@@ -383,6 +383,23 @@ describe('contribution-bounded joins', () => {
     expect('codes' in c && [...c.codes].map((k) => c.dict[k])).toEqual(['x', 'y'])
   })
 
+  it('bounds numeric keys the same way (NaN is NULL)', () => {
+    const num = (xs: number[]): Dataset => ({
+      schema: [{ name: 'id', type: 'integer' }],
+      rowCount: xs.length,
+      columns: [{ name: 'id', type: 'integer', values: Float64Array.from(xs) }],
+    })
+    const joined = joinTables(
+      plan,
+      new Map([
+        ['a', num([1, 1, 2, NaN, 3])],
+        ['b', num([1, 2, 2, NaN, 4])],
+      ]),
+    )
+    const c = joined.columns.find((col) => col.name === 'a.id')!
+    expect('values' in c && [...c.values]).toEqual([1, 2])
+  })
+
   it('stacks dictionaries by value', () => {
     const s = stackDatasets([ds(['p', 'q']), ds(['q', null, 'r'])])
     const c = s.columns[0]

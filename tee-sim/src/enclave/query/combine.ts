@@ -163,6 +163,58 @@ function gather(c: Column, rows: Int32Array, name: string): Column {
 }
 
 /**
+ * One inner equi-join step with contribution bounding: for each key value, the first current row and the
+ * first right row that carry it are paired once. Returns the kept current rows and their right rows.
+ */
+function joinStep(
+  leftRows: Int32Array,
+  leftCol: Column,
+  rightCol: Column,
+  rightCount: number,
+): { keep: number[]; matched: number[] } {
+  const keep: number[] = []
+  const matched: number[] = []
+  if ('codes' in leftCol && 'codes' in rightCol) {
+    // Text keys (the PSI case): translate the left dictionary to right codes once, then integers per row.
+    const rightCode = new Map(rightCol.dict.map((v, k) => [v, k]))
+    const toRight = Int32Array.from(leftCol.dict, (v) => rightCode.get(v) ?? -1)
+    const firstRight = new Int32Array(rightCol.dict.length).fill(-1)
+    for (let i = 0; i < rightCount; i++) {
+      const k = rightCol.codes[i]
+      if (k >= 0 && firstRight[k] < 0) firstRight[k] = i
+    }
+    const used = new Uint8Array(rightCol.dict.length)
+    for (let r = 0; r < leftRows.length; r++) {
+      const code = leftCol.codes[leftRows[r]]
+      const k = code < 0 ? -1 : toRight[code]
+      if (k < 0 || used[k] || firstRight[k] < 0) continue
+      used[k] = 1
+      keep.push(r)
+      matched.push(firstRight[k])
+    }
+    return { keep, matched }
+  }
+  const leftKey = keyReader(leftCol)
+  const rightKey = keyReader(rightCol)
+  const firstRight = new Map<Key, number>()
+  for (let i = 0; i < rightCount; i++) {
+    const k = rightKey(i)
+    if (k !== null && !firstRight.has(k)) firstRight.set(k, i)
+  }
+  const seen = new Set<Key>()
+  for (let r = 0; r < leftRows.length; r++) {
+    const k = leftKey(leftRows[r])
+    if (k === null || seen.has(k)) continue
+    seen.add(k)
+    const m = firstRight.get(k)
+    if (m === undefined) continue
+    keep.push(r)
+    matched.push(m)
+  }
+  return { keep, matched }
+}
+
+/**
  * The dataset a multi-asset plan runs over: the plan's tables joined in FROM order, with only the
  * columns the plan reads, named `table.column`. Each inner join keeps, per key value, the first row on
  * either side, so every source row contributes to at most one joined row (contribution bounding, Wilson
@@ -184,26 +236,8 @@ export function joinTables(plan: QueryPlan, tables: Map<string, Dataset>): Datas
   for (const step of plan.joins ?? []) {
     const leftTable = step.left.slice(0, step.left.indexOf('.'))
     const leftRows = rowsOf.get(leftTable)!
-    const leftKey = keyReader(columnOf(step.left))
     const right = tables.get(step.table)!
-    const rightKey = keyReader(columnOf(step.right))
-    const firstRight = new Map<Key, number>()
-    for (let i = 0; i < right.rowCount; i++) {
-      const k = rightKey(i)
-      if (k !== null && !firstRight.has(k)) firstRight.set(k, i)
-    }
-    const seen = new Set<Key>()
-    const keep: number[] = []
-    const matched: number[] = []
-    for (let r = 0; r < leftRows.length; r++) {
-      const k = leftKey(leftRows[r])
-      if (k === null || seen.has(k)) continue
-      seen.add(k)
-      const m = firstRight.get(k)
-      if (m === undefined) continue
-      keep.push(r)
-      matched.push(m)
-    }
+    const { keep, matched } = joinStep(leftRows, columnOf(step.left), columnOf(step.right), right.rowCount)
     for (const [t, rows] of rowsOf)
       rowsOf.set(
         t,

@@ -59,7 +59,10 @@ export interface StackPorts {
   ipfsGateway: number
   enclave: number
   worker: number
-  /** wrangler's devtools inspector; must differ between two stacks on one machine. */
+  /**
+   * Kept for callers that pass a full set of ports: the stack runs the worker without a DevTools
+   * inspector (scripts/stack/worker-dev.ts explains why), so this port is no longer opened.
+   */
   inspector: number
 }
 
@@ -140,7 +143,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ['chain', ports.chain],
       ['enclave', ports.enclave],
       ['worker', ports.worker],
-      ['worker inspector', ports.inspector],
     ]
     if (!opts.ipfsApiUrl) wanted.push(['ipfs api', ports.ipfsApi], ['ipfs gateway', ports.ipfsGateway])
     for (const [name, port] of wanted) await assertPortFree(name, host, port)
@@ -274,27 +276,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         `ADMIN_TOKEN=${randomBytes(24).toString('base64url')}`,
       ].join('\n') + '\n',
     )
-    log(`worker: starting wrangler dev on ${workerUrl}`)
+    log(`worker: starting workerd (wrangler's startWorker, inspector off) on ${workerUrl}`)
+    const [wcmd, wpre] = nodeTs('scripts/stack/worker-dev.ts')
     const worker = spawnService(
       'worker',
-      bin(root, 'wrangler'),
+      wcmd,
       [
-        'dev',
-        '--ip',
-        host,
-        '--port',
-        String(ports.worker),
-        '--inspector-port',
-        String(ports.inspector),
-        '--persist-to',
-        wranglerState,
-        '--env-file',
-        envFile,
-        '--show-interactive-dev-session=false',
-        // Enables /__scheduled, which this stack calls on an interval (crons never fire locally).
-        '--test-scheduled',
-        '--log-level',
-        'info',
+        ...wpre,
+        ...['--config', join(root, 'wrangler.toml'), '--host', host, '--port', String(ports.worker)],
+        ...['--persist-to', wranglerState, '--env-file', envFile],
       ],
       { cwd: root, logDir },
     )

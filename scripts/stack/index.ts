@@ -173,6 +173,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let ipfsApiUrl = opts.ipfsApiUrl
     let ipfsGatewayUrl: string | undefined
     let ipfs: Service | undefined
+    // Signs the worker's upload tickets and lets the embedded node check them (ipfs/src/upload-ticket.ts):
+    // large ciphertext goes from the client straight to IPFS, not through the worker. Fresh per start.
+    const uploadTicketKey = opts.ipfsApiUrl ? undefined : randomBytes(32).toString('base64url')
     if (!ipfsApiUrl) {
       const [cmd, pre] = nodeTs('ipfs/src/cli.ts')
       ipfs = spawnService(
@@ -189,7 +192,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           '--gateway-port',
           String(ports.ipfsGateway),
         ],
-        { cwd: root, logDir },
+        { cwd: root, logDir, env: { IPFS_UPLOAD_TICKET_KEY: uploadTicketKey } },
       )
       services.push(ipfs)
       ipfsApiUrl = `http://${host}:${ports.ipfsApi}`
@@ -269,6 +272,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         `IPFS_API_URL=${ipfsApiUrl}`,
         // The enclave reads job ciphertext straight from the gateway (else through the worker).
         ...(ipfsGatewayUrl ? [`IPFS_GATEWAY_URL=${ipfsGatewayUrl}`] : []),
+        // Where clients PUT ciphertext with a ticket; unset (an external Kubo), uploads go through the worker.
+        ...(ipfsGatewayUrl && uploadTicketKey
+          ? [`IPFS_UPLOAD_URL=${ipfsGatewayUrl}/upload`, `UPLOAD_TICKET_KEY=${uploadTicketKey}`]
+          : []),
         `ENCLAVE_URL=${enclaveUrl}`,
         // The relayer's key is a public hardhat development key: fine for a local chain only.
         `RELAYER_KEY=${DEV_KEYS.relayer}`,

@@ -103,6 +103,8 @@ export const publishCommand: Command = {
           if (p.phase === 'attesting') bar.note('verifying the enclave attestation and its on-chain approval…')
           else if (p.phase === 'hashing' || p.phase === 'uploading') bar.update(p.phase, p.bytes, p.total)
           else if (p.phase === 'signing') bar.note('signing the Publish message…')
+          else if (p.phase === 'ingesting')
+            bar.note('uploaded; the enclave is ingesting the dataset, then the NFT is minted…')
         },
       })
     } catch (err) {

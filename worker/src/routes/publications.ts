@@ -1,5 +1,7 @@
 // GET /api/publications (the signed-in owner's publish requests, newest first) and
-// GET /api/publications/:id — the pending → minted | failed status of each, with the failing step.
+// GET /api/publications/:id — the pending → minted | failed status of each, with the failing step. A
+// direct upload's client polls the latter: a minted one carries the same `result` body POST /api/assets
+// answers, a failed one the HTTP `status` that request would have had.
 import { desc, eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { Hono } from 'hono'
@@ -11,11 +13,16 @@ import { requireSession } from '../middleware/session'
 type Row = typeof table.$inferSelect
 
 function view(row: Row) {
+  // `result` holds the finished body: the outcome when minted, `{ error: { status, … } }` when failed.
+  const stored = row.result ? (JSON.parse(row.result) as { error?: { status?: number } }) : undefined
   return {
     id: row.id,
     status: row.status,
     step: row.step,
-    error: row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
+    error: row.errorCode
+      ? { code: row.errorCode, message: row.errorMessage, status: stored?.error?.status }
+      : undefined,
+    result: row.status === 'minted' ? stored : undefined,
     owner: row.owner,
     contentHash: row.contentHash,
     ciphertextCid: row.ciphertextCid,

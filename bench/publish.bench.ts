@@ -13,7 +13,7 @@ import { promisify } from 'node:util'
 import { JsonRpcProvider } from 'ethers'
 import { devWallet, freePorts, startStack } from '../scripts/stack'
 import { ApiClient, publish } from '../sdk/src/index'
-import { fileSource, nodeHasher } from '../sdk/src/node/index'
+import { fileSource, nodeBackends } from '../sdk/src/node/index'
 import type { BenchResult } from './lib'
 
 const MIB = 1024 * 1024
@@ -77,7 +77,7 @@ export default async function run(): Promise<BenchResult[]> {
       format: 'csv',
       declaration: { name: 'bench', lawfulBasis: { basis: 'owned', statement: 'bench', personalData: false } },
       enclave: { rpcUrl: stack.urls.chain },
-      createHasher: nodeHasher,
+      ...nodeBackends,
       onProgress: (e) => {
         if (e.phase === 'signing') hashedAt = performance.now()
         if (e.phase === 'uploading' && e.bytes >= e.total && !uploadedAt) uploadedAt = performance.now()

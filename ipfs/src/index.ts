@@ -9,7 +9,10 @@ import { gateway } from './http/gateway'
 import { SpentTickets, upload } from './http/upload'
 import { rpc } from './http/rpc'
 import { listen, serve, shutdown, urlOf } from './http/server'
+import { discardBlocks } from './repo/pack-file'
 import { openRepo } from './repo/repo'
+import { FileImporter } from './unixfs/file-importer'
+import { kuboDefaults } from './unixfs/kubo-layout'
 
 export {
   BlockNotFoundError,
@@ -28,6 +31,21 @@ export {
   UploadTicketError,
   type UploadTicket,
 } from './upload-ticket'
+
+/**
+ * The CID `ipfs add --cid-version 1` gives `content` (raw leaves, 256 KiB chunks, balanced DAG), computed
+ * without storing a block, with the node's own importer (node:crypto hashing, no per-block promises).
+ * For Node clients that must know a ciphertext's CID before uploading it; portable code uses the SDK's
+ * `kuboCidV1`, which gives the same CID.
+ */
+export async function cidOfStream(content: AsyncIterable<Uint8Array>): Promise<string> {
+  const importer = new FileImporter(discardBlocks, kuboDefaults(1))
+  for await (const chunk of content) {
+    const wait = importer.write(chunk)
+    if (wait) await wait
+  }
+  return (await importer.end()).cid.toString()
+}
 
 /** 2 GiB: enough for the 1 GiB uploads the product must accept, with room to spare. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3

@@ -9,6 +9,7 @@ import { publications as table } from '../db/schema'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { requireSession } from '../middleware/session'
+import { failIfAbandoned } from '../services/publish'
 
 type Row = typeof table.$inferSelect
 
@@ -50,5 +51,5 @@ export const publications = new Hono<AppEnv>()
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new ApiError(400, 'invalid_id', 'a publication id is a UUID')
     const [row] = await drizzle(c.env.DB).select().from(table).where(eq(table.id, id))
     if (!row) throw new ApiError(404, 'publication_not_found', `no publication ${id}`)
-    return c.json(view(row))
+    return c.json(view(await failIfAbandoned(c.env, row)))
   })

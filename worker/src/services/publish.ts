@@ -78,6 +78,32 @@ const STALE_MS = 15 * 60_000
 const now = () => Date.now()
 
 /**
+ * While the enclave ingests (minutes for a large file), the publication's `updatedAt` is touched this
+ * often; a direct publish whose ingest stopped beating for ABANDONED_MS was cut off (the worker restarted
+ * or was evicted; a deployed worker's waitUntil is bounded too) and is failed when next looked at, so a
+ * polling client gets an answer instead of waiting forever.
+ */
+const HEARTBEAT_MS = 30_000
+const ABANDONED_MS = 4 * HEARTBEAT_MS
+
+/** The publication this owner started under this Idempotency-Key, checked to be the same request. */
+async function sameRequest(env: Bindings, req: PublishRequest) {
+  const [row] = await drizzle(env.DB)
+    .select()
+    .from(publications)
+    .where(and(eq(publications.owner, req.owner), eq(publications.idempotencyKey, req.idempotencyKey)))
+  if (row && row.requestHash !== req.requestHash) {
+    throw new PublishError(
+      422,
+      'idempotency_key_reused',
+      'this Idempotency-Key was used for a different publish request',
+      'validate',
+    )
+  }
+  return row
+}
+
+/**
  * Claims the idempotency key. Returns a finished outcome for a replay of a minted request, or the row id
  * to run the pipeline under. With `direct`, a request still waiting for its direct upload may ask again
  * (a lost, expired or spent ticket gets a new one; nothing was pinned).
@@ -88,19 +114,8 @@ export async function claim(
   opts: { direct?: boolean } = {},
 ): Promise<{ done?: PublishOutcome; id: string }> {
   const db = drizzle(env.DB)
-  const [existing] = await db
-    .select()
-    .from(publications)
-    .where(and(eq(publications.owner, req.owner), eq(publications.idempotencyKey, req.idempotencyKey)))
+  const existing = await sameRequest(env, req)
   if (existing) {
-    if (existing.requestHash !== req.requestHash) {
-      throw new PublishError(
-        422,
-        'idempotency_key_reused',
-        'this Idempotency-Key was used for a different publish request',
-        'validate',
-      )
-    }
     if (existing.status === 'minted') return { id: existing.id, done: outcomeOf(existing) }
     if (opts.direct && existing.status === 'pending' && existing.step === 'upload' && existing.ciphertextCid) {
       return { id: existing.id }
@@ -314,24 +329,13 @@ export async function claimUploaded(
   env: Bindings,
   req: PublishRequest,
 ): Promise<{ done?: PublishOutcome; id: string }> {
-  const [row] = await drizzle(env.DB)
-    .select()
-    .from(publications)
-    .where(and(eq(publications.owner, req.owner), eq(publications.idempotencyKey, req.idempotencyKey)))
+  const row = await sameRequest(env, req)
   if (!row) {
     throw new PublishError(
       409,
       'upload_not_started',
       'ask for an upload ticket first (x-stillflow-upload: direct)',
       'upload',
-    )
-  }
-  if (row.requestHash !== req.requestHash) {
-    throw new PublishError(
-      422,
-      'idempotency_key_reused',
-      'this Idempotency-Key was used for a different publish request',
-      'validate',
     )
   }
   if (row.status === 'minted') return { id: row.id, done: outcomeOf(row) }
@@ -415,6 +419,7 @@ async function ingestAndMint(
   await mark(env, id, { step: 'ingest' })
   const book = addressBook(env)
   let ingest: IngestResult
+  const heartbeat = setInterval(() => void mark(env, id, {}).catch(() => undefined), HEARTBEAT_MS)
   try {
     ingest = await enclaveIngest(
       env,
@@ -431,6 +436,8 @@ async function ingestAndMint(
     )
   } catch (err) {
     throw enclaveFailure(err)
+  } finally {
+    clearInterval(heartbeat)
   }
   await mark(env, id, { status: 'ingested' })
 
@@ -506,4 +513,34 @@ function base64url(bytes: Uint8Array): string {
   let s = ''
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/**
+ * Fails a publication whose ingest or metadata step stopped making progress (see HEARTBEAT_MS), undoing
+ * its pins; returns the row as it now stands. A publication at step `mint` is left alone: its
+ * transaction may still be mined, and its data must then stay pinned.
+ */
+export async function failIfAbandoned(
+  env: Bindings,
+  row: typeof publications.$inferSelect,
+): Promise<typeof publications.$inferSelect> {
+  const running = row.status === 'pending' || row.status === 'ingested'
+  if (!running || (row.step !== 'ingest' && row.step !== 'metadata') || now() - row.updatedAt < ABANDONED_MS) {
+    return row
+  }
+  const failure = new PublishError(
+    503,
+    'interrupted',
+    'the marketplace stopped while ingesting this dataset; publish again with the same Idempotency-Key',
+    row.step as PublishStep,
+  )
+  await undo(env, [row.ciphertextCid, row.metadataCid])
+  const fields = {
+    status: 'failed' as const,
+    errorCode: failure.code,
+    errorMessage: failure.message,
+    result: JSON.stringify({ error: { status: failure.status, code: failure.code, message: failure.message } }),
+  }
+  await mark(env, row.id, fields)
+  return { ...row, ...fields, updatedAt: now() }
 }

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Interface, TypedDataEncoder, recoverAddress } from 'ethers'
 import { jobReceiptDomain, jobReceiptTypes } from '../contracts/index'
-import { contractInterface, decodeLog, type RpcLog } from '../worker/src/indexer/decode'
+import { contractInterface, decodeLogWithEthers, type RpcLog } from '../worker/src/indexer/decode'
 import { MerkleAccumulator, ledgerLine, parseLedgerLine, type LedgerEvent } from '../worker/src/indexer/ledger'
 
 export interface AuditOptions {
@@ -293,7 +293,8 @@ async function chainEvents(
     hashes.map((h) => ['eth_getBlockByHash', [h, false]] as [string, unknown[]]),
   )) as Array<{ timestamp: string }>
   const times = new Map(hashes.map((h, i) => [h, Number(blocks[i].timestamp)]))
-  const events = logs.map((l) => decodeLog(chainId, names, l, times.get(l.blockHash)!))
+  // ethers' own decoder, not the indexer's compiled one: the checker decodes independently.
+  const events = logs.map((l) => decodeLogWithEthers(chainId, names, l, times.get(l.blockHash)!))
   const jobs = events.filter((e) => e.contract === 'ComputeLedger' && e.name === 'JobRecorded')
   if (jobs.length) {
     const ledger: Interface = contractInterface('ComputeLedger')

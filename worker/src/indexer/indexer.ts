@@ -6,6 +6,7 @@ import { rpcBatch } from '../services/chain'
 import { addressBook, type AddressBook } from '../services/config'
 import { contractInterface, contractsByAddress, decodeLog, type RpcLog } from './decode'
 import { DERIVED_TABLES, deriveStatements, subjectOf } from './derive'
+import { planRollback, rollbackStatements } from './rollback'
 import type { LedgerEvent } from './ledger'
 import { refreshSearch } from './metadata'
 import { indexerSettings, type IndexerBindings } from './settings'
@@ -133,6 +134,7 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
   const maxRanges = opts.maxRanges ?? 50
 
   let cursor = await cursorOf(db, book)
+  let cursorHash: string | null | undefined
   if (cursor < -1) cursor = await resumeStaleReplay(db, book.chainId, cursor)
   while (run.ranges < maxRanges) {
     if (cursor < -1) {
@@ -149,14 +151,21 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
       ['eth_getLogs', [{ fromBlock: hex(from), toBlock: hex(to), address: addresses }]],
       ['eth_getBlockByNumber', [hex(to), false]],
     ]
-    const stored = await db
-      .prepare('SELECT hash FROM indexed_blocks WHERE chain_id = ? AND number = ?')
-      .bind(book.chainId, cursor)
-      .first<{ hash: string }>()
+    // The hash of the block the cursor is at: read once, then known from the range just written.
+    if (cursorHash === undefined) {
+      cursorHash =
+        (
+          await db
+            .prepare('SELECT hash FROM indexed_blocks WHERE chain_id = ? AND number = ?')
+            .bind(book.chainId, cursor)
+            .first<{ hash: string }>()
+        )?.hash ?? null
+    }
+    const stored = cursorHash
     if (stored) calls.push(['eth_getBlockByNumber', [hex(cursor), false]])
     const [rawLogs, toBlock, parent] = (await rpcBatch(env, calls)) as [RpcLog[], RpcBlock | null, RpcBlock | null]
 
-    if (stored && parent?.hash.toLowerCase() !== stored.hash) {
+    if (stored && parent?.hash.toLowerCase() !== stored) {
       // The block we stopped at is no longer on the canonical chain: a reorganisation.
       const rolledBack = await rollBack(env, book, cursor)
       if (rolledBack === null) {
@@ -166,6 +175,7 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
       run.reorgs++
       for (const t of rolledBack.tokens) touched.add(t)
       cursor = rolledBack.cursor
+      cursorHash = undefined
       continue
     }
     if (!toBlock) throw new Error(`chain has no block ${to} although its head is ${head}`)
@@ -195,6 +205,7 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
     run.events += events.length
     run.ranges++
     cursor = to
+    cursorHash = toHash
   }
   run.indexedBlock = cursor
   run.touchedTokens = [...touched]
@@ -253,15 +264,14 @@ async function toEvents(
   return events
 }
 
-/** The D1 statement that writes one event row. */
-export function insertEvent(db: D1Database, e: LedgerEvent): D1PreparedStatement {
-  const { tokenId, licenceId } = subjectOf(e)
-  return db
-    .prepare(
-      `INSERT OR IGNORE INTO events (chain_id, block_number, block_hash, block_time, tx_hash, log_index, address, contract, name, args, detail, token_id, licence_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(
+/**
+ * The one D1 statement that writes a range's event rows: the rows travel as one JSON array parameter
+ * (D1 allows 100 bound parameters a statement, 7 events' worth) and `json_each` expands them in SQLite.
+ */
+export function insertEvents(db: D1Database, events: LedgerEvent[]): D1PreparedStatement {
+  const rows = events.map((e) => {
+    const { tokenId, licenceId } = subjectOf(e)
+    return [
       e.chainId,
       e.blockNumber,
       e.blockHash,
@@ -275,7 +285,15 @@ export function insertEvent(db: D1Database, e: LedgerEvent): D1PreparedStatement
       e.detail,
       tokenId,
       licenceId,
+    ]
+  })
+  const cols = Array.from({ length: 13 }, (_, k) => `value ->> ${k}`).join(', ')
+  return db
+    .prepare(
+      `INSERT OR IGNORE INTO events (chain_id, block_number, block_hash, block_time, tx_hash, log_index, address, contract, name, args, detail, token_id, licence_id)
+       SELECT ${cols} FROM json_each(?)`,
     )
+    .bind(JSON.stringify(rows))
 }
 
 /** Moves the cursor from `expected` to `next`, or aborts the batch it opens when another run moved it. */
@@ -311,17 +329,21 @@ async function applyRange(
   for (const e of events) blocks.set(e.blockNumber, e.blockHash)
   const statements = [
     ...casCursor(db, chainId, cursor, to),
-    ...[...blocks].map(([n, h]) =>
-      db.prepare('INSERT OR REPLACE INTO indexed_blocks (chain_id, number, hash) VALUES (?, ?, ?)').bind(chainId, n, h),
-    ),
+    db
+      .prepare(
+        `INSERT OR REPLACE INTO indexed_blocks (chain_id, number, hash)
+         SELECT ?, value ->> 0, value ->> 1 FROM json_each(?)`,
+      )
+      .bind(chainId, JSON.stringify([...blocks])),
   ]
-  for (const e of events) statements.push(insertEvent(db, e), ...deriveStatements(db, e))
+  if (events.length) statements.push(insertEvents(db, events))
+  for (const e of events) statements.push(...deriveStatements(db, e))
   return batchUnlessRaced(db, statements)
 }
 
 /**
- * Finds the newest indexed block still on the canonical chain, deletes everything above it and rebuilds
- * the derived tables from the remaining events. Returns null when another run moved the cursor first.
+ * Finds the newest indexed block still on the canonical chain, deletes the events above it and rebuilds
+ * only the derived rows they wrote (rollback.ts). Returns null when another run moved the cursor first.
  */
 async function rollBack(
   env: IndexerBindings,
@@ -353,23 +375,29 @@ async function rollBack(
     }
     below = rows[rows.length - 1].number - 1
   }
-  const tokens = (
-    await db
-      .prepare('SELECT DISTINCT token_id FROM events WHERE chain_id = ? AND block_number > ? AND token_id IS NOT NULL')
-      .bind(book.chainId, fork)
-      .all<{ token_id: string }>()
-  ).results.map((r) => r.token_id)
-  const replaying = replayingCursor(fork)
-  const claimed = await batchUnlessRaced(db, [
-    ...casCursor(db, book.chainId, cursor, replaying),
+  const plan = await planRollback(db, book.chainId, fork)
+  const undo = [
     db.prepare('DELETE FROM events WHERE chain_id = ? AND block_number > ?').bind(book.chainId, fork),
     db.prepare('DELETE FROM indexed_blocks WHERE chain_id = ? AND number > ?').bind(book.chainId, fork),
-  ])
-  if (!claimed) return null
-  await replayDerived(db, book.chainId)
+    ...rollbackStatements(db, book.chainId, plan),
+  ]
+  if (undo.length <= ROLLBACK_BATCH) {
+    // The usual case: the whole undo and the cursor move in one atomic batch.
+    if (!(await batchUnlessRaced(db, [...casCursor(db, book.chainId, cursor, fork), ...undo]))) return null
+    return { cursor: fork, tokens: plan.tokens }
+  }
+  // Too much for one batch: the replaying cursor keeps other indexers off while the chunks land; if this
+  // run dies midway, resumeStaleReplay rebuilds the derived tables in full.
+  const replaying = replayingCursor(fork)
+  const first = undo.slice(0, ROLLBACK_BATCH)
+  if (!(await batchUnlessRaced(db, [...casCursor(db, book.chainId, cursor, replaying), ...first]))) return null
+  for (let i = ROLLBACK_BATCH; i < undo.length; i += ROLLBACK_BATCH) await db.batch(undo.slice(i, i + ROLLBACK_BATCH))
   if (!(await batchUnlessRaced(db, casCursor(db, book.chainId, replaying, fork)))) return null
-  return { cursor: fork, tokens }
+  return { cursor: fork, tokens: plan.tokens }
 }
+
+/** Most statements a rollback writes in one D1 batch. */
+const ROLLBACK_BATCH = 500
 
 /** A replay whose cursor has not moved for this long is taken to have died, and is run again. */
 const STALE_REPLAY_MS = 10 * 60_000

@@ -135,6 +135,8 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
 
   let cursor = await cursorOf(db, book)
   let cursorHash: string | null | undefined
+  /** Blocks asked for per range: `rangeBlocks`, narrowed while ranges hold more than `maxLogs` logs. */
+  let span = settings.rangeBlocks
   if (cursor < -1) cursor = await resumeStaleReplay(db, book.chainId, cursor)
   while (run.ranges < maxRanges) {
     if (cursor < -1) {
@@ -146,7 +148,7 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
       break
     }
     const from = cursor + 1
-    let to = Math.min(target, cursor + settings.rangeBlocks)
+    let to = Math.min(target, cursor + span)
     const calls: Array<[string, unknown[]]> = [
       ['eth_getLogs', [{ fromBlock: hex(from), toBlock: hex(to), address: addresses }]],
       ['eth_getBlockByNumber', [hex(to), false]],
@@ -190,7 +192,10 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
         to = cut
         toHash = logs[logs.length - 1].blockHash.toLowerCase()
       }
-    }
+      // Ask for as many blocks as fitted next time: re-fetching the whole span after every cut would
+      // transfer O(n²/maxLogs) logs over a dense history.
+      span = Math.max(1, cut - from + 1)
+    } else span = Math.min(settings.rangeBlocks, span * 2)
 
     const events = await toEvents(env, book, names, logs, toBlock)
     const written = await applyRange(db, book.chainId, cursor, to, toHash, events)

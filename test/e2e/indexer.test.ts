@@ -63,7 +63,10 @@ describe('the indexer on the live stack', () => {
     const res = await fetch(`${stack.urls.api}${path}`)
     return { status: res.status, body: (await res.json()) as T }
   }
-  /** One run of the worker's scheduled handler (index, metadata, anchor), as `npm start`'s timer does. */
+  /**
+   * Starts one run of the worker's scheduled handler (index, metadata, anchor), as `npm start`'s timer
+   * does; the run goes on in the handler's waitUntil after this returns.
+   */
   const scheduled = async () => {
     const res = await fetch(`${stack.urls.site}__scheduled?cron=*+*+*+*+*`)
     await res.body?.cancel()
@@ -128,9 +131,12 @@ describe('the indexer on the live stack', () => {
     })
     offerTx = (await sendBuilt(owner, built)).hash
     await scheduled()
-    const after = await get<{ events: Array<{ kind: string; txHash: string; args: Record<string, string> }> }>(
-      `/assets/${tokenId}/history`,
-    )
+    const after = await until('the offer to be indexed', async () => {
+      const r = await get<{ events: Array<{ kind: string; txHash: string; args: Record<string, string> }> }>(
+        `/assets/${tokenId}/history`,
+      )
+      return r.body.events.some((e) => e.kind === 'offer') ? r : undefined
+    })
     expect(after.body.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['mint', 'transfer', 'offer']))
     expect(after.body.events.find((e) => e.kind === 'offer')).toMatchObject({
       txHash: offerTx,
@@ -150,6 +156,10 @@ describe('the indexer on the live stack', () => {
       return (await anchor.anchorCount()) > 0n ? true : undefined
     })
     await scheduled()
+    await until('the anchor to be indexed', async () => {
+      const r = await get<{ anchors: unknown[] }>('/audit/root')
+      return r.body.anchors.length ? true : undefined
+    })
     const anchor = new Contract(stack.addressBook.contracts.LedgerAnchor, ledgerAnchorAbi, provider)
     const [root, leafCount, toBlock] = (await anchor.anchorOf(await anchor.anchorCount())) as [string, bigint, bigint]
     const rootAt = await get<{ merkleRoot: string; leafCount: number; anchors: Array<{ merkleRoot: string }> }>(

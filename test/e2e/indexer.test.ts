@@ -1,6 +1,7 @@
 // The indexer end to end against the processes `npm start` runs (issue 8): a publish through the client
 // library turns pending → indexed in the API by the relayer's nudge alone (the cron is held off), an offer
-// set by the owner's own wallet appears once the scheduled run indexes it, `npm run reindex` against the
+// set by the owner's own wallet appears once the scheduled run indexes it, a compute job turns indexed
+// through the nudge after the relayer records its receipt, `npm run reindex` against the
 // live stack rebuilds D1 row for row, `npm run audit` passes the live export and names a tampered line,
 // and the root the worker anchors in LedgerAnchor is the export's root.
 import { execFile } from 'node:child_process'
@@ -17,6 +18,7 @@ import { devWallet, freePorts, startStack, type Stack } from '../../scripts/stac
 
 const root = process.cwd()
 const OWNER = 13
+const BUYER = 14
 const CSV = ['city,pop', ...Array.from({ length: 50 }, (_, i) => `c${i},${1000 + i * 37}`)].join('\n') + '\n'
 /** The mirror's tables, compared row for row across a reindex (indexed_blocks is the cursor's own bookkeeping). */
 const MIRROR = ['events', 'assets', 'offers', 'licences', 'receipts', 'enclaves'].concat([
@@ -59,6 +61,11 @@ describe('the indexer on the live stack', () => {
   let offerTx: string
 
   const cli = (args: string[]) => cliRunner(root, () => stack, join(dataDir, 'cli'))(args)
+  const cliJson = async (args: string[]) => {
+    const res = await cli([...args, '--json'])
+    expect(res.code, res.stderr).toBe(0)
+    return JSON.parse(res.stdout)
+  }
   const get = async <T>(path: string) => {
     const res = await fetch(`${stack.urls.api}${path}`)
     return { status: res.status, body: (await res.json()) as T }
@@ -146,6 +153,25 @@ describe('the indexer on the live stack', () => {
     expect(await market.offerCount(tokenId)).toBe(1n)
   })
 
+  it('shows a compute job as indexed once the receipt the relayer records is mirrored, without the cron', async () => {
+    const bought = await cliJson(['buy', tokenId, '1', '--yes', '--dev-account', String(BUYER)])
+    const out = await cliJson(['job', tokenId, 'SELECT COUNT(*) AS n FROM data', '--dev-account', String(BUYER)])
+    expect(out.licenceId).toBe(bought.licenceId)
+    // The buyer's purchase is indexed by no one yet (the cron is held off); the relayer's receipt
+    // transaction nudges the indexer, which mirrors both.
+    const job = await until('the job to be indexed', async () => {
+      const r = await get<{ status: string; index: string; receipt?: { txHash: string } }>(`/jobs/${out.jobId}`)
+      expect(r.body.index).not.toBe('failed')
+      return r.body.index === 'indexed' ? r.body : undefined
+    })
+    expect(job).toMatchObject({ status: 'succeeded', index: 'indexed', receipt: { txHash: out.txHash } })
+    const history = await get<{ events: Array<{ kind: string; txHash: string }> }>(`/assets/${tokenId}/history`)
+    expect(history.body.events.filter((e) => e.kind === 'job')).toEqual([
+      expect.objectContaining({ txHash: out.txHash }),
+    ])
+    expect(history.body.events.map((e) => e.kind)).toContain('licence')
+  })
+
   it('anchors the export root in LedgerAnchor and rebuilds the same mirror, row for row, under npm run reindex', async () => {
     // Enough blocks for an anchor to be due (ANCHOR_EVERY_BLOCKS, 100 by default): the scheduled run
     // indexes them and sends the anchor; the next one indexes the anchor's own event.
@@ -187,7 +213,7 @@ describe('the indexer on the live stack', () => {
     writeFileSync(book, JSON.stringify(stack.addressBook))
     const ok = await tsx('scripts/audit.ts', ['--rpc', stack.urls.chain, '--export', file, '--address-book', book])
     expect(ok.code, ok.stdout + ok.stderr).toBe(0)
-    expect(ok.stdout).toMatch(/^OK: \d+ events .* 1 anchors match/)
+    expect(ok.stdout).toMatch(/^OK: \d+ events .* 1 receipts verified; 1 anchors match/)
 
     const lines = text.trimEnd().split('\n')
     const i = lines.findIndex((l) => l.includes('"event":"OfferSet"'))

@@ -169,7 +169,7 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
 
     if (stored && parent?.hash.toLowerCase() !== stored) {
       // The block we stopped at is no longer on the canonical chain: a reorganisation.
-      const rolledBack = await rollBack(env, book, cursor)
+      const rolledBack = await rollBack(env, book, cursor, settings.rollbackBatch)
       if (rolledBack === null) {
         run.contended = true
         break
@@ -354,6 +354,7 @@ async function rollBack(
   env: IndexerBindings,
   book: AddressBook,
   cursor: number,
+  maxBatch: number,
 ): Promise<{ cursor: number; tokens: string[] } | null> {
   const db = env.DB
   let fork = startBlock(book) - 1
@@ -386,7 +387,7 @@ async function rollBack(
     db.prepare('DELETE FROM indexed_blocks WHERE chain_id = ? AND number > ?').bind(book.chainId, fork),
     ...rollbackStatements(db, book.chainId, plan),
   ]
-  if (undo.length <= ROLLBACK_BATCH) {
+  if (undo.length <= maxBatch) {
     // The usual case: the whole undo and the cursor move in one atomic batch.
     if (!(await batchUnlessRaced(db, [...casCursor(db, book.chainId, cursor, fork), ...undo]))) return null
     return { cursor: fork, tokens: plan.tokens }
@@ -394,15 +395,12 @@ async function rollBack(
   // Too much for one batch: the replaying cursor keeps other indexers off while the chunks land; if this
   // run dies midway, resumeStaleReplay rebuilds the derived tables in full.
   const replaying = replayingCursor(fork)
-  const first = undo.slice(0, ROLLBACK_BATCH)
+  const first = undo.slice(0, maxBatch)
   if (!(await batchUnlessRaced(db, [...casCursor(db, book.chainId, cursor, replaying), ...first]))) return null
-  for (let i = ROLLBACK_BATCH; i < undo.length; i += ROLLBACK_BATCH) await db.batch(undo.slice(i, i + ROLLBACK_BATCH))
+  for (let i = maxBatch; i < undo.length; i += maxBatch) await db.batch(undo.slice(i, i + maxBatch))
   if (!(await batchUnlessRaced(db, casCursor(db, book.chainId, replaying, fork)))) return null
   return { cursor: fork, tokens: plan.tokens }
 }
-
-/** Most statements a rollback writes in one D1 batch. */
-const ROLLBACK_BATCH = 500
 
 /** A replay whose cursor has not moved for this long is taken to have died, and is run again. */
 const STALE_REPLAY_MS = 10 * 60_000

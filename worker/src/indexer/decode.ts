@@ -1,6 +1,6 @@
 // Owns turning raw JSON-RPC logs into ledger events: which contract emitted a log (by the address book)
 // and what it says (by that contract's ABI from contracts/index.ts, the only source of ABIs).
-import { Interface, type EventFragment } from 'ethers'
+import { Interface, type EventFragment, type ParamType } from 'ethers'
 import * as abis from '../../../contracts/index'
 import { canonicalArgs, type Canonical, type LedgerEvent } from './ledger'
 
@@ -90,6 +90,9 @@ function wordReader(type: string): WordReader | null {
   return null
 }
 
+/** An argument's key in the canonical args: its name, or its position when unnamed (as canonicalArgs). */
+const keyOf = (p: ParamType, i: number) => p.name || String(i)
+
 const compiled = new Map<string, Map<string, CompiledEvent>>()
 function compiledEvents(contract: string): Map<string, CompiledEvent> {
   let events = compiled.get(contract)
@@ -103,13 +106,14 @@ function compiledEvents(contract: string): Map<string, CompiledEvent> {
         fragment: f,
         // An indexed dynamic value is stored as its topic hash, as ethers' Indexed.hash.
         indexed: f.inputs
-          .filter((p) => p.indexed)
-          .map((p) => {
+          .map((p, i) => ({ p, key: keyOf(p, i) }))
+          .filter(({ p }) => p.indexed)
+          .map(({ p, key }) => {
             const dynamic = p.isArray() || p.isTuple() || p.type === 'string' || p.type === 'bytes'
             const read = dynamic ? (w: string) => `0x${w}` : wordReader(p.type)
-            return read ? { name: p.name, read } : null
+            return read ? { name: key, read } : null
           }),
-        data: f.inputs.filter((p) => !p.indexed).map((p) => ({ name: p.name, type: p.type })),
+        data: f.inputs.flatMap((p, i) => (p.indexed ? [] : [{ name: keyOf(p, i), type: p.type }])),
       })
     })
     compiled.set(contract, events)
@@ -182,7 +186,10 @@ function fastArgs(contract: string, log: RpcLog): { name: string; args: Record<s
   }
   // In ABI order, as canonicalArgs writes them.
   const args: Record<string, Canonical> = {}
-  for (const p of ev.fragment.inputs) args[p.name] = p.indexed ? fromTopics[p.name] : fromData[p.name]
+  ev.fragment.inputs.forEach((p, i) => {
+    const key = keyOf(p, i)
+    args[key] = p.indexed ? fromTopics[key] : fromData[key]
+  })
   return { name: ev.name, args }
 }
 

@@ -184,10 +184,10 @@ export default async function run(): Promise<BenchResult[]> {
     }
     if (raw !== indexed) throw new Error(`baseline wrote ${raw} rows but the indexer ${indexed}`)
 
-    // Scaling: each size best of 2, sizes interleaved so load drifts hit all of them.
+    // Scaling: each size best of 3, sizes interleaved so load drifts hit all of them.
     const sizes = [1_000, 5_000, TOTAL]
     const best = new Map<number, { ms: number; events: number }>()
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < 3; round++) {
       for (const k of sizes) {
         const r = await reindexTo(cutAt(k))
         const prev = best.get(k)

@@ -4,6 +4,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
+import { jobIndexStatus } from '../indexer'
 import { catStream } from '../services/ipfs'
 import { getJob, resultKey, type JobRow } from '../jobs/store'
 import { submitJob } from '../jobs/submit'
@@ -76,7 +77,9 @@ export const jobs = new Hono<AppEnv>()
   })
   .get('/:id', async (c) => {
     c.header('cache-control', 'no-store')
-    return c.json(jobView(await jobOr404(c.env, c.req.param('id'))))
+    const row = await jobOr404(c.env, c.req.param('id'))
+    // `index`: pending until the receipt's JobRecorded event is mirrored in D1, failed if none will be.
+    return c.json({ ...jobView(row), index: await jobIndexStatus(c.env, row) })
   })
   // The sealed result (HPKE to the buyer's result key) with its signed receipt. JSON by default; the raw
   // bytes with `accept: application/octet-stream`.

@@ -3,6 +3,7 @@
 import { Contract, Interface, JsonRpcProvider, Wallet, type InterfaceAbi, type TransactionReceipt } from 'ethers'
 import { computeLedgerAbi, dataAssetNftAbi, dataMarketAbi } from '../../../contracts/index'
 import type { Bindings } from '../env'
+import { nudgeIndexer } from '../indexer'
 import { readContracts } from './chain'
 import { addressBook, ConfigError, requireSetting } from './config'
 
@@ -64,6 +65,7 @@ export async function mintWithSignature(
     await nft.mintWithSignature.staticCall(...args).catch((e: unknown) => decodeRevert(e, nftInterface))
     const tx = await nft.mintWithSignature(...args)
     const receipt = (await tx.wait()) as TransactionReceipt
+    nudgeIndexer(env) // the mint shows as indexed without waiting for the cron (issue 8)
     for (const log of receipt.logs) {
       const parsed = nftInterface.parseLog(log)
       if (parsed?.name === 'AssetMinted')
@@ -116,6 +118,7 @@ export async function sendFromRelayer(
     await contract[call.fn].staticCall(...call.args).catch((e: unknown) => decodeRevert(e, errors))
     const tx = await contract[call.fn](...call.args)
     const receipt = (await tx.wait()) as TransactionReceipt
+    nudgeIndexer(env) // its events are indexed without waiting for the cron (issue 8)
     return { txHash: receipt.hash, blockNumber: receipt.blockNumber, receipt }
   } catch (err) {
     if (err instanceof ContractRevertError) throw err

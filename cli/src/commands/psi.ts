@@ -240,6 +240,8 @@ export const psiCommand: Command = {
         intersectionSize: result.intersectionSize,
         matched: result.values,
         transcriptHash: commitment.transcriptHash,
+        // What this party hashed: anyone holding it can recompute the hash (psiTranscriptHash).
+        transcript: result.transcript,
         commitment: { txHash: commitment.txHash, blockNumber: commitment.blockNumber, ledger: commitment.ledger },
       }
     }

@@ -210,6 +210,27 @@ describe('PSI sessions', () => {
     })
   })
 
+  describe('when C misreports the transcript', () => {
+    it('the party refuses the result', async () => {
+      const { b, sessionId, ta, tb } = await openSession()
+      // A's view of C: the worker's answers, except that the result reports a different V.
+      const lying: typeof fetch = async (input, init) => {
+        const res = await inProcess(input, init)
+        if (!String(input).endsWith('/result') || !res.ok) return res
+        const body = (await res.json()) as { digests: { v: string } }
+        body.digests.v = '0x' + '42'.repeat(32)
+        return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } })
+      }
+      const a = new PsiSessionClient({ api: 'http://worker/api', signer: alice, fetch: lying, random })
+      const [ra, rb] = await Promise.allSettled([
+        a.run({ sessionId, role: 'A', transport: ta, items: ['x', 'y'], engine: portableEngine, pollMs: 20 }),
+        b.run({ sessionId, role: 'B', transport: tb, items: ['y'], engine: portableEngine, pollMs: 20 }),
+      ])
+      expect(ra).toMatchObject({ status: 'rejected', reason: { code: 'psi_transcript_mismatch' } })
+      expect(rb.status).toBe('fulfilled')
+    })
+  })
+
   describe('committing the transcript on chain', () => {
     it('commits once even when the answer to the first transaction is lost, and shows the tx hash', async () => {
       const chain = new LedgerDouble({ loseAnswers: 1 })
@@ -221,7 +242,12 @@ describe('PSI sessions', () => {
       ])
       // The first attempt sent the transaction but lost its answer: still pending, to be retried.
       const first = await settled(sessionId, (c) => c.attempts >= 1)
-      expect(first).toMatchObject({ status: 'pending', attempts: 1, error: expect.stringMatching(/connection reset/) })
+      expect(first).toMatchObject({
+        status: 'pending',
+        attempts: 1,
+        error: expect.stringMatching(/did not answer \(Error\); retrying/),
+      })
+      expect(JSON.stringify(first)).not.toMatch(/connection reset/) // the public view quotes no RPC error text
       expect(chain.sends).toBe(1)
       // The retry asks the chain first and adopts the commitment already there: no second transaction.
       expect(await runDurableObjectAlarm(stubOf(sessionId))).toBe(true)

@@ -126,7 +126,12 @@ export async function commitTranscript(
     if (err instanceof ConfigError) return { status: 'failed', attempts, error: err.message }
     if (err instanceof ContractRevertError)
       return { status: 'failed', attempts, error: `ComputeLedger refused: ${err.message}` }
-    throw new PsiCommitRetry(`commit attempt ${attempts} failed: ${(err as Error).message}`, { cause: err })
+    // The session view is public and an RPC error can quote the RPC URL (which may carry an API key):
+    // say what kind of failure it was, not its text.
+    throw new PsiCommitRetry(
+      `attempt ${attempts}: the chain could not be reached or did not answer (${(err as Error).name}); retrying`,
+      { cause: err },
+    )
   }
 }
 

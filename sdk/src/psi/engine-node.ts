@@ -75,9 +75,10 @@ export function loadNodeEngine(): Promise<PsiEngine> {
           for (let i = from; i < to; i++)
             if (wasm._crypto_core_ed25519_from_hash(outPtr + 32 * (i - from), inPtr + 64 * (i - from)) !== 0)
               throw new PsiInputError(`message ${i}: hash to curve failed`)
+          // One copy out of the heap per batch; the points are views into it.
+          const out = wasm.HEAPU8.slice(outPtr, outPtr + 32 * (to - from))
+          for (let i = from; i < to; i++) edwards[i] = out.subarray(32 * (i - from), 32 * (i - from) + 32)
           heap = wasm.HEAPU8
-          for (let i = from; i < to; i++)
-            edwards[i] = heap.slice(outPtr + 32 * (i - from), outPtr + 32 * (i - from) + 32)
           // The inputs derive from the party's private identifiers: do not leave them in the heap.
           heap.fill(0, inPtr, inPtr + 64 * (to - from))
         }
@@ -95,7 +96,9 @@ export function loadNodeEngine(): Promise<PsiEngine> {
           try {
             const x = Buffer.from(points[i].buffer, points[i].byteOffset, points[i].length).toString('base64url')
             const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' })
-            out[i] = new Uint8Array(diffieHellman({ privateKey, publicKey }))
+            const shared = diffieHellman({ privateKey, publicKey })
+            // A view of the Buffer OpenSSL's result was written to, not a second copy.
+            out[i] = new Uint8Array(shared.buffer, shared.byteOffset, shared.length)
           } catch (cause) {
             throw new PsiInputError(`element ${i} is not a usable curve point`, { cause })
           }

@@ -34,11 +34,11 @@ export function leToBigint(bytes: Uint8Array): bigint {
   return hex ? BigInt('0x' + hex) : 0n
 }
 
-/** bigint in [0, 2^256) → 32 little-endian bytes. */
-export function bigintToLe32(v: bigint): Uint8Array {
+/** bigint in [0, 2^256) → 32 little-endian bytes, written into `out` when given. */
+export function bigintToLe32(v: bigint, out: Uint8Array = new Uint8Array(32)): Uint8Array {
   if (v < 0n || v >> 256n !== 0n) throw new RangeError('bigintToLe32: value out of range')
-  const out = new Uint8Array(32)
-  const d = new DataView(out.buffer)
+  if (out.length !== 32) throw new RangeError('bigintToLe32: out must be 32 bytes')
+  const d = new DataView(out.buffer, out.byteOffset, 32)
   d.setBigUint64(0, v & M64, true)
   d.setBigUint64(8, (v >> 64n) & M64, true)
   d.setBigUint64(16, (v >> 128n) & M64, true)
@@ -72,10 +72,11 @@ export function edwardsToMontgomeryBatch(encoded: Uint8Array[]): Uint8Array[] {
   // Fermat: acc^(p−2) = acc^−1 (acc ≠ 0 because no factor is 0 and p is prime).
   let inv = modPow(acc, P - 2n)
   const out: Uint8Array[] = new Array(n)
+  const packed = new Uint8Array(32 * n) // one allocation; the u-coordinates are views into it
   for (let i = n - 1; i >= 0; i--) {
     const denInv = (inv * prefix[i]) % P
     inv = (inv * den[i]) % P
-    out[i] = bigintToLe32((num[i] * denInv) % P)
+    out[i] = bigintToLe32((num[i] * denInv) % P, packed.subarray(32 * i, 32 * i + 32))
   }
   return out
 }

@@ -1,6 +1,7 @@
 // The comparator C of the slides as a SQLite-backed Durable Object, one per PSI session: records both
 // parties' signed consent, relays their end-to-end-encrypted first messages, receives U and V, compares
-// them, and gives each party — authenticated by signature — the positions of its own list that matched.
+// them, gives each party — authenticated by signature — the positions of its own list that matched, and
+// has the relayer commit the session's transcript hash and intersection size on chain (commit.ts; R55).
 import { DurableObject } from 'cloudflare:workers'
 import { getAddress } from 'ethers'
 import {

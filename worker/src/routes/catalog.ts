@@ -21,7 +21,11 @@ const TAG = /^[a-z0-9][a-z0-9-]{0,31}$/
 const WEI = /^(0|[1-9][0-9]{0,77})$/
 const FORMATS = ['csv', 'jsonl'] as const
 const POLICY_KINDS = ['dp', 'aggregates-only'] as const
-const SORTS = ['newest', 'price'] as const
+/**
+ * `popular` orders by use recorded on chain: licences sold plus jobs recorded (ComputeLedger receipts),
+ * then newest. It is the storefront's "featured" list (R37): earned by use, never paid placement.
+ */
+const SORTS = ['newest', 'price', 'popular'] as const
 const NATIVE = NATIVE_CURRENCY.toLowerCase()
 
 type Format = (typeof FORMATS)[number]
@@ -42,7 +46,8 @@ export interface BrowseQuery {
 }
 
 /** Where the previous page ended, in the sort's key order. Opaque to clients (base64url JSON). */
-type Cursor = { s: 'newest'; t: string } | { s: 'price'; p: string | null; t: string }
+type Cursor =
+  { s: 'newest'; t: string } | { s: 'price'; p: string | null; t: string } | { s: 'popular'; n: number; t: string }
 
 const bad = (code: string, message: string) => new ApiError(400, code, message)
 
@@ -80,6 +85,7 @@ function decodeCursor(value: string, sort: Sort): Cursor {
   }
   if (!c || typeof c !== 'object' || c.s !== sort || typeof c.t !== 'string' || !WEI.test(c.t)) throw invalid()
   if (sort === 'price' && !(c.p === null || (typeof c.p === 'string' && WEI.test(c.p)))) throw invalid()
+  if (sort === 'popular' && !(Number.isSafeInteger(c.n) && (c.n as number) >= 0)) throw invalid()
   return c as Cursor
 }
 
@@ -217,6 +223,8 @@ interface Row {
   tags: string | null
   price: string | null
   offer_count: number
+  licence_count: number
+  job_count: number
   row_count: number | null
   column_count: number | null
 }
@@ -251,6 +259,15 @@ function browseSql(q: BrowseQuery, chainId: number, cursor: Cursor | undefined, 
       const t = bind(cursor.t)
       where.push(`(length(a.token_id), a.token_id) < (length(${t}), ${t})`)
     }
+  } else if (q.sort === 'popular') {
+    order = '(licence_count + job_count) DESC, length(a.token_id) DESC, a.token_id DESC'
+    if (cursor && cursor.s === 'popular') {
+      const n = bind(cursor.n)
+      const t = bind(cursor.t)
+      where.push(
+        `((licence_count + job_count) < ${n} OR ((licence_count + job_count) = ${n} AND (length(a.token_id), a.token_id) < (length(${t}), ${t})))`,
+      )
+    }
   } else {
     // Cheapest live offer first; assets without one come last.
     order = `price IS NULL, length(price), price, length(a.token_id), a.token_id`
@@ -269,6 +286,8 @@ function browseSql(q: BrowseQuery, chainId: number, cursor: Cursor | undefined, 
            AND o.owner = a.owner AND o.currency = ?2 ORDER BY length(o.price), o.price LIMIT 1) AS price,
         (SELECT count(*) FROM offers o WHERE o.chain_id = a.chain_id AND o.token_id = a.token_id AND o.withdrawn = 0
            AND o.owner = a.owner) AS offer_count,
+        (SELECT count(*) FROM licences l WHERE l.chain_id = a.chain_id AND l.token_id = a.token_id) AS licence_count,
+        (SELECT count(*) FROM receipts r WHERE r.chain_id = a.chain_id AND r.token_id = a.token_id) AS job_count,
         json_extract(p.result, '$.ingest.receipt.noisyRowCount') AS row_count,
         json_array_length(p.result, '$.ingest.schema') AS column_count
       FROM assets a
@@ -279,7 +298,11 @@ function browseSql(q: BrowseQuery, chainId: number, cursor: Cursor | undefined, 
 }
 
 const cursorOf = (sort: Sort, r: Row): Cursor =>
-  sort === 'newest' ? { s: 'newest', t: r.token_id } : { s: 'price', p: r.price, t: r.token_id }
+  sort === 'newest'
+    ? { s: 'newest', t: r.token_id }
+    : sort === 'popular'
+      ? { s: 'popular', n: r.licence_count + r.job_count, t: r.token_id }
+      : { s: 'price', p: r.price, t: r.token_id }
 
 function summary(r: Row, chainId: number, d: Declaration | null) {
   const description = r.description ?? ''
@@ -301,6 +324,7 @@ function summary(r: Row, chainId: number, d: Declaration | null) {
     columnCount: r.column_count,
     price: r.price === null ? null : { amount: r.price, currency: NATIVE },
     offerCount: r.offer_count,
+    usage: { licences: r.licence_count, jobs: r.job_count },
   }
 }
 

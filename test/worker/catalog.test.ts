@@ -261,7 +261,7 @@ describe('GET /api/assets parameters', () => {
     ['tag=Not_A_Tag', 'invalid_tag'],
     ['format=xlsx', 'invalid_format'],
     ['policy=open', 'invalid_policy'],
-    ['owner=0x123', 'invalid_address'],
+    ['owner=0x123', 'invalid_owner'],
     ['minPrice=-1', 'invalid_min_price'],
     ['maxPrice=1.5', 'invalid_max_price'],
     ['minPrice=10&maxPrice=9', 'invalid_price_range'],

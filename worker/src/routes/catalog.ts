@@ -100,6 +100,15 @@ export function ftsQuery(q: string): string {
   return words.map((w) => `"${w.toLowerCase()}"*`).join(' ')
 }
 
+/** The owner filter, named as such in its error (the shared address check says only "address"). */
+function ownerParam(value: string): string {
+  try {
+    return addressParam(value)
+  } catch {
+    throw bad('invalid_owner', `owner must be an address, 0x followed by 40 hex digits, got ${JSON.stringify(value)}`)
+  }
+}
+
 /** Validates every browse parameter; an unknown parameter is refused so a typo never silently widens a search. */
 export function parseBrowse(url: URL): BrowseQuery {
   const known = new Set(['q', 'tag', 'format', 'policy', 'owner', 'minPrice', 'maxPrice', 'sort', 'limit', 'cursor'])
@@ -133,7 +142,7 @@ export function parseBrowse(url: URL): BrowseQuery {
     tags,
     format: oneOf(single('format'), FORMATS, 'format'),
     policy: oneOf(single('policy'), POLICY_KINDS, 'policy'),
-    owner: ownerRaw ? addressParam(ownerRaw) : undefined,
+    owner: ownerRaw ? ownerParam(ownerRaw) : undefined,
     minPrice,
     maxPrice,
     sort,

@@ -80,7 +80,13 @@ describe('site budgets', () => {
       // The paint entry is queued just after the first paint; give it a frame to arrive.
       for (let i = 0; i < 50; i++) {
         const fcp = performance.getEntriesByName('first-contentful-paint')[0]
-        if (fcp) return { fcp: fcp.startTime, inline: Array.from(document.scripts).filter((s) => !s.src).map((s) => s.text) }
+        if (fcp)
+          return {
+            fcp: fcp.startTime,
+            inline: Array.from(document.scripts)
+              .filter((s) => !s.src)
+              .map((s) => s.text),
+          }
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 20)))
       }
       return { fcp: NaN, inline: [] as string[] }

@@ -14,26 +14,10 @@ import {
 } from 'ethers'
 import { computeLedgerAbi, enclaveRegistryAbi } from '../../../contracts/generated'
 import { jobReceiptDomain, jobReceiptTypes } from '../../../contracts/index'
+import type { Hex, JobReceipt as ReceiptFields, SignedReceipt } from '../../../tee-sim/src/index'
 
-/** The receipt fields exactly as ComputeLedger's `JobReceipt` struct (uint256 as decimal string). */
-export interface ReceiptFields {
-  jobId: string
-  licenceId: string
-  contentHash: string
-  queryHash: string
-  resultHash: string
-  epsilonSpentMilli: number
-  measurement: string
-}
-
-/** A signed receipt as `GET /api/jobs/:id/receipt` and `stillflow job --json` give it. */
-export interface SignedReceipt {
-  receipt: ReceiptFields
-  signature: string
-  signer: string
-  chainId: number
-  computeLedger: string
-}
+// One definition of the receipt's shape: tee-sim's (what the enclave signs); type-only, nothing is bundled.
+export type { JobReceipt as ReceiptFields, SignedReceipt } from '../../../tee-sim/src/index'
 
 export interface AddressBook {
   chainId: number
@@ -135,19 +119,19 @@ async function receiptFromTransaction(chain: ChainReader, txHash: string) {
     )
   const r = call.args[0]
   const fields: ReceiptFields = {
-    jobId: String(r.jobId),
+    jobId: String(r.jobId) as Hex,
     licenceId: String(r.licenceId),
-    contentHash: String(r.contentHash),
-    queryHash: String(r.queryHash),
-    resultHash: String(r.resultHash),
+    contentHash: String(r.contentHash) as Hex,
+    queryHash: String(r.queryHash) as Hex,
+    resultHash: String(r.resultHash) as Hex,
     epsilonSpentMilli: Number(r.epsilonSpentMilli),
-    measurement: String(r.measurement),
+    measurement: String(r.measurement) as Hex,
   }
   const partial = {
     receipt: fields,
-    signature: String(call.args[1]),
+    signature: String(call.args[1]) as Hex,
     chainId: chain.book.chainId,
-    computeLedger: ledger,
+    computeLedger: ledger as Hex,
   }
   // The calldata carries no signer name: the signer is whoever the signature recovers to (checked next).
   let signer: string
@@ -156,7 +140,7 @@ async function receiptFromTransaction(chain: ChainReader, txHash: string) {
   } catch {
     throw new ReceiptInputError(`The signature in transaction ${txHash} is malformed.`)
   }
-  return { signed: { ...partial, signer } as SignedReceipt, txHash }
+  return { signed: { ...partial, signer: signer as Hex } satisfies SignedReceipt, txHash }
 }
 
 /** The JobRecorded log of `jobId`, if ComputeLedger has one. */

@@ -149,7 +149,7 @@ describe('storefront', () => {
   it('home: the promise, the licensed dataset featured, the newest, a skip link and a labelled search by keyboard', async () => {
     const page = await open('/')
     await expect(page.locator('h1').textContent()).resolves.toMatch(/right to compute/)
-    await expect(page.locator('main').textContent()).resolves.toMatch(/never the raw data, never a copy/)
+    await expect(page.locator('main').textContent()).resolves.toMatch(/never the raw data,\s+never a copy/)
     await expect(cardIds(page, '[aria-label="Featured datasets"]')).resolves.toEqual([mine.tokenId])
     await expect(page.locator('[aria-label="Featured datasets"] article').textContent()).resolves.toMatch(
       /1 licence, 1 job/,

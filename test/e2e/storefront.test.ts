@@ -280,6 +280,25 @@ describe('storefront', () => {
     await page.close()
   })
 
+  it('without JavaScript: search and filters work as plain GET forms; /verify says why it needs script', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(site('/'))
+    await page.fill('#q', 'harbour')
+    await Promise.all([page.waitForURL(/\/assets\?q=harbour/), page.click('form[role=search] button[type=submit]')])
+    await expect(cardIds(page)).resolves.toEqual([mine.tokenId])
+    await page.selectOption('#format', 'jsonl')
+    await Promise.all([page.waitForURL(/format=jsonl/), page.click('form[role=search] button[type=submit]')])
+    await expect(page.locator('main').textContent()).resolves.toMatch(/No dataset matches this search/)
+    await page.goto(site(`/assets/${mine.tokenId}`))
+    await expect(page.locator('h1').textContent()).resolves.toBe('Harbour ferry visits')
+    await page.goto(site('/verify'))
+    await expect(page.locator('main').textContent()).resolves.toMatch(
+      /The check runs in your browser[\s\S]*enable JavaScript/,
+    )
+    await context.close()
+  })
+
   it('browse: bad input gets a 400 page that names the field, never a stack trace', async () => {
     for (const [query, message] of [
       ['minEth=cheap', /Min price must be an amount in ETH/],

@@ -430,44 +430,40 @@ export const catalog = new Hono<AppEnv>()
     const env = c.env as IndexerBindings
     const tokenId = uintParam(c.req.param('id'), 'asset id', 'invalid_asset_id')
     const { chainId, indexedBlock } = await indexedChain(env)
-    const asset = await env.DB.prepare(
-      `SELECT a.*, m.title, m.description, m.tags, m.status AS metadata_status, m.cid AS metadata_cid
-       FROM assets a LEFT JOIN asset_metadata m ON m.digest = a.metadata_digest
-       WHERE a.chain_id = ? AND a.token_id = ?`,
-    )
-      .bind(chainId, tokenId)
-      .first<Record<string, string | number | null>>()
-    const pub = await publicationOf(env, chainId, tokenId)
+    // Independent reads run together: each D1 query is a round trip, and this route renders every asset
+    // page (its first paint is budgeted against a static page, test/e2e/site-budgets.test.ts).
+    const [asset, pub, offerRows, feeRow, usage] = await Promise.all([
+      env.DB.prepare(
+        `SELECT a.*, m.title, m.description, m.tags, m.status AS metadata_status, m.cid AS metadata_cid
+         FROM assets a LEFT JOIN asset_metadata m ON m.digest = a.metadata_digest
+         WHERE a.chain_id = ? AND a.token_id = ?`,
+      )
+        .bind(chainId, tokenId)
+        .first<Record<string, string | number | null>>(),
+      publicationOf(env, chainId, tokenId),
+      env.DB.prepare(
+        `SELECT offer_id, owner, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, set_tx, set_block
+         FROM offers WHERE chain_id = ? AND token_id = ? ORDER BY set_block DESC, length(offer_id) DESC, offer_id DESC`,
+      )
+        .bind(chainId, tokenId)
+        .all<Record<string, string | number>>()
+        .then((r) => r.results),
+      env.DB.prepare('SELECT fee_bps FROM market_settings WHERE chain_id = ?')
+        .bind(chainId)
+        .first<{ fee_bps: number | null }>(),
+      env.DB.prepare(
+        `SELECT (SELECT count(*) FROM receipts WHERE chain_id = ?1 AND token_id = ?2) AS receipts,
+                (SELECT coalesce(sum(epsilon_spent_milli), 0) FROM receipts WHERE chain_id = ?1 AND token_id = ?2) AS eps,
+                (SELECT count(*) FROM licences WHERE chain_id = ?1 AND token_id = ?2) AS licences`,
+      )
+        .bind(chainId, tokenId)
+        .first<{ receipts: number; eps: number; licences: number }>(),
+    ])
     if (!asset && !pub) notFound('asset_not_found', `No asset ${tokenId} on chain ${chainId}`)
     const digest = (asset?.metadata_digest as string | null) ?? pub?.result.metadataDigest ?? null
     const declaration = digest ? await declarationOf(env, digest) : null
     const ingest = pub?.result.ingest ?? null
-
-    const offerRows = asset
-      ? (
-          await env.DB.prepare(
-            `SELECT offer_id, owner, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, set_tx, set_block
-             FROM offers WHERE chain_id = ? AND token_id = ? ORDER BY set_block DESC, length(offer_id) DESC, offer_id DESC`,
-          )
-            .bind(chainId, tokenId)
-            .all<Record<string, string | number>>()
-        ).results
-      : []
-    const feeBps =
-      (
-        await env.DB.prepare('SELECT fee_bps FROM market_settings WHERE chain_id = ?')
-          .bind(chainId)
-          .first<{ fee_bps: number | null }>()
-      )?.fee_bps ?? 0
-    const usage = asset
-      ? await env.DB.prepare(
-          `SELECT (SELECT count(*) FROM receipts WHERE chain_id = ?1 AND token_id = ?2) AS receipts,
-                  (SELECT coalesce(sum(epsilon_spent_milli), 0) FROM receipts WHERE chain_id = ?1 AND token_id = ?2) AS eps,
-                  (SELECT count(*) FROM licences WHERE chain_id = ?1 AND token_id = ?2) AS licences`,
-        )
-          .bind(chainId, tokenId)
-          .first<{ receipts: number; eps: number; licences: number }>()
-      : null
+    const feeBps = feeRow?.fee_bps ?? 0
 
     const owner = (asset?.owner as string | undefined) ?? pub!.owner
     c.header('cache-control', 'no-store')

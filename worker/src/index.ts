@@ -15,6 +15,7 @@ import { health } from './routes/health'
 import { psi } from './routes/psi'
 import { verify } from './routes/verify'
 import { reports } from './routes/reports'
+import { rpc } from './routes/rpc'
 import { handleJobBatch, type JobMessage } from './jobs/queue'
 import { sweepJobs } from './jobs/sweeper'
 import { jobs } from './routes/jobs'
@@ -26,6 +27,7 @@ export const api = new Hono<AppEnv>()
   .route('/health', health)
   .route('/psi/sessions', psi)
   .route('/chain', chain)
+  .route('/rpc', rpc)
   .route('/enclave', enclave)
   .route('/assets', assets)
   .route('/verify', verify)

@@ -4,7 +4,7 @@ import { apiFetch, type RuntimeLocals } from '../lib/api'
 
 export type Loaded<T> =
   | { kind: 'none' }
-  | { kind: 'invalid'; message: string }
+  | { kind: 'invalid'; typed: string; message: string }
   | { kind: 'ok'; address: string; data: T }
   | { kind: 'empty'; address: string; message: string }
   | { kind: 'failed'; address: string; message: string }
@@ -20,6 +20,7 @@ export async function loadForAddress<T>(
   if (!/^0x[0-9a-fA-F]{40}$/.test(raw))
     return {
       kind: 'invalid',
+      typed: raw.slice(0, 200),
       message: `“${raw.slice(0, 60)}” is not an account address (0x followed by 40 hex digits).`,
     }
   const address = raw.toLowerCase()

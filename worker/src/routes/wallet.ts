@@ -16,7 +16,11 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 async function isLocalDevChain(env: Bindings, chainId: number): Promise<boolean> {
   if (chainId !== 31337 || !env.CHAIN_RPC_URL) return false
   if (!LOOPBACK.has(new URL(env.CHAIN_RPC_URL).hostname)) return false
-  const [client] = (await rpcBatch(env, [['web3_clientVersion', []]])) as string[]
+  // Fails closed: a chain that cannot be asked is not vouched for.
+  const client = await rpcBatch(env, [['web3_clientVersion', []]]).then(
+    ([v]) => v,
+    () => null,
+  )
   return typeof client === 'string' && /^HardhatNetwork\//.test(client)
 }
 

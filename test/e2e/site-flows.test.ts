@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dataMarketAbi, NATIVE_CURRENCY } from '../../contracts/index'
 import { devWallet, freePorts, startStack, type Stack } from '../../scripts/stack'
 import { launchBrowser } from '../support/browser'
+import { until } from '../support/until'
 
 const root = process.cwd()
 const shots = join(root, 'test-results', 'screenshots')
@@ -28,16 +29,6 @@ const CSV =
       (_, i) => `harbour-${i % 4},2024-${String((i % 12) + 1).padStart(2, '0')},${(i * 37) % 900}`,
     ),
   ].join('\n') + '\n'
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await probe().catch(() => undefined)
-    if (v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 1000))
-  }
-}
 
 describe('site flows with the development wallet', () => {
   let stack: Stack
@@ -100,7 +91,14 @@ describe('site flows with the development wallet', () => {
     await page.goto(site('/publish'))
     const dev = page.locator('[data-dev-wallet]')
     await expect(dev.textContent()).resolves.toMatch(/DEVELOPMENT WALLET.*public test keys/s)
-    await connectDev(page, OWNER)
+    // By keyboard alone: focus the account list, choose, Tab to the button, Enter.
+    await page.getByLabel('Development account').focus()
+    await page.keyboard.press('End')
+    await page.getByLabel('Development account').selectOption(String(OWNER))
+    await page.keyboard.press('Tab')
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Use development account')
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.locator('[data-wallet-status]').textContent()).toContain(owner)
     await page.close()
   })
 
@@ -124,6 +122,9 @@ describe('site flows with the development wallet', () => {
       workers.some((u) => /publish\.worker/.test(u)),
       'encryption ran in a Web Worker',
     ).toBe(true)
+    await expect(page.locator('[data-step=publication]').textContent()).resolves.toMatch(
+      /^Publication [0-9a-f-]{36}: minted$/,
+    )
     await expect(page.locator('[data-step=offer]').textContent()).resolves.toMatch(
       /Offer set in transaction 0x[0-9a-f]{64}/,
     )
@@ -238,6 +239,67 @@ describe('site flows with the development wallet', () => {
     await expect(job.locator('table thead th').allTextContents()).resolves.toEqual(['harbour', 'sum_ferry_visits'])
     await snap(page, 'dashboard-buyer')
     await page.close()
+  })
+
+  it('asset page: loads only a few KB of script until the reader acts; the wallet code comes on demand', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    const scripts: Array<{ url: string; size: Promise<number> }> = []
+    page.on('response', (r) => {
+      if (r.request().resourceType() === 'script') scripts.push({ url: r.url(), size: r.body().then((b) => b.length) })
+    })
+    const total = async () => (await Promise.all(scripts.map((s) => s.size))).reduce((a, b) => a + b, 0)
+    await page.goto(site(`/assets/${tokenId}`), { waitUntil: 'networkidle' })
+    const initial = await total()
+    expect(initial, scripts.map((s) => s.url).join(', ')).toBeLessThan(30_000)
+    await connectDev(page, BUYER)
+    await page.waitForLoadState('networkidle')
+    const after = await total()
+    expect(after - initial, 'the wallet code (ethers, the client library) loads on connect').toBeGreaterThan(100_000)
+    await page.close()
+  })
+
+  it('works with any EIP-1193 wallet: connect, buy and run through window.ethereum', async () => {
+    const account = devWallet(6).address
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    // A minimal injected wallet: the hardhat node holds the development accounts unlocked, so forwarding
+    // JSON-RPC to it signs (eth_signTypedData_v4, eth_sendTransaction) as a browser extension would.
+    await ctx.addInitScript(
+      ({ rpc, account }) => {
+        let id = 0
+        ;(window as unknown as { ethereum: unknown }).ethereum = {
+          async request({ method, params }: { method: string; params?: unknown[] }) {
+            if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [account]
+            const res = await fetch(rpc, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params: params ?? [] }),
+            })
+            const body = await res.json()
+            if (body.error) throw Object.assign(new Error(body.error.message), body.error)
+            return body.result
+          },
+          on() {},
+          removeListener() {},
+        }
+      },
+      { rpc: stack.urls.chain, account },
+    )
+    const page = await ctx.newPage()
+    await page.goto(site(`/assets/${tokenId}`))
+    await page.getByRole('button', { name: 'Connect browser wallet' }).click()
+    await expect.poll(() => page.locator('[data-wallet-status]').textContent()).toContain(account)
+    await page.getByRole('button', { name: 'Review purchase' }).click()
+    await page.getByRole('button', { name: 'Confirm and sign' }).click()
+    await expect
+      .poll(() => page.locator('[data-job-status]').textContent(), { timeout: 60_000 })
+      .toMatch(/Bought licence \d+/)
+    await expect.poll(() => page.getByLabel('Run under licence').inputValue()).toMatch(/^\d+$/)
+    await page.getByRole('button', { name: 'Sign and run query' }).click()
+    const table = page.locator('[data-result] table')
+    await table.waitFor({ timeout: 180_000 })
+    await expect(table.locator('thead th').allTextContents()).resolves.toEqual(['n'])
+    expect(Number(await table.locator('tbody td').textContent())).toBeGreaterThan(0)
+    await ctx.close()
   })
 
   it('says plainly when a dashboard address is not an address', async () => {

@@ -28,7 +28,7 @@ export interface PublishForm {
 export interface PublishView {
   phase(text: string): void
   progress(fraction: number | null): void
-  step(name: 'uploaded' | 'minted' | 'offer' | 'indexed', text: string, href?: string): void
+  step(name: 'uploaded' | 'publication' | 'minted' | 'offer' | 'indexed', text: string, href?: string): void
 }
 
 /** Reads and checks the form; a mistake throws an Error naming the field. */
@@ -142,6 +142,11 @@ export async function runPublish(input: PublishForm, view: PublishView): Promise
   }).finally(() => worker.terminate())
 
   view.step('uploaded', `Encrypted on this device and uploaded: ${result.ciphertextCid}`)
+  // The publication record is the marketplace's own account of the request (pending → minted | failed).
+  if (result.id) {
+    const record = await api.request<{ status: string; step: string | null }>(`/publications/${result.id}`)
+    view.step('publication', `Publication ${result.id}: ${record.status}`)
+  }
   view.step('minted', `Minted as asset #${result.tokenId} in transaction ${result.txHash}`, `/assets/${result.tokenId}`)
 
   if (input.offer && priceWei !== null) {

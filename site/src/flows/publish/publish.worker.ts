@@ -3,6 +3,7 @@
 // upload — and reports progress. The signature is the page's wallet's, asked for by message.
 import type { Signer } from 'ethers'
 import { ApiClient, publish } from '../../../../sdk/src/index'
+import { iterateBytes } from '../../../../tee-sim/src/index'
 import { describeError } from '../../wallet/errors'
 import type { FromWorker, SignReply, StartMessage, ToWorker } from './protocol'
 
@@ -24,23 +25,7 @@ const blobFetch: typeof fetch = async (input, init) => {
 }
 
 /** A File as the publish source: read from the start on each pass, chunk by chunk. */
-function fileSource(file: File) {
-  return {
-    size: file.size,
-    async *open(): AsyncIterable<Uint8Array> {
-      const reader = file.stream().getReader()
-      try {
-        for (;;) {
-          const { done, value } = await reader.read()
-          if (done) return
-          yield value
-        }
-      } finally {
-        reader.releaseLock()
-      }
-    },
-  }
-}
+const fileSource = (file: File) => ({ size: file.size, open: () => iterateBytes(file.stream()) })
 
 async function run(msg: StartMessage) {
   const signer = {

@@ -20,6 +20,8 @@ const shots = join(root, 'test-results', 'screenshots')
 const OWNER = 4
 const BUYER = 5
 const PRICE = '0.02'
+/** Waiting on the chain, the indexer or a lazily loaded module: generous, the machine is shared. */
+const POLL = { timeout: 30_000 }
 
 const CSV =
   [
@@ -59,7 +61,9 @@ describe('site flows with the development wallet', () => {
   async function connectDev(page: Page, index: number) {
     await page.getByLabel('Development account').selectOption(String(index))
     await page.getByRole('button', { name: 'Use development account' }).click()
-    await expect.poll(() => page.locator('[data-wallet-status]').textContent()).toContain(devWallet(index).address)
+    await expect
+      .poll(() => page.locator('[data-wallet-status]').textContent(), POLL)
+      .toContain(devWallet(index).address)
   }
 
   beforeAll(async () => {
@@ -98,7 +102,7 @@ describe('site flows with the development wallet', () => {
     await page.keyboard.press('Tab')
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Use development account')
     await page.keyboard.press('Enter')
-    await expect.poll(() => page.locator('[data-wallet-status]').textContent()).toContain(owner)
+    await expect.poll(() => page.locator('[data-wallet-status]').textContent(), POLL).toContain(owner)
     await page.close()
   })
 
@@ -106,7 +110,7 @@ describe('site flows with the development wallet', () => {
     const page = await ownerCtx.newPage()
     await page.goto(site('/publish'))
     // The wallet chosen on the previous page is remembered.
-    await expect.poll(() => page.locator('[data-wallet-status]').textContent()).toContain(owner)
+    await expect.poll(() => page.locator('[data-wallet-status]').textContent(), POLL).toContain(owner)
     await page.getByLabel('CSV or JSON Lines file').setInputFiles(csvFile())
     await page.getByLabel('Title').fill('Harbour visits from the browser')
     await page.getByLabel('Description').fill('Ferry visits per harbour and month, published through the wizard.')
@@ -147,10 +151,10 @@ describe('site flows with the development wallet', () => {
     const page = await buyerCtx.newPage()
     await page.goto(site(`/assets/${tokenId}`))
     await connectDev(page, BUYER)
-    await expect.poll(() => page.locator('[data-licences-status]').textContent()).toMatch(/holds no live licence/)
+    await expect.poll(() => page.locator('[data-licences-status]').textContent(), POLL).toMatch(/holds no live licence/)
     await page.getByRole('button', { name: 'Review purchase' }).click()
     await expect
-      .poll(() => page.locator('[data-buy-summary]').textContent())
+      .poll(() => page.locator('[data-buy-summary]').textContent(), POLL)
       .toMatch(new RegExp(`You pay ${PRICE} ETH in total`))
     await snap(page, 'asset-buy-confirm')
     await page.getByRole('button', { name: 'Confirm and sign' }).click()
@@ -160,7 +164,7 @@ describe('site flows with the development wallet', () => {
     const licenceId = /Bought licence (\d+)/.exec((await page.locator('[data-job-status]').textContent())!)![1]
     const market = new Contract(stack.addressBook.contracts.DataMarket, dataMarketAbi, provider)
     expect((await market.licence(licenceId)).buyer).toBe(buyer)
-    await expect.poll(() => page.getByLabel('Run under licence').inputValue()).toBe(licenceId)
+    await expect.poll(() => page.getByLabel('Run under licence').inputValue(), POLL).toBe(licenceId)
 
     await page.getByLabel('Aggregate').selectOption('SUM')
     await page.getByLabel('of column').selectOption('ferry_visits')
@@ -184,7 +188,7 @@ describe('site flows with the development wallet', () => {
   it('shows a rejected query as a clear message in the page, and it costs nothing', async () => {
     const page = await buyerCtx.newPage()
     await page.goto(site(`/assets/${tokenId}`))
-    await expect.poll(() => page.getByLabel('Run under licence').inputValue()).toMatch(/^\d+$/)
+    await expect.poll(() => page.getByLabel('Run under licence').inputValue(), POLL).toMatch(/^\d+$/)
     const before = await api(`/licences/${await page.getByLabel('Run under licence').inputValue()}`)
     await page.getByLabel(/^SQL/).fill('SELECT * FROM data')
     await page.getByRole('button', { name: 'Sign and run query' }).click()
@@ -287,13 +291,13 @@ describe('site flows with the development wallet', () => {
     const page = await ctx.newPage()
     await page.goto(site(`/assets/${tokenId}`))
     await page.getByRole('button', { name: 'Connect browser wallet' }).click()
-    await expect.poll(() => page.locator('[data-wallet-status]').textContent()).toContain(account)
+    await expect.poll(() => page.locator('[data-wallet-status]').textContent(), POLL).toContain(account)
     await page.getByRole('button', { name: 'Review purchase' }).click()
     await page.getByRole('button', { name: 'Confirm and sign' }).click()
     await expect
       .poll(() => page.locator('[data-job-status]').textContent(), { timeout: 60_000 })
       .toMatch(/Bought licence \d+/)
-    await expect.poll(() => page.getByLabel('Run under licence').inputValue()).toMatch(/^\d+$/)
+    await expect.poll(() => page.getByLabel('Run under licence').inputValue(), POLL).toMatch(/^\d+$/)
     await page.getByRole('button', { name: 'Sign and run query' }).click()
     const table = page.locator('[data-result] table')
     await table.waitFor({ timeout: 180_000 })

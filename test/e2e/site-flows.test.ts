@@ -111,6 +111,11 @@ describe('site flows with the development wallet', () => {
     await page.goto(site('/publish'))
     // The wallet chosen on the previous page is remembered.
     await expect.poll(() => page.locator('[data-wallet-status]').textContent(), POLL).toContain(owner)
+    // A mistake is a sentence in the page, not a blank screen.
+    await page.getByRole('button', { name: 'Encrypt, sign and publish' }).click()
+    await expect
+      .poll(() => page.locator('[data-publish-error]').textContent(), POLL)
+      .toBe('Publishing failed: Choose a CSV or JSON Lines file to publish.')
     await page.getByLabel('CSV or JSON Lines file').setInputFiles(csvFile())
     await page.getByLabel('Title').fill('Harbour visits from the browser')
     await page.getByLabel('Description').fill('Ferry visits per harbour and month, published through the wizard.')

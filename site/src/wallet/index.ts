@@ -28,6 +28,7 @@ export interface ConnectedWallet {
 
 interface Eip1193 {
   request(args: { method: string; params?: unknown[] }): Promise<unknown>
+  on?(event: string, listener: () => void): void
 }
 
 export class WalletError extends Error {
@@ -103,6 +104,10 @@ async function open(choice: WalletChoice): Promise<ConnectedWallet> {
       throw new WalletError(`Switch your wallet to chain ${cfg.chainId}: this marketplace runs there.`)
     }
   }
+  // Switching account or chain in the wallet invalidates this connection: forget it and tell the page,
+  // so nothing is signed by an account the person no longer sees as selected.
+  injected.on?.('accountsChanged', disconnect)
+  injected.on?.('chainChanged', disconnect)
   const provider = new BrowserProvider(injected, cfg.chainId)
   const signer = await provider.getSigner()
   return { choice, address: await signer.getAddress(), signer, provider, config: cfg }

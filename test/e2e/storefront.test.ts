@@ -353,6 +353,10 @@ describe('storefront', () => {
     await expect(page.locator(`[data-receipt="${job.jobId}"] a`).getAttribute('href')).resolves.toBe(
       `/verify?receipt=${job.txHash}`,
     )
+    // Server-rendered: everything above reads without script; the only scripts are the buy-and-run
+    // section's small modules, which load the wallet code when the reader acts (site-flows.test.ts).
+    const scripts = await page.locator('script').evaluateAll((s) => s.map((e) => e.getAttribute('type')))
+    expect(scripts.every((t) => t === 'module')).toBe(true)
     await shot(page, 'asset-1280')
     await page.close()
   })

@@ -21,6 +21,8 @@ import { sweepJobs } from './jobs/sweeper'
 import { jobs } from './routes/jobs'
 import { licences } from './routes/licences'
 import { offers } from './routes/offers'
+import { buyerReport } from './routes/buyer-report'
+import { wallet } from './routes/wallet'
 
 export const api = new Hono<AppEnv>()
   .basePath('/api')
@@ -40,6 +42,8 @@ export const api = new Hono<AppEnv>()
   .route('/offers', offers)
   .route('/licences', licences)
   .route('/jobs', jobs)
+  .route('/reports', buyerReport)
+  .route('/wallet', wallet)
 
 const app = new Hono<AppEnv>()
 app.route('/', api)

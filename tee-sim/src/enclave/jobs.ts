@@ -79,6 +79,8 @@ export async function runJob(
     })
   }
   const licenceId = BigInt(request.licenceId)
+  // Settle earlier answers against the chain before reading the remainder they may already be part of.
+  await enclave.budget.reconcile(request.licenceId, (id) => chain.isJobRecorded(id as Hex), now)
   const licence = await chain.licence(licenceId)
   if (/^0x0{40}$/i.test(licence.buyer)) throw new LicenceInvalidError(`licence ${licenceId} does not exist`)
   if (!sameAddress(licence.buyer, buyer))
@@ -108,10 +110,12 @@ export async function runJob(
   }
 
   const plan = planQuery(query, asset.schema, asset.policy)
-  const reservation = enclave.budget.reserve(request.licenceId, plan.epsilonMilli, {
-    epsilonLeftMilli: Number(licence.epsilonLeftMilli),
-    jobsLeft: Number(licence.jobsLeft),
-  })
+  const reservation = enclave.budget.reserve(
+    request.licenceId,
+    plan.epsilonMilli,
+    { epsilonLeftMilli: Number(licence.epsilonLeftMilli), jobsLeft: Number(licence.jobsLeft) },
+    { jobId, deadline: request.deadline },
+  )
   const rng = new RandomSource(enclave.runtime)
   const sk = enclave.clusterSecretKey()
   let committed = false
@@ -162,9 +166,11 @@ export async function runJob(
     // The charge is sealed to disk before the result leaves the enclave.
     reservation.commit()
     committed = true
-    enclave.state.jobs[jobId] = output
+    // Two asks for one job id racing (a worker restarted mid-job) may both compute; the first answer
+    // stored is the only one ever released, so every caller gets the same bytes and receipt.
+    const first = (enclave.state.jobs[jobId] ??= output) as JobOutput
     await enclave.persist()
-    return output
+    return first
   } catch (err) {
     // Once committed, the charge stands even if persisting or returning failed (never undercharge).
     if (!committed) reservation.cancel()

@@ -126,6 +126,8 @@ export default async function bench(): Promise<BenchResult[]> {
     const started = performance.now()
     const pending = new Set(jobIds)
     const statuses: Record<string, number> = {}
+    // Why any job did not succeed, by reason code, with one message each: a miss must be explainable.
+    const reasons: Record<string, string> = {}
     while (pending.size && performance.now() - started < TIMEOUT_S * 1000) {
       await new Promise((r) => setTimeout(r, 1000))
       for (const id of [...pending]) {
@@ -133,6 +135,7 @@ export default async function bench(): Promise<BenchResult[]> {
         if (job.status === 'queued' || job.status === 'running') continue
         pending.delete(id)
         statuses[job.status] = (statuses[job.status] ?? 0) + 1
+        if (job.reason) reasons[`${job.status}:${job.reason.code}`] ??= job.reason.message.slice(0, 200)
       }
     }
     const drainS = (performance.now() - started) / 1000
@@ -159,6 +162,7 @@ export default async function bench(): Promise<BenchResult[]> {
       drainSeconds: +drainS.toFixed(1),
       jobsPerSecond: +(JOBS / drainS).toFixed(2),
       finished: JSON.stringify(statuses),
+      reasons: JSON.stringify(reasons),
       healthStatuses: JSON.stringify(healthStatus),
       recordedOnChain: recorded.length,
       submitRetries: retries,

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Contract, Interface, JsonRpcProvider, Transaction } from 'ethers'
+import { Contract, Interface, JsonRpcProvider, Transaction, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { computeLedgerAbi, dataMarketAbi } from '../../contracts/index'
 import {
@@ -27,7 +27,7 @@ import {
   type ResultKey,
 } from '../../sdk/src/index'
 import { signalGroup } from '../../scripts/stack/processes'
-import { devWallet, freePorts, startStack, type Stack } from '../../scripts/stack'
+import { DEV_KEYS, devWallet, freePorts, startStack, type Stack } from '../../scripts/stack'
 import { cliRunner } from '../support/cli'
 import { startRpcProxy, type RpcCall, type RpcProxy } from '../support/rpc-proxy'
 
@@ -38,9 +38,15 @@ const QUERY = 'SELECT COUNT(*) AS n FROM data'
 const ROWS = 400
 /** The sweeper re-enqueues a live job this long without progress (production default: 120 s). */
 const STALE_S = 8
+/** worker/src/services/relayer.ts MINING_TIMEOUT_MS (not imported: it would pull workerd types into Node's). */
+const MINING_TIMEOUT_MS = 60_000
 
 const recordReceiptSelector = new Interface(computeLedgerAbi).getFunction('recordReceipt')!.selector
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function until(what: string, check: () => Promise<boolean>, ms = 120_000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) if (await check()) return
+  throw new Error(`timed out waiting until ${what}`)
+}
 
 describe('compute jobs under faults', () => {
   let stack: Stack
@@ -228,6 +234,42 @@ describe('compute jobs under faults', () => {
         jobsLeft: before.jobsLeft - 1,
         epsilonLeftMilli: before.epsilonLeftMilli - epsilonSpentMilli,
       })
+    }, 400_000)
+  })
+
+  describe('when the recording is still waiting to be mined at the deadline', () => {
+    it('the job waits for it instead of expiring, then succeeds once: the buyer is never charged for a deleted result', async () => {
+      const before = await licenceState()
+      const relayer = new Wallet(DEV_KEYS.relayer).address
+      const unmined = async () =>
+        Number(await provider.send('eth_getTransactionCount', [relayer, 'pending'])) -
+        Number(await provider.send('eth_getTransactionCount', [relayer, 'latest']))
+      // The chain stops mining (a congested network): transactions wait in the mempool.
+      await provider.send('evm_setAutomine', [false])
+      let mining = false
+      try {
+        const deadline = Math.floor(Date.now() / 1000) + 20
+        const { jobId, key } = await submit({ deadline })
+        await until('the relayer sent the recording', async () => (await unmined()) > 0)
+        // Past the deadline and past the worker's wait for mining: it came back to the job and must not
+        // expire it, because the transaction it sent may still land.
+        await sleep(Math.max(0, deadline * 1000 + MINING_TIMEOUT_MS + 15_000 - Date.now()))
+        expect((await getJob(api, jobId)).status).toBe('running')
+        expect(await ledger.isJobRecorded(jobId)).toBe(false)
+        await provider.send('evm_setAutomine', [true])
+        await provider.send('evm_mine', [])
+        mining = true
+        const { epsilonSpentMilli } = await succeededOnce(jobId, key)
+        expect(await licenceState()).toEqual({
+          jobsLeft: before.jobsLeft - 1,
+          epsilonLeftMilli: before.epsilonLeftMilli - epsilonSpentMilli,
+        })
+      } finally {
+        if (!mining) {
+          await provider.send('evm_setAutomine', [true])
+          await provider.send('evm_mine', [])
+        }
+      }
     }, 400_000)
   })
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { PrivacyBudget, RECORDING_GRACE_S } from '../../tee-sim/src/enclave/budget'
 import { BudgetExhaustedError, LicenceInvalidError } from '../../tee-sim/src/errors'
 import type { LedgerEntry } from '../../tee-sim/src/enclave/state'
+import { runJob } from '../../tee-sim/src/enclave/jobs'
 import { marketplace, salesCsv } from './support'
 
 type Step =
@@ -149,6 +150,29 @@ describe('the enclave counts only what the chain charged (issue 6)', () => {
     m.runtime.advance((600 + RECORDING_GRACE_S + 1) * 1000)
     await expect(m.run('SELECT COUNT(*) FROM data', { deadline: nowS() + 600 })).rejects.toThrow(LicenceInvalidError)
     expect(m.enclave.state.ledger['1']).toMatchObject({ spentMilli: 2000, jobs: 2, answered: {} })
+  })
+
+  it('two asks for one job id racing are answered with the same bytes and charged once, even after the first was recorded', async () => {
+    const m = await marketplace(salesCsv(200), { epsilonMilli: 10_000, jobs: 3 })
+    const job = await m.sign('SELECT COUNT(*) FROM data')
+    let letLateAskRun!: () => void
+    const gate = new Promise<void>((r) => (letLateAskRun = r))
+    // The late ask passes every check, then waits at the ciphertext fetch while the first ask finishes.
+    const late = runJob(m.enclave, job, async () => {
+      await gate
+      return [m.d.ciphertext]
+    })
+    const first = await runJob(m.enclave, job, async () => [m.d.ciphertext])
+    m.chain.record(first.receipt.receipt)
+    await m.run('SELECT COUNT(*) FROM data') // settles the first as recorded
+    letLateAskRun()
+    expect(await late).toEqual(first)
+    expect(m.enclave.state.ledger['1']).toMatchObject({ spentMilli: 2000, jobs: 2 })
+    // Chain: 2 jobs left; the enclave holds one answered, unrecorded job: 1 left, not 0.
+    const l = m.chain.licences.get(1n)!
+    expect(
+      m.enclave.budget.remaining('1', { epsilonLeftMilli: Number(l.epsilonLeftMilli), jobsLeft: Number(l.jobsLeft) }),
+    ).toMatchObject({ jobs: 1 })
   })
 
   it('an answered job keeps counting until its deadline and grace pass (a late receipt may still land)', async () => {

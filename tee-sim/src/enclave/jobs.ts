@@ -163,14 +163,18 @@ export async function runJob(
         computeLedger: checksumAddress(chain.contracts.ComputeLedger),
       },
     }
-    // The charge is sealed to disk before the result leaves the enclave.
-    reservation.commit()
+    // Two asks for one job id racing (a worker retry while the first ask still runs) may both compute:
+    // the first answer stored is the only one ever released and the only one charged, so every caller
+    // gets the same bytes and receipt. The charge is sealed to disk before the result leaves the enclave.
+    const first = enclave.state.jobs[jobId] as JobOutput | undefined
+    if (first) reservation.cancel()
+    else {
+      reservation.commit()
+      enclave.state.jobs[jobId] = output
+    }
     committed = true
-    // Two asks for one job id racing (a worker restarted mid-job) may both compute; the first answer
-    // stored is the only one ever released, so every caller gets the same bytes and receipt.
-    const first = (enclave.state.jobs[jobId] ??= output) as JobOutput
     await enclave.persist()
-    return first
+    return first ?? output
   } catch (err) {
     // Once committed, the charge stands even if persisting or returning failed (never undercharge).
     if (!committed) reservation.cancel()

@@ -120,6 +120,29 @@ describe('PrivacyBudget', () => {
     expect(b.remaining('1', { epsilonLeftMilli: 100, jobsLeft: 2 })).toEqual({ epsilonMilli: 90, jobs: 1 })
   })
 
+  it("a recording that lands while a job settles is counted once: the licence's last job still runs", async () => {
+    const b = new PrivacyBudget({})
+    const chain = { jobsLeft: 2n, epsilonLeftMilli: 2000n, recorded: new Set<string>() }
+    b.reserve('1', 1000, { epsilonLeftMilli: 2000, jobsLeft: 2 }, { jobId: '0xaa', deadline: 500 }).commit()
+    const reservation = await b.reserveOnChain('1', 1000, {
+      job: { jobId: '0xbb', deadline: 500 },
+      readLicence: async () => ({ jobsLeft: chain.jobsLeft, epsilonLeftMilli: chain.epsilonLeftMilli }),
+      isRecorded: async (id) => {
+        const seen = chain.recorded.has(id)
+        if (!seen) {
+          // The worker's recording of 0xaa lands just after the enclave checked it.
+          chain.recorded.add(id)
+          chain.jobsLeft -= 1n
+          chain.epsilonLeftMilli -= 1000n
+        }
+        return seen
+      },
+      nowSeconds: 100,
+    })
+    reservation.commit()
+    expect(b.remaining('1', { jobsLeft: 1, epsilonLeftMilli: 1000 })).toEqual({ jobs: 0, epsilonMilli: 0 })
+  })
+
   it('drops state sealed with totals only (no job ids to settle against the chain)', () => {
     const ledger = { '1': { baseEpsilonMilli: 100, spentMilli: 100, baseJobs: 1, jobs: 1 } }
     const b = new PrivacyBudget(ledger as unknown as Record<string, LedgerEntry>)

@@ -43,6 +43,8 @@ export interface Reservation {
 export class PrivacyBudget {
   private readonly reservedEps = new Map<string, number>()
   private readonly reservedJobs = new Map<string, number>()
+  /** Per-licence lock over settle-then-reserve (reserveOnChain). */
+  private readonly settling = new Map<string, Promise<unknown>>()
 
   constructor(private readonly ledger: Record<string, LedgerEntry>) {
     // State sealed by a build that kept only totals carries no job ids to reconcile: start its count afresh.
@@ -66,9 +68,8 @@ export class PrivacyBudget {
 
   /**
    * Settles this licence's answered jobs against the chain: a recorded one is now in the chain's remainder,
-   * an unrecorded one past its deadline + RECORDING_GRACE_S expired and is released. Call it *before*
-   * reading the licence's remainder, so a job dropped here as recorded is already in that remainder.
-   * Returns how many jobs were released.
+   * an unrecorded one past its deadline + RECORDING_GRACE_S expired and is released. Returns how many
+   * jobs were released. Jobs use `reserveOnChain`, which pairs it with the licence's remainder.
    */
   async reconcile(
     licenceId: string,
@@ -93,6 +94,46 @@ export class PrivacyBudget {
       }
     })
     return released
+  }
+
+  /**
+   * Reserves one job and `epsilonMilli` against the licence as the chain has it now (the way jobs reserve).
+   * The licence is read before and after settling its answered jobs (reconcile), until no recording for
+   * it landed in between: otherwise a job recorded just after it was checked would count twice — in the
+   * chain's remainder and as answered — and the licence's last job would be refused. Settling and
+   * reserving hold a per-licence lock, so another job's settling cannot drop a recorded job between this
+   * one's read and its reservation (which would let one job too many run). After a few unstable reads
+   * it uses the last one: a job counted twice is refused, never over-answered.
+   */
+  async reserveOnChain(
+    licenceId: string,
+    epsilonMilli: number,
+    chain: {
+      job: JobRef
+      readLicence: () => Promise<{ jobsLeft: bigint; epsilonLeftMilli: bigint }>
+      isRecorded: (jobId: string) => Promise<boolean>
+      nowSeconds: number
+    },
+  ): Promise<Reservation> {
+    const run = (this.settling.get(licenceId) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        let after = await chain.readLicence()
+        for (let i = 0; i < 5; i++) {
+          const before = after
+          await this.reconcile(licenceId, chain.isRecorded, chain.nowSeconds)
+          after = await chain.readLicence()
+          if (after.jobsLeft === before.jobsLeft && after.epsilonLeftMilli === before.epsilonLeftMilli) break
+        }
+        const onChain = { epsilonLeftMilli: Number(after.epsilonLeftMilli), jobsLeft: Number(after.jobsLeft) }
+        return this.reserve(licenceId, epsilonMilli, onChain, chain.job)
+      })
+    this.settling.set(licenceId, run)
+    try {
+      return await run
+    } finally {
+      if (this.settling.get(licenceId) === run) this.settling.delete(licenceId)
+    }
   }
 
   /** Reserves one job and `epsilonMilli`; throws BudgetExhaustedError / LicenceInvalidError before anything runs. */

@@ -79,8 +79,6 @@ export async function runJob(
     })
   }
   const licenceId = BigInt(request.licenceId)
-  // Settle earlier answers against the chain before reading the remainder they may already be part of.
-  await enclave.budget.reconcile(request.licenceId, (id) => chain.isJobRecorded(id as Hex), now)
   const licence = await chain.licence(licenceId)
   if (/^0x0{40}$/i.test(licence.buyer)) throw new LicenceInvalidError(`licence ${licenceId} does not exist`)
   if (!sameAddress(licence.buyer, buyer))
@@ -110,12 +108,13 @@ export async function runJob(
   }
 
   const plan = planQuery(query, asset.schema, asset.policy)
-  const reservation = enclave.budget.reserve(
-    request.licenceId,
-    plan.epsilonMilli,
-    { epsilonLeftMilli: Number(licence.epsilonLeftMilli), jobsLeft: Number(licence.jobsLeft) },
-    { jobId, deadline: request.deadline },
-  )
+  // Reserved against the licence's remainder as the chain has it now, with earlier answers settled.
+  const reservation = await enclave.budget.reserveOnChain(request.licenceId, plan.epsilonMilli, {
+    job: { jobId, deadline: request.deadline },
+    readLicence: () => chain.licence(licenceId),
+    isRecorded: (id) => chain.isJobRecorded(id as Hex),
+    nowSeconds: now,
+  })
   const rng = new RandomSource(enclave.runtime)
   const sk = enclave.clusterSecretKey()
   let committed = false

@@ -109,6 +109,8 @@ export default async function bench(): Promise<BenchResult[]> {
     // A client retries a 503 (wrangler answers one when workerd restarts mid-request); a retry of a
     // request that did land is a 409 naming the job, since the job id is the request's digest.
     let retries = 0
+    // What the retried 503s said (wrangler's own restart page, or the API's component_unavailable).
+    const retryCodes: Record<string, number> = {}
     const submitOnce = async (i: number, left = 3): Promise<string> => {
       try {
         return (await submitJob(api, bodies[i])).jobId
@@ -117,6 +119,7 @@ export default async function bench(): Promise<BenchResult[]> {
           return (err.body as { error: { jobId: string } }).error.jobId
         if (!(err instanceof ApiRequestError) || err.status !== 503 || left === 0) throw err
         retries++
+        retryCodes[err.code] = (retryCodes[err.code] ?? 0) + 1
         await new Promise((r) => setTimeout(r, 500))
         return submitOnce(i, left - 1)
       }
@@ -166,6 +169,7 @@ export default async function bench(): Promise<BenchResult[]> {
       healthStatuses: JSON.stringify(healthStatus),
       recordedOnChain: recorded.length,
       submitRetries: retries,
+      submitRetryCodes: JSON.stringify(retryCodes),
       distinctRecorded: distinct.size,
     }
     return [

@@ -109,6 +109,8 @@ export default async function bench(): Promise<BenchResult[]> {
     // A client retries a 503 (wrangler answers one when workerd restarts mid-request); a retry of a
     // request that did land is a 409 naming the job, since the job id is the request's digest.
     let retries = 0
+    // What the retried 503s said (wrangler's own restart page, or the API's component_unavailable).
+    const retryCodes: Record<string, number> = {}
     const submitOnce = async (i: number, left = 3): Promise<string> => {
       try {
         return (await submitJob(api, bodies[i])).jobId
@@ -117,6 +119,7 @@ export default async function bench(): Promise<BenchResult[]> {
           return (err.body as { error: { jobId: string } }).error.jobId
         if (!(err instanceof ApiRequestError) || err.status !== 503 || left === 0) throw err
         retries++
+        retryCodes[err.code] = (retryCodes[err.code] ?? 0) + 1
         await new Promise((r) => setTimeout(r, 500))
         return submitOnce(i, left - 1)
       }
@@ -126,6 +129,8 @@ export default async function bench(): Promise<BenchResult[]> {
     const started = performance.now()
     const pending = new Set(jobIds)
     const statuses: Record<string, number> = {}
+    // Why any job did not succeed, by reason code, with one message each: a miss must be explainable.
+    const reasons: Record<string, string> = {}
     while (pending.size && performance.now() - started < TIMEOUT_S * 1000) {
       await new Promise((r) => setTimeout(r, 1000))
       for (const id of [...pending]) {
@@ -133,6 +138,7 @@ export default async function bench(): Promise<BenchResult[]> {
         if (job.status === 'queued' || job.status === 'running') continue
         pending.delete(id)
         statuses[job.status] = (statuses[job.status] ?? 0) + 1
+        if (job.reason) reasons[`${job.status}:${job.reason.code}`] ??= job.reason.message.slice(0, 200)
       }
     }
     const drainS = (performance.now() - started) / 1000
@@ -159,9 +165,11 @@ export default async function bench(): Promise<BenchResult[]> {
       drainSeconds: +drainS.toFixed(1),
       jobsPerSecond: +(JOBS / drainS).toFixed(2),
       finished: JSON.stringify(statuses),
+      reasons: JSON.stringify(reasons),
       healthStatuses: JSON.stringify(healthStatus),
       recordedOnChain: recorded.length,
       submitRetries: retries,
+      submitRetryCodes: JSON.stringify(retryCodes),
       distinctRecorded: distinct.size,
     }
     return [

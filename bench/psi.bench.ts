@@ -1,6 +1,7 @@
 // PSI (issue #9, P1–P6): the slides' blinded intersection, both parties on this machine in two worker
 // threads, against the plaintext `Set` intersection and the naive SHA-256 "PSI" of the same run.
 import { createHash } from 'node:crypto'
+import { loadavg } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { compareBlinded, unpackElements } from '../sdk/src/psi/index'
 import { timeMs, type BenchResult } from './lib'
@@ -70,10 +71,33 @@ async function psi2W(pa: Party, pb: Party, a: string[], b: string[]): Promise<{ 
   }
 }
 
-async function best(fn: () => unknown | Promise<unknown>, rounds: number): Promise<number> {
-  let b = Infinity
-  for (let i = 0; i < rounds; i++) b = Math.min(b, await timeMs(fn))
-  return b
+/** Wall time and CPU time (all threads of this process) of one call, in milliseconds. */
+async function timed(fn: () => unknown | Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage()
+  const wall = await timeMs(fn)
+  const c = process.cpuUsage(c0)
+  return { wall, cpu: (c.user + c.system) / 1000 }
+}
+
+/**
+ * Baselines and PSI interleaved `rounds` times, best of each kept (bench/lib.ts bestOfInterleaved, for
+ * three subjects): a burst of load from another process hurts every side rather than one.
+ */
+async function interleaved(
+  subjects: { set: () => unknown; sha: () => unknown; psi: () => Promise<unknown> },
+  rounds: number,
+) {
+  const best = { set: Infinity, sha: Infinity, psi: Infinity, psiCpu: Infinity, shaCpu: Infinity }
+  for (let i = 0; i < rounds; i++) {
+    for (let k = 0; k < 3; k++) best.set = Math.min(best.set, (await timed(subjects.set)).wall)
+    const sha = await timed(subjects.sha)
+    best.sha = Math.min(best.sha, sha.wall)
+    best.shaCpu = Math.min(best.shaCpu, sha.cpu)
+    const psi = await timed(subjects.psi)
+    best.psi = Math.min(best.psi, psi.wall)
+    best.psiCpu = Math.min(best.psiCpu, psi.cpu)
+  }
+  return best
 }
 
 export default async function run(): Promise<BenchResult[]> {
@@ -83,20 +107,31 @@ export default async function run(): Promise<BenchResult[]> {
   const pb = spawn()
   await Promise.all([pa.call({ op: 'warm' }), pb.call({ op: 'warm' })])
   try {
-    const sizes = process.env.PSI_BENCH_QUICK ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]
+    // PSI_BENCH_SIZES=1000000 runs one size; PSI_BENCH_QUICK=1 skips 1M×1M.
+    const sizes = process.env.PSI_BENCH_SIZES
+      ? process.env.PSI_BENCH_SIZES.split(',').map(Number)
+      : process.env.PSI_BENCH_QUICK
+        ? [10_000, 100_000]
+        : [10_000, 100_000, 1_000_000]
     for (const n of sizes) {
       const a = ids(n, 0)
       const b = ids(n, n / 2) // 50 % overlap
       const want = n / 2
-      const rounds = n >= 1_000_000 ? 1 : 3
-      const tSet = await best(() => plainSet(a, b), 5)
-      const tHash = await best(() => naiveHash(a, b), 3)
+      const load = loadavg()[0]
       let bytes = 0
-      const tPsi = await best(async () => {
-        const r = await psi2W(pa, pb, a, b)
-        if (r.size !== want) throw new Error(`PSI found ${r.size}, expected ${want}`)
-        bytes = r.bytes
-      }, rounds)
+      const t = await interleaved(
+        {
+          set: () => plainSet(a, b),
+          sha: () => naiveHash(a, b),
+          psi: async () => {
+            const r = await psi2W(pa, pb, a, b)
+            if (r.size !== want) throw new Error(`PSI found ${r.size}, expected ${want}`)
+            bytes = r.bytes
+          },
+        },
+        n >= 1_000_000 ? 1 : 3,
+      )
+      const [tSet, tHash, tPsi] = [t.set, t.sha, t.psi]
       const details = {
         n,
         psiMs: Math.round(tPsi),
@@ -104,6 +139,12 @@ export default async function run(): Promise<BenchResult[]> {
         sha256Ms: +tHash.toFixed(1),
         pairsPerSecondPerCore: Math.round(n / (tPsi / 1000) / 2),
         bytesPerElement: bytes / (2 * n),
+        // CPU time of both party threads (and the relay), against the single-threaded SHA-256 baseline:
+        // load moves it far less than wall time.
+        psiCpuMs: Math.round(t.psiCpu),
+        cpuRatioVsSha256: +(t.psiCpu / t.shaCpu).toFixed(1),
+        loadAvg1mStart: +load.toFixed(1),
+        loadAvg1mEnd: +loadavg()[0].toFixed(1),
       }
       const tag = n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`
       const setTarget = n === 100_000 ? 600 : n === 1_000_000 ? 250 : Infinity
@@ -117,15 +158,15 @@ export default async function run(): Promise<BenchResult[]> {
         pass: tPsi / tSet <= setTarget,
         details,
       })
-      if (n === 100_000)
+      if (n >= 100_000)
         results.push({
           name: `psi ${tag}×${tag} / naive SHA-256 hashing`,
           baseline: `SHA-256 + Set ${tHash.toFixed(1)} ms`,
           subject: `PSI 2 threads ${Math.round(tPsi)} ms`,
           ratio: tPsi / tHash,
           ratioMeaning: 'time',
-          target: '≤ 50×',
-          pass: tPsi / tHash <= 50,
+          target: n === 100_000 ? '≤ 50×' : 'reported',
+          pass: n !== 100_000 || tPsi / tHash <= 50,
           details,
         })
       if (n === 10_000) {

@@ -1,19 +1,20 @@
 // Publishing throughput (issue 5): a 256 MiB CSV through the client library against the processes
 // `npm start` runs — plaintext hash + chunked AES-256-GCM + ciphertext CID (pass 1), then encrypt again
-// + upload + IPFS add (pass 2) — as a fraction of raw node:crypto AES-256-GCM + SHA-256 over the same
-// bytes (target ≥ 0.3). The subject's clock stops when the server has taken the last byte (IPFS add is
-// streamed, so it finishes with it); ingest and mint are reported as details. Also: the CLI's peak
-// memory while publishing ~1 GiB (target < 256 MiB).
+// + direct upload to IPFS's uploader + IPFS add + the worker pinning the signed CID (pass 2) — as a
+// fraction of raw node:crypto AES-256-GCM + SHA-256 over the same bytes (target ≥ 0.3). The subject's
+// clock stops when the worker has accepted the stored ciphertext (the `ingesting` phase); ingest and
+// mint, which run asynchronously and are polled, are reported as details. Also: the CLI's peak memory
+// while publishing ~1 GiB (target < 256 MiB).
 import { execFile } from 'node:child_process'
 import { createCipheriv, createHash, randomBytes } from 'node:crypto'
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { JsonRpcProvider } from 'ethers'
 import { devWallet, freePorts, startStack } from '../scripts/stack'
 import { ApiClient, publish } from '../sdk/src/index'
-import { fileSource, nodeHasher } from '../sdk/src/node/index'
+import { fileSource, nodeBackends } from '../sdk/src/node/index'
 import type { BenchResult } from './lib'
 
 const MIB = 1024 * 1024
@@ -77,18 +78,18 @@ export default async function run(): Promise<BenchResult[]> {
       format: 'csv',
       declaration: { name: 'bench', lawfulBasis: { basis: 'owned', statement: 'bench', personalData: false } },
       enclave: { rpcUrl: stack.urls.chain },
-      createHasher: nodeHasher,
+      ...nodeBackends,
       onProgress: (e) => {
         if (e.phase === 'signing') hashedAt = performance.now()
-        if (e.phase === 'uploading' && e.bytes >= e.total && !uploadedAt) uploadedAt = performance.now()
+        if (e.phase === 'ingesting') uploadedAt = performance.now()
       },
     })
     const done = performance.now()
     const subject = size / MIB / ((uploadedAt - start) / 1000)
     results.push({
-      name: `publish ${PUBLISH_MIB} MiB (hash + encrypt + CID, then encrypt + upload + IPFS add)`,
+      name: `publish ${PUBLISH_MIB} MiB (hash + encrypt + CID, then encrypt + direct upload + IPFS add + pin)`,
       baseline: 'node:crypto AES-256-GCM + SHA-256',
-      subject: 'client library → worker → IPFS',
+      subject: 'client library → IPFS uploader (ticket from the worker)',
       ratio: subject / baseline,
       ratioMeaning: 'throughput',
       target: '≥ 0.3',
@@ -100,6 +101,10 @@ export default async function run(): Promise<BenchResult[]> {
         uploadMs: Math.round(uploadedAt - hashedAt),
         ingestAndMintMs: Math.round(done - uploadedAt),
         tokenId: result.tokenId,
+        // The machine is shared: the ratio means little without the load it was measured under.
+        loadAverage: loadavg()
+          .map((n) => n.toFixed(1))
+          .join(' '),
       },
     })
 
@@ -140,7 +145,13 @@ export default async function run(): Promise<BenchResult[]> {
       ratioMeaning: 'time',
       target: '≤ 1 (under 256 MiB)',
       pass: published && rssMiB < 256,
-      details: { maxRssMiB: Math.round(rssMiB), published: String(published) },
+      details: {
+        maxRssMiB: Math.round(rssMiB),
+        published: String(published),
+        loadAverage: loadavg()
+          .map((n) => n.toFixed(1))
+          .join(' '),
+      },
     })
   } finally {
     provider.destroy()

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Interface, TypedDataEncoder, recoverAddress } from 'ethers'
 import { jobReceiptDomain, jobReceiptTypes } from '../contracts/index'
-import { contractInterface, decodeLog, type RpcLog } from '../worker/src/indexer/decode'
+import { contractInterface, decodeLogWithEthers, type RpcLog } from '../worker/src/indexer/decode'
 import { MerkleAccumulator, ledgerLine, parseLedgerLine, type LedgerEvent } from '../worker/src/indexer/ledger'
 
 export interface AuditOptions {
@@ -93,50 +93,21 @@ async function audit(opts: AuditOptions): Promise<AuditResult> {
   }
   if (m.count !== summary.leafCount)
     fail(`the export has ${m.count} event lines but its summary says ${summary.leafCount}`)
-  if (m.root() !== summary.merkleRoot)
-    fail(`Merkle root mismatch: the summary says ${summary.merkleRoot}, the lines hash to ${m.root()}`)
-
-  // 2. Every line is a log on this chain, and every log of the contracts is a line.
-  const [chainIdHex] = (await rpc(opts.rpc, [['eth_chainId', []]])) as string[]
-  if (Number(chainIdHex) !== summary.chainId)
-    fail(`the export is for chain ${summary.chainId}, the RPC serves ${Number(chainIdHex)}`)
-  const events = lines.map(parseLedgerLine)
-  events.forEach((e, i) => {
-    if (ledgerLine(e) !== lines[i]) fail(`line ${i + 1} is not in canonical form`)
-    if (
-      i > 0 &&
-      (e.blockNumber < events[i - 1].blockNumber ||
-        (e.blockNumber === events[i - 1].blockNumber && e.logIndex <= events[i - 1].logIndex))
-    )
-      fail(`line ${i + 1} is out of (block, log index) order`)
-  })
-  const contracts = opts.contracts ?? Object.fromEntries(events.map((e) => [e.contract, e.address]))
-  const names = new Map(Object.entries(contracts).map(([n, a]) => [a.toLowerCase(), n]))
-  const fromBlock = events.length ? events[0].blockNumber : 0
-  const onChain = await chainEvents(
-    opts.rpc,
-    summary.chainId,
-    names,
-    fromBlock,
-    summary.toBlock,
-    contracts.ComputeLedger,
-  )
-  for (let i = 0; i < Math.max(events.length, onChain.length); i++) {
-    const mine = lines[i]
-    const theirs = onChain[i] ? ledgerLine(onChain[i]) : undefined
-    if (mine === theirs) continue
-    if (!mine)
-      fail(
-        `the export omits the chain's event at block ${onChain[i].blockNumber} log ${onChain[i].logIndex} (${onChain[i].contract}.${onChain[i].name})`,
-      )
-    if (!theirs) fail(`line ${i + 1} (block ${events[i].blockNumber} log ${events[i].logIndex}) is not on the chain`)
-    const a = JSON.parse(mine) as Record<string, unknown>
-    const b = JSON.parse(theirs!) as Record<string, unknown>
-    const field = Object.keys(b).find((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])) ?? 'line'
-    fail(
-      `line ${i + 1} (block ${events[i].blockNumber} log ${events[i].logIndex}, ${events[i].contract}.${events[i].name}) differs from the chain in \`${field}\`: ${JSON.stringify(a[field])} ≠ ${JSON.stringify(b[field])}`,
-    )
+  // A wrong root is reported after step 2 has looked for the line that makes it wrong, so the report
+  // names that line (a forged summary root over untouched lines names none).
+  const rootMismatch =
+    m.root() !== summary.merkleRoot
+      ? `Merkle root mismatch: the summary says ${summary.merkleRoot}, the lines hash to ${m.root()}`
+      : null
+  try {
+    await compareWithChain(opts, summary, lines)
+  } catch (err) {
+    if (rootMismatch && err instanceof Discrepancy) fail(`${rootMismatch}; ${err.message}`)
+    throw err
   }
+  if (rootMismatch) fail(rootMismatch)
+  const events = lines.map(parseLedgerLine)
+  const contracts = contractsOf(opts, events)
 
   // 3. Receipts, anchors and payments, replaying the ledger in order.
   const enclaves = new Map<string, { measurement: string; active: boolean }>()
@@ -293,7 +264,8 @@ async function chainEvents(
     hashes.map((h) => ['eth_getBlockByHash', [h, false]] as [string, unknown[]]),
   )) as Array<{ timestamp: string }>
   const times = new Map(hashes.map((h, i) => [h, Number(blocks[i].timestamp)]))
-  const events = logs.map((l) => decodeLog(chainId, names, l, times.get(l.blockHash)!))
+  // ethers' own decoder, not the indexer's compiled one: the checker decodes independently.
+  const events = logs.map((l) => decodeLogWithEthers(chainId, names, l, times.get(l.blockHash)!))
   const jobs = events.filter((e) => e.contract === 'ComputeLedger' && e.name === 'JobRecorded')
   if (jobs.length) {
     const ledger: Interface = contractInterface('ComputeLedger')
@@ -315,6 +287,58 @@ async function chainEvents(
     }
   }
   return events
+}
+
+/** The contracts checked: pinned by an address book, or else the export's own. */
+const contractsOf = (opts: AuditOptions, events: LedgerEvent[]): Record<string, string> =>
+  opts.contracts ?? Object.fromEntries(events.map((e) => [e.contract, e.address]))
+
+/** 2. Every line is a log on this chain, in canonical form and order, and every log of the contracts is a line. */
+async function compareWithChain(
+  opts: AuditOptions,
+  summary: { chainId: number; toBlock: number },
+  lines: string[],
+): Promise<void> {
+  const [chainIdHex] = (await rpc(opts.rpc, [['eth_chainId', []]])) as string[]
+  if (Number(chainIdHex) !== summary.chainId)
+    fail(`the export is for chain ${summary.chainId}, the RPC serves ${Number(chainIdHex)}`)
+  const events = lines.map(parseLedgerLine)
+  events.forEach((e, i) => {
+    if (ledgerLine(e) !== lines[i]) fail(`line ${i + 1} is not in canonical form`)
+    if (
+      i > 0 &&
+      (e.blockNumber < events[i - 1].blockNumber ||
+        (e.blockNumber === events[i - 1].blockNumber && e.logIndex <= events[i - 1].logIndex))
+    )
+      fail(`line ${i + 1} is out of (block, log index) order`)
+  })
+  const contracts = contractsOf(opts, events)
+  const names = new Map(Object.entries(contracts).map(([n, a]) => [a.toLowerCase(), n]))
+  const fromBlock = events.length ? events[0].blockNumber : 0
+  const onChain = await chainEvents(
+    opts.rpc,
+    summary.chainId,
+    names,
+    fromBlock,
+    summary.toBlock,
+    contracts.ComputeLedger,
+  )
+  for (let i = 0; i < Math.max(events.length, onChain.length); i++) {
+    const mine = lines[i]
+    const theirs = onChain[i] ? ledgerLine(onChain[i]) : undefined
+    if (mine === theirs) continue
+    if (!mine)
+      fail(
+        `the export omits the chain's event at block ${onChain[i].blockNumber} log ${onChain[i].logIndex} (${onChain[i].contract}.${onChain[i].name})`,
+      )
+    if (!theirs) fail(`line ${i + 1} (block ${events[i].blockNumber} log ${events[i].logIndex}) is not on the chain`)
+    const a = JSON.parse(mine) as Record<string, unknown>
+    const b = JSON.parse(theirs!) as Record<string, unknown>
+    const field = Object.keys(b).find((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])) ?? 'line'
+    fail(
+      `line ${i + 1} (block ${events[i].blockNumber} log ${events[i].logIndex}, ${events[i].contract}.${events[i].name}) differs from the chain in \`${field}\`: ${JSON.stringify(a[field])} ≠ ${JSON.stringify(b[field])}`,
+    )
+  }
 }
 
 function usage(message: string): never {

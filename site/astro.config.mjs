@@ -8,4 +8,6 @@ export default defineConfig({
   // Forms post to the API through the worker; Astro's own origin check would refuse forwarded posts.
   security: { checkOrigin: false },
   devToolbar: { enabled: false },
+  // The publish wizard's Web Worker is a module worker (new Worker(url, { type: 'module' })).
+  vite: { worker: { format: 'es' } },
 })

@@ -1,10 +1,12 @@
 // Command line for the embedded node, as `npm start` runs it:
 //   node --import tsx ipfs/src/cli.ts --repo .data/ipfs --api-port 5001 --gateway-port 8080
 //        [--host 127.0.0.1] [--max-upload-bytes N]
+// With IPFS_UPLOAD_TICKET_KEY in the environment (a secret: never on the command line, where `ps` shows
+// it), the gateway also accepts ticketed uploads at PUT /upload.
 // Prints one JSON line {"api": …, "gateway": …} once both ports listen; stops on SIGINT/SIGTERM.
 
 import { parseArgs } from 'node:util'
-import { IpfsError, startIpfsNode } from './index'
+import { IpfsError, parseTicketKey, startIpfsNode } from './index'
 
 function fail(message: string): never {
   process.stderr.write(`ipfs: ${message}\n`)
@@ -40,6 +42,16 @@ async function main(): Promise<void> {
     fail(`--max-upload-bytes must be a non-negative integer, got "${maxRaw}"`)
   }
 
+  let uploadTicketKey: Uint8Array | undefined
+  const keyText = process.env.IPFS_UPLOAD_TICKET_KEY
+  if (keyText) {
+    try {
+      uploadTicketKey = parseTicketKey(keyText)
+    } catch (err) {
+      fail(`IPFS_UPLOAD_TICKET_KEY: ${(err as Error).message}`)
+    }
+  }
+
   let node
   try {
     node = await startIpfsNode({
@@ -48,6 +60,7 @@ async function main(): Promise<void> {
       apiPort: port('api-port', values['api-port']),
       gatewayPort: port('gateway-port', values['gateway-port']),
       maxUploadBytes: maxRaw === undefined ? undefined : Number(maxRaw),
+      uploadTicketKey,
     })
   } catch (err) {
     fail(err instanceof IpfsError ? err.shortMessage : String((err as Error).message ?? err))

@@ -4,11 +4,15 @@
 // in pack files in a local repo. It never touches the network beyond its two listeners.
 
 import type { Server } from 'node:http'
-import type { NodeContext } from './http/context'
+import type { Handler, NodeContext } from './http/context'
 import { gateway } from './http/gateway'
+import { SpentTickets, upload } from './http/upload'
 import { rpc } from './http/rpc'
 import { listen, serve, shutdown, urlOf } from './http/server'
+import { discardBlocks } from './repo/pack-file'
 import { openRepo } from './repo/repo'
+import { FileImporter } from './unixfs/file-importer'
+import { kuboDefaults } from './unixfs/kubo-layout'
 
 export {
   BlockNotFoundError,
@@ -20,6 +24,28 @@ export {
   UploadTooLargeError,
 } from './errors'
 export { importerOptions as kuboImporterOptions, kuboDefaults, type LayoutSettings } from './unixfs/kubo-layout'
+export {
+  openUploadTicket,
+  parseTicketKey,
+  signUploadTicket,
+  UploadTicketError,
+  type UploadTicket,
+} from './upload-ticket'
+
+/**
+ * The CID `ipfs add --cid-version 1` gives `content` (raw leaves, 256 KiB chunks, balanced DAG), computed
+ * without storing a block, with the node's own importer (node:crypto hashing, no per-block promises).
+ * For Node clients that must know a ciphertext's CID before uploading it; portable code uses the SDK's
+ * `kuboCidV1`, which gives the same CID.
+ */
+export async function cidOfStream(content: AsyncIterable<Uint8Array>): Promise<string> {
+  const importer = new FileImporter(discardBlocks, kuboDefaults(1))
+  for await (const chunk of content) {
+    const wait = importer.write(chunk)
+    if (wait) await wait
+  }
+  return (await importer.end()).cid.toString()
+}
 
 /** 2 GiB: enough for the 1 GiB uploads the product must accept, with room to spare. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3
@@ -35,6 +61,12 @@ export interface IpfsNodeOptions {
   gatewayPort: number
   /** Largest accepted `add` request body, in bytes. Default `DEFAULT_MAX_UPLOAD_BYTES`. */
   maxUploadBytes?: number
+  /**
+   * The secret the marketplace signs upload tickets with. When set, the gateway listener also accepts
+   * `PUT /upload` with a ticket (http/upload.ts): the one write path open to clients, for ciphertext
+   * too large to pass through the worker. Unset: the gateway stays read-only.
+   */
+  uploadTicketKey?: Uint8Array
   /** Receives failures that are not the client's fault. Default: one line on stderr. */
   log?: (err: unknown) => void
 }
@@ -80,7 +112,11 @@ export async function startIpfsNode(opts: IpfsNodeOptions): Promise<IpfsNode> {
     const api = serve(rpc, ctx)
     servers.push(api)
     const apiPort = await listen(api, 'api', host, opts.apiPort)
-    const gw = serve(gateway, ctx)
+    const key = opts.uploadTicketKey
+    const spent = new SpentTickets()
+    const gatewayOrUpload: Handler = (req, res, url, c) =>
+      key && url.pathname === '/upload' ? upload(req, res, { ...c, ticketKey: key, spent }) : gateway(req, res, url, c)
+    const gw = serve(gatewayOrUpload, ctx)
     servers.push(gw)
     const gatewayPort = await listen(gw, 'gateway', host, opts.gatewayPort)
     let closing: Promise<void> | undefined

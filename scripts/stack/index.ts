@@ -59,7 +59,10 @@ export interface StackPorts {
   ipfsGateway: number
   enclave: number
   worker: number
-  /** wrangler's devtools inspector; must differ between two stacks on one machine. */
+  /**
+   * Kept for callers that pass a full set of ports: the stack runs the worker without a DevTools
+   * inspector (scripts/stack/worker-dev.ts explains why), so this port is no longer opened.
+   */
   inspector: number
 }
 
@@ -83,7 +86,17 @@ export interface StackOptions {
   cronIntervalMs?: number
   /** Progress lines for a person watching; one call per step. */
   log?: (line: string) => void
+  /**
+   * The chain URL the worker is given (CHAIN_RPC_URL) instead of the chain's own; the enclave and the
+   * deployment still use the chain directly. Fault tests put a proxy they can take down here.
+   */
+  workerChainUrl?: string
+  /** Extra worker variables (e.g. JOB_STALE_SECONDS), written to its env file after the stack's own. */
+  workerEnv?: Record<string, string>
 }
+
+/** The children that can be stopped and started again while the rest keeps running (fault tests). */
+export type RestartableService = 'enclave' | 'worker'
 
 export interface StackUrls {
   site: string
@@ -100,8 +113,15 @@ export interface Stack {
   services: Service[]
   /** Stops every child process group; safe to call twice. */
   stop(): Promise<void>
-  /** Resolves with the first service that exits on its own after start-up. */
+  /** Resolves with the first service that exits on its own after start-up (not by stopService). */
   firstExit: Promise<{ name: string; code: number | null; logFile: string }>
+  /**
+   * Stops one child (its whole process group) and leaves the rest running, as a crash would; for fault
+   * tests. The chain and IPFS cannot be stopped: hardhat keeps no state to come back with.
+   */
+  stopService(name: RestartableService): Promise<void>
+  /** Starts a child stopped by stopService again with the same ports, state and settings; resolves when ready. */
+  startService(name: RestartableService): Promise<void>
 }
 
 export interface AddressBookFile {
@@ -123,6 +143,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const logDir = join(dataDir, 'logs')
   mkdirSync(logDir, { recursive: true })
   const services: Service[] = []
+  // Children stopped on purpose by stopService: their exit is not a crash for firstExit.
+  const stoppedOnPurpose = new Set<Service>()
+  let reportExit!: (exit: { name: string; code: number | null; logFile: string }) => void
+  const firstExit = new Promise<{ name: string; code: number | null; logFile: string }>((r) => (reportExit = r))
+  const watch = (s: Service): Service => {
+    s.exited.then((code) => {
+      if (!stoppedOnPurpose.has(s)) reportExit({ name: s.name, code, logFile: s.logFile })
+    })
+    return s
+  }
   let cron: ReturnType<typeof setInterval> | undefined
   const stop = async () => {
     clearInterval(cron)
@@ -140,7 +170,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ['chain', ports.chain],
       ['enclave', ports.enclave],
       ['worker', ports.worker],
-      ['worker inspector', ports.inspector],
     ]
     if (!opts.ipfsApiUrl) wanted.push(['ipfs api', ports.ipfsApi], ['ipfs gateway', ports.ipfsGateway])
     for (const [name, port] of wanted) await assertPortFree(name, host, port)
@@ -166,11 +195,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         logDir,
       },
     )
-    services.push(chain)
+    services.push(watch(chain))
 
     let ipfsApiUrl = opts.ipfsApiUrl
     let ipfsGatewayUrl: string | undefined
     let ipfs: Service | undefined
+    // Signs the worker's upload tickets and lets the embedded node check them (ipfs/src/upload-ticket.ts):
+    // large ciphertext goes from the client straight to IPFS, not through the worker. Fresh per start.
+    const uploadTicketKey = opts.ipfsApiUrl ? undefined : randomBytes(32).toString('base64url')
     if (!ipfsApiUrl) {
       const [cmd, pre] = nodeTs('ipfs/src/cli.ts')
       ipfs = spawnService(
@@ -187,9 +219,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           '--gateway-port',
           String(ports.ipfsGateway),
         ],
-        { cwd: root, logDir },
+        { cwd: root, logDir, env: { IPFS_UPLOAD_TICKET_KEY: uploadTicketKey } },
       )
-      services.push(ipfs)
+      services.push(watch(ipfs))
       ipfsApiUrl = `http://${host}:${ports.ipfsApi}`
       ipfsGatewayUrl = `http://${host}:${ports.ipfsGateway}`
     }
@@ -223,7 +255,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         ],
         { cwd: root, logDir },
       )
-      services.push(enclave)
+      services.push(watch(enclave))
       return waitUntilReady(
         enclave,
         async () => {
@@ -262,43 +294,36 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     writeFileSync(
       envFile,
       [
-        `CHAIN_RPC_URL=${chainUrl}`,
+        `CHAIN_RPC_URL=${opts.workerChainUrl ?? chainUrl}`,
         `ADDRESS_BOOK=${JSON.stringify(addressBook)}`,
         `IPFS_API_URL=${ipfsApiUrl}`,
         // The enclave reads job ciphertext straight from the gateway (else through the worker).
         ...(ipfsGatewayUrl ? [`IPFS_GATEWAY_URL=${ipfsGatewayUrl}`] : []),
+        // Where clients PUT ciphertext with a ticket; unset (an external Kubo), uploads go through the worker.
+        ...(ipfsGatewayUrl && uploadTicketKey
+          ? [`IPFS_UPLOAD_URL=${ipfsGatewayUrl}/upload`, `UPLOAD_TICKET_KEY=${uploadTicketKey}`]
+          : []),
         `ENCLAVE_URL=${enclaveUrl}`,
         // The relayer's key is a public hardhat development key: fine for a local chain only.
         `RELAYER_KEY=${DEV_KEYS.relayer}`,
         // A fresh admin token per start, for POST /api/audit/reindex (scripts/reindex.ts reads it here).
         `ADMIN_TOKEN=${randomBytes(24).toString('base64url')}`,
+        ...Object.entries(opts.workerEnv ?? {}).map(([k, v]) => `${k}=${v}`),
       ].join('\n') + '\n',
     )
-    log(`worker: starting wrangler dev on ${workerUrl}`)
+    log(`worker: starting workerd (wrangler's startWorker, inspector off) on ${workerUrl}`)
+    const [wcmd, wpre] = nodeTs('scripts/stack/worker-dev.ts')
     const worker = spawnService(
       'worker',
-      bin(root, 'wrangler'),
+      wcmd,
       [
-        'dev',
-        '--ip',
-        host,
-        '--port',
-        String(ports.worker),
-        '--inspector-port',
-        String(ports.inspector),
-        '--persist-to',
-        wranglerState,
-        '--env-file',
-        envFile,
-        '--show-interactive-dev-session=false',
-        // Enables /__scheduled, which this stack calls on an interval (crons never fire locally).
-        '--test-scheduled',
-        '--log-level',
-        'info',
+        ...wpre,
+        ...['--config', join(root, 'wrangler.toml'), '--host', host, '--port', String(ports.worker)],
+        ...['--persist-to', wranglerState, '--env-file', envFile],
       ],
       { cwd: root, logDir },
     )
-    services.push(worker)
+    services.push(watch(worker))
     await waitUntilReady(
       worker,
       async () => {
@@ -324,9 +349,33 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }, opts.cronIntervalMs ?? 3_000)
     cron.unref()
 
-    const firstExit = Promise.race(
-      services.map((s) => s.exited.then((code) => ({ name: s.name, code, logFile: s.logFile }))),
-    )
+    // A restart respawns the exact command line of the stopped child (same ports, state, env file) and
+    // waits for the same health endpoint start-up waited for.
+    const stopped = new Map<RestartableService, Service>()
+    const healthUrl: Record<RestartableService, string> = {
+      enclave: `${enclaveUrl}/health`,
+      worker: `${workerUrl}/api/health`,
+    }
+    const stopService = async (name: RestartableService) => {
+      const i = services.findIndex((s) => s.name === name)
+      if (i < 0) throw new StackError(name, 'is not running')
+      const [service] = services.splice(i, 1)
+      stoppedOnPurpose.add(service)
+      stopped.set(name, service)
+      await service.stop()
+    }
+    const startService = async (name: RestartableService) => {
+      const old = stopped.get(name)
+      if (!old) throw new StackError(name, 'was not stopped by stopService')
+      stopped.delete(name)
+      const service = spawnService(name, old.child.spawnfile, old.child.spawnargs.slice(1), { cwd: root, logDir })
+      services.push(watch(service))
+      await waitUntilReady(
+        service,
+        async () => ((await fetchWithTimeout(healthUrl[name], {}, 5_000)).ok ? true : undefined),
+        90_000,
+      )
+    }
     return {
       urls: {
         site: `${workerUrl}/`,
@@ -340,6 +389,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       services,
       stop,
       firstExit,
+      stopService,
+      startService,
     }
   } catch (err) {
     await stop()

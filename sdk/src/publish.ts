@@ -5,7 +5,13 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import type { Signer } from 'ethers'
 import { publishDomain, publishTypes } from '../../contracts/index'
-import { encryptChunked, toReadableStream, wrapDataKey, type PrivacyPolicy } from '../../tee-sim/src/index'
+import {
+  encryptChunked,
+  toReadableStream,
+  wrapDataKey,
+  type ChunkCipherFactory,
+  type PrivacyPolicy,
+} from '../../tee-sim/src/index'
 import type { ApiClient } from './api'
 import { kuboCidV1 } from './cid'
 import {
@@ -16,7 +22,7 @@ import {
   type DeclarationInput,
 } from './declaration'
 import { trustEnclave, type TrustEnclaveOptions } from './enclave'
-import { InvalidPublicationError } from './errors'
+import { ApiRequestError, InvalidPublicationError } from './errors'
 
 /** A dataset that can be read from the start more than once (a file path, a browser File). */
 export interface PublishSource {
@@ -30,7 +36,7 @@ export interface Hasher {
   digest(): Uint8Array
 }
 
-export type PublishPhase = 'attesting' | 'hashing' | 'signing' | 'uploading' | 'done'
+export type PublishPhase = 'attesting' | 'hashing' | 'signing' | 'uploading' | 'ingesting' | 'done'
 export interface PublishProgress {
   phase: PublishPhase
   bytes: number
@@ -48,8 +54,22 @@ export interface PublishOptions {
   validForSeconds?: number
   /** Retries with the same key never publish twice (default: random). */
   idempotencyKey?: string
+  /**
+   * How the ciphertext reaches IPFS. `direct` (the default when the marketplace offers it): straight to
+   * IPFS's uploader with a single-use ticket, then the publication is polled until minted — no size cap
+   * from the worker and no long-held request. `body`: streamed through the worker in one request.
+   */
+  upload?: 'auto' | 'direct' | 'body'
+  /** fetch for the direct upload's PUT (default: global fetch). */
+  fetch?: typeof fetch
+  /** Milliseconds between polls of a direct publication (default 1000). */
+  pollIntervalMs?: number
   onProgress?: (p: PublishProgress) => void
   createHasher?: () => Hasher
+  /** AES-256-GCM backend for the chunks (default WebCrypto; `nodeBackends` has node:crypto). */
+  cipher?: ChunkCipherFactory
+  /** The ciphertext's Kubo CIDv1 (default `kuboCidV1`; `nodeBackends` has a faster one). */
+  computeCid?: (content: AsyncIterable<Uint8Array>) => Promise<string>
   now?: () => number
   randomBytes?: (n: number) => Uint8Array
 }
@@ -110,8 +130,12 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
       seen += b.length
       progress('hashing', seen)
     })
-    const ciphertext = counted(encryptChunked(dataKey, plaintext, { noncePrefix }), (b) => (ciphertextSize += b.length))
-    const ciphertextCid = await kuboCidV1(ciphertext)
+    const cipher = opts.cipher
+    const ciphertext = counted(
+      encryptChunked(dataKey, plaintext, { noncePrefix, cipher }),
+      (b) => (ciphertextSize += b.length),
+    )
+    const ciphertextCid = await (opts.computeCid ?? kuboCidV1)(ciphertext)
     if (seen !== total)
       throw new InvalidPublicationError(`the file changed while it was read (${seen} of ${total} bytes)`)
     const contentHash = `0x${bytesToHex(hasher.digest())}`
@@ -159,23 +183,37 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
     })
     const manifest = { declaration: base64url(declarationBytes), signature, deadline, wrappedKey }
 
-    // Pass 2: the upload itself, streamed.
+    // Pass 2: the upload itself, streamed with backpressure: the next chunk is read and encrypted only
+    // when the socket has taken the last, so a few 1 MiB chunks are in memory whatever the file size.
+    // Every streamed upload is sent with `redirect: 'error'`: with the default 'follow', Node's fetch
+    // tees the body to be able to replay it and buffers the unread branch — the whole file
+    // (nodejs/undici#4058; measured: 1.1 GiB RSS uploading 1 GiB, 190 MiB with 'error').
     let sent = 0
-    const body = toReadableStream(
-      counted(encryptChunked(dataKey, opts.source.open(), { noncePrefix }), (b) => {
-        sent += b.length
-        progress('uploading', Math.min(total, Math.round((sent / ciphertextSize) * total)))
-      }),
-    )
-    const result = await opts.api.request<PublishResult>('/assets', {
+    const upload = () =>
+      toReadableStream(
+        counted(encryptChunked(dataKey, opts.source.open(), { noncePrefix, cipher }), (b) => {
+          sent += b.length
+          progress('uploading', Math.min(total, Math.round((sent / ciphertextSize) * total)))
+        }),
+      )
+    const headers = {
+      'idempotency-key': opts.idempotencyKey ?? bytesToHex(rand(16)),
+      'x-stillflow-manifest': base64url(new TextEncoder().encode(JSON.stringify(manifest))),
+    }
+    const mode = opts.upload ?? 'auto'
+    let result: PublishResult | undefined
+    if (mode !== 'body') {
+      try {
+        result = await publishDirect(opts, headers, ciphertextSize, upload, () => progress('ingesting', total))
+      } catch (err) {
+        if (!(mode === 'auto' && err instanceof ApiRequestError && err.code === 'direct_upload_unavailable')) throw err
+      }
+    }
+    result ??= await opts.api.request<PublishResult>('/assets', {
       method: 'POST',
-      headers: {
-        'content-type': 'application/octet-stream',
-        'content-length': String(ciphertextSize),
-        'idempotency-key': opts.idempotencyKey ?? bytesToHex(rand(16)),
-        'x-stillflow-manifest': base64url(new TextEncoder().encode(JSON.stringify(manifest))),
-      },
-      body,
+      headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(ciphertextSize) },
+      body: upload(),
+      redirect: 'error',
       // Node's fetch (undici) streams request bodies only in half-duplex mode.
       ...({ duplex: 'half' } as object),
     })
@@ -183,5 +221,76 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
     return result
   } finally {
     dataKey.fill(0)
+  }
+}
+
+interface DirectStart {
+  id: string
+  upload: { url: string; ticket: string; size: number; expiresAt: string }
+}
+
+interface PublicationView {
+  id: string
+  status: 'pending' | 'ingested' | 'minted' | 'failed'
+  step: string
+  error?: { code: string; message: string; status?: number }
+  result?: PublishResult
+}
+
+/** A finished publish answers 200 with its outcome instead of 202 (a replay of a minted request). */
+const isOutcome = (x: unknown): x is PublishResult => (x as PublishResult).status === 'minted'
+
+/**
+ * The direct path: ask for a ticket (the worker checks the whole manifest first), PUT the ciphertext to
+ * IPFS's uploader, tell the worker it is there, then poll the publication until it is minted or failed.
+ */
+async function publishDirect(
+  opts: PublishOptions,
+  headers: Record<string, string>,
+  size: number,
+  ciphertext: () => ReadableStream<Uint8Array>,
+  onIngesting: () => void,
+): Promise<PublishResult> {
+  const start = await opts.api.request<DirectStart | PublishResult>('/assets', {
+    method: 'POST',
+    headers: { ...headers, 'x-stillflow-upload': 'direct' },
+  })
+  if (isOutcome(start)) return start
+  const res = await (opts.fetch ?? fetch)(start.upload.url, {
+    method: 'PUT',
+    headers: {
+      'content-type': 'application/octet-stream',
+      'content-length': String(size),
+      'x-stillflow-ticket': start.upload.ticket,
+    },
+    body: ciphertext(),
+    redirect: 'error',
+    ...({ duplex: 'half' } as object),
+  })
+  const text = await res.text()
+  if (!res.ok) {
+    let err: { code?: string; message?: string } | undefined
+    try {
+      err = (JSON.parse(text) as { error?: typeof err }).error
+    } catch {
+      err = undefined
+    }
+    throw new ApiRequestError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? text.slice(0, 200))
+  }
+  const committed = await opts.api.request<{ id: string } | PublishResult>('/assets', {
+    method: 'POST',
+    headers: { ...headers, 'x-stillflow-upload': 'uploaded' },
+  })
+  if (isOutcome(committed)) return committed
+  onIngesting()
+  const interval = opts.pollIntervalMs ?? 1000
+  for (;;) {
+    const p = await opts.api.request<PublicationView>(`/publications/${committed.id}`)
+    if (p.status === 'minted' && p.result) return p.result
+    if (p.status === 'failed') {
+      const e = p.error ?? { code: 'publish_failed', message: `the publish failed at step ${p.step}` }
+      throw new ApiRequestError(e.status ?? 422, e.code, e.message, { error: { ...e, step: p.step } })
+    }
+    await new Promise((r) => setTimeout(r, interval))
   }
 }

@@ -172,7 +172,7 @@ describe('publishing', () => {
   })
 
   /** Builds a publish request by hand, as a buggy or malicious client might, with one thing changed. */
-  async function craft(opts: {
+  async function build(opts: {
     plaintext?: Uint8Array
     signer?: Wallet | HDNodeWallet
     owner?: string
@@ -238,6 +238,12 @@ describe('publishing', () => {
     const manifest = b64(
       new TextEncoder().encode(JSON.stringify({ declaration: b64(bytes), signature, deadline, wrappedKey })),
     )
+    return { manifest, body, contentHash, cid }
+  }
+
+  /** Sends a hand-built request with the ciphertext in the body. */
+  async function craft(opts: Parameters<typeof build>[0]) {
+    const { manifest, body, contentHash } = await build(opts)
     const res = await fetch(`${stack.urls.api}/assets`, {
       method: 'POST',
       headers: {
@@ -288,4 +294,178 @@ describe('publishing', () => {
       expect(await pins()).toEqual(before)
     })
   }
+
+  describe('direct uploads (ticket to IPFS’s uploader, then the worker pins and finishes)', () => {
+    type Json = { [k: string]: any } // eslint-disable-line @typescript-eslint/no-explicit-any
+    const post = async (manifest: string, key: string, mode: 'direct' | 'uploaded') => {
+      const res = await fetch(`${stack.urls.api}/assets`, {
+        method: 'POST',
+        headers: { 'idempotency-key': key, 'x-stillflow-manifest': manifest, 'x-stillflow-upload': mode },
+      })
+      return { status: res.status, body: (await res.json()) as Json }
+    }
+    const put = async (url: string, ticket: string, bytes: Uint8Array) => {
+      const res = await fetch(url, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', 'x-stillflow-ticket': ticket },
+        body: Buffer.from(bytes),
+      })
+      return { status: res.status, body: (await res.json()) as Json }
+    }
+    /** The ticket key npm start shares between worker and uploader: a test may forge with it, a client cannot. */
+    const ticketKey = async () => {
+      const { readFileSync } = await import('node:fs')
+      const { parseTicketKey } = await import('../../ipfs/src/index')
+      const line = readFileSync(join(dataDir, 'worker.env'), 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('UPLOAD_TICKET_KEY='))!
+      return parseTicketKey(line.slice('UPLOAD_TICKET_KEY='.length))
+    }
+    async function poll(id: string): Promise<Json> {
+      for (;;) {
+        const p = (await (await fetch(`${stack.urls.api}/publications/${id}`)).json()) as Json
+        if (p.status === 'minted' || p.status === 'failed') return p
+        await new Promise((r) => setTimeout(r, 250))
+      }
+    }
+
+    it('publishes: 202 with a ticket, PUT, 202, then the publication turns minted with the full result', async () => {
+      const before = await pins()
+      const { manifest, body, cid, contentHash } = await build({})
+      const key = crypto.randomUUID()
+      const start = await post(manifest, key, 'direct')
+      expect(start.status, JSON.stringify(start.body)).toBe(202)
+      expect(start.body.upload).toMatchObject({ size: body.length })
+      // Not pinned, not even stored, before the upload; asking to finish now is refused and changes nothing.
+      expect(await post(manifest, key, 'uploaded')).toMatchObject({
+        status: 409,
+        body: { error: { code: 'upload_missing' } },
+      })
+      const stored = await put(start.body.upload.url, start.body.upload.ticket, body)
+      expect(stored).toEqual({ status: 201, body: { cid, size: body.length } })
+      // Stored but unpinned until the worker takes it on.
+      expect((await pins()).has(cid)).toBe(false)
+      // The ticket was single-use.
+      expect(await put(start.body.upload.url, start.body.upload.ticket, body)).toMatchObject({
+        status: 409,
+        body: { error: { code: 'ticket_used' } },
+      })
+      const done = await post(manifest, key, 'uploaded')
+      expect(done.status, JSON.stringify(done.body)).toBe(202)
+      const p = await poll(done.body.id)
+      expect(p.status, JSON.stringify(p)).toBe('minted')
+      expect(p.result).toMatchObject({ status: 'minted', ciphertextCid: cid, contentHash })
+      expect(await nft.ownerOf(p.result.tokenId)).toBe(devWallet(9, provider).address)
+      const after = await pins()
+      expect(after.has(cid) && after.has(p.result.metadataCid)).toBe(true)
+      expect(after.size).toBe(before.size + 3) // ciphertext, declaration, metadata
+      // A replay of the finished request answers with the same asset.
+      expect(await post(manifest, key, 'uploaded')).toMatchObject({ status: 200, body: { tokenId: p.result.tokenId } })
+    })
+
+    const refusals: Array<
+      [
+        string,
+        (u: { url: string; ticket: string; body: Uint8Array; cid: string }) => Promise<{ status: number; body: Json }>,
+        number,
+        string,
+      ]
+    > = [
+      ['no ticket', (u) => put(u.url, '', u.body), 401, 'ticket_required'],
+      [
+        'a tampered ticket',
+        (u) => {
+          const [payload, mac] = u.ticket.split('.')
+          const t = JSON.parse(Buffer.from(payload, 'base64url').toString())
+          const forged = Buffer.from(JSON.stringify({ ...t, size: t.size + 1 })).toString('base64url')
+          return put(u.url, `${forged}.${mac}`, u.body)
+        },
+        401,
+        'invalid_ticket',
+      ],
+      [
+        'an expired ticket',
+        async (u) => {
+          const { signUploadTicket } = await import('../../ipfs/src/index')
+          const t = JSON.parse(Buffer.from(u.ticket.split('.')[0], 'base64url').toString())
+          const old = await signUploadTicket(await ticketKey(), { ...t, expiresAt: Math.floor(Date.now() / 1000) - 1 })
+          return put(u.url, old, u.body)
+        },
+        410,
+        'ticket_expired',
+      ],
+      [
+        'a truncated upload',
+        (u) => put(u.url, u.ticket, u.body.subarray(0, u.body.length - 100)),
+        400,
+        'upload_truncated',
+      ],
+      [
+        'bytes that are not the signed CID',
+        (u) => {
+          const altered = new Uint8Array(u.body)
+          altered[100] ^= 0xff
+          return put(u.url, u.ticket, altered)
+        },
+        422,
+        'ciphertext_cid_mismatch',
+      ],
+    ]
+    for (const [name, attempt, status, code] of refusals) {
+      it(`refuses ${name} with ${status} ${code}; the worker then finds nothing to pin, and nothing is minted`, async () => {
+        const before = await pins()
+        const { manifest, body, cid, contentHash } = await build({})
+        const key = crypto.randomUUID()
+        const start = await post(manifest, key, 'direct')
+        expect(start.status).toBe(202)
+        const res = await attempt({ ...start.body.upload, body, cid })
+        expect(res.body.error?.code, JSON.stringify(res.body)).toBe(code)
+        expect(res.status).toBe(status)
+        expect(await post(manifest, key, 'uploaded')).toMatchObject({
+          status: 409,
+          body: { error: { code: 'upload_missing' } },
+        })
+        expect((await nft.tokenIdOfContent(contentHash)).toString()).toBe('0')
+        expect(await pins()).toEqual(before)
+        // IPFS does not even hold the refused bytes' root.
+        expect((await fetch(`${stack.urls.ipfsGateway}/ipfs/${cid}`, { method: 'HEAD' })).status).toBe(404)
+      })
+    }
+
+    it('fails a corrupt chunk found at ingest with the precise status in the publication, and unpins the ciphertext', async () => {
+      const before = await pins()
+      const { manifest, body, cid, contentHash } = await build({
+        mutate: (c) => ((c[200] ^= 0xff), c),
+        recomputeCid: true,
+      })
+      const key = crypto.randomUUID()
+      const start = await post(manifest, key, 'direct')
+      expect((await put(start.body.upload.url, start.body.upload.ticket, body)).status).toBe(201)
+      const done = await post(manifest, key, 'uploaded')
+      expect(done.status).toBe(202)
+      const p = await poll(done.body.id)
+      expect(p).toMatchObject({
+        status: 'failed',
+        step: 'ingest',
+        error: { code: 'ciphertext_integrity', status: 422 },
+      })
+      expect((await nft.tokenIdOfContent(contentHash)).toString()).toBe('0')
+      expect(await pins()).toEqual(before)
+      expect((await pins()).has(cid)).toBe(false)
+    })
+
+    it('refuses an unknown upload mode and a finish without a ticket first', async () => {
+      const { manifest } = await build({})
+      const res = await fetch(`${stack.urls.api}/assets`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'k', 'x-stillflow-manifest': manifest, 'x-stillflow-upload': 'later' },
+      })
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as Json).error.code).toBe('invalid_upload_mode')
+      expect(await post(manifest, crypto.randomUUID(), 'uploaded')).toMatchObject({
+        status: 409,
+        body: { error: { code: 'upload_not_started' } },
+      })
+    })
+  })
 })

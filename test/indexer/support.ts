@@ -179,6 +179,12 @@ export async function startDb(): Promise<Db> {
     d1Databases: ['DB'],
   })
   const db = (await mf.getD1Database('DB')) as unknown as D1Database
+  await applyMigrations(db)
+  return { mf, db, dispose: () => mf.dispose() }
+}
+
+/** Applies every migration of worker/migrations, in order, to `db`. */
+export async function applyMigrations(db: D1Database): Promise<void> {
   const dir = join(root, 'worker', 'migrations')
   for (const f of readdirSync(dir)
     .filter((n) => n.endsWith('.sql'))
@@ -189,7 +195,6 @@ export async function startDb(): Promise<Db> {
       .filter(Boolean)
     await db.batch(statements.map((s) => db.prepare(s)))
   }
-  return { mf, db, dispose: () => mf.dispose() }
 }
 
 export interface World {

@@ -74,4 +74,16 @@ describe('hash to group', async () => {
     expect(() => edwardsToMontgomeryBatch([ed25519.Point.ZERO.toBytes()])).toThrow(/identity/)
     expect(() => edwardsToMontgomeryBatch([new Uint8Array(31)])).toThrow(/32 bytes/)
   })
+  it('the node engine gives the same H in one large call (across its WASM batches) as element by element', () => {
+    // 2,100 messages span three of the engine's 1,024-element batches; lengths up to 300 bytes grow its
+    // expand_message scratch buffer mid-call.
+    const msgs = Array.from({ length: 2100 }, (_, i) => utf8(`id-${i}-`.repeat(1 + (i % 40))))
+    const dst = utf8('batch-dst')
+    const all = node.hashToGroup(msgs, dst).map(toHex)
+    const picks = [0, 1, 1023, 1024, 1025, 2047, 2048, 2099]
+    for (const i of picks) expect({ i, h: all[i] }).toEqual({ i, h: toHex(node.hashToGroup([msgs[i]], dst)[0]) })
+    expect(new Set(all).size).toBe(msgs.length)
+    // And element 1500 agrees with the portable engine (RFC 9380 via @noble/curves).
+    expect(all[1500]).toBe(toHex(portableEngine.hashToGroup([msgs[1500]], dst)[0]))
+  })
 })

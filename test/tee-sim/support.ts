@@ -66,6 +66,8 @@ export class FakeChain implements ChainReader {
   approved = new Set<string>()
   assets = new Map<bigint, AssetInfo>()
   licences = new Map<bigint, LicenceInfo>()
+  /** Job ids whose receipts ComputeLedger recorded (lower case). */
+  recorded = new Set<string>()
   private check() {
     if (this.down) throw new ChainUnavailableError('fake chain is down')
   }
@@ -101,6 +103,20 @@ export class FakeChain implements ChainReader {
   async isMeasurementApproved(m: string) {
     this.check()
     return this.approved.has(m.toLowerCase())
+  }
+  async isJobRecorded(jobId: string) {
+    this.check()
+    return this.recorded.has(jobId.toLowerCase())
+  }
+  /** What ComputeLedger.recordReceipt does to the licence: marks the job and spends one job and its ε. */
+  record(receipt: { jobId: string; licenceId: string; epsilonSpentMilli: number }) {
+    const l = this.licences.get(BigInt(receipt.licenceId))!
+    this.recorded.add(receipt.jobId.toLowerCase())
+    this.licences.set(BigInt(receipt.licenceId), {
+      ...l,
+      jobsLeft: l.jobsLeft - 1n,
+      epsilonLeftMilli: l.epsilonLeftMilli - BigInt(receipt.epsilonSpentMilli),
+    })
   }
 }
 

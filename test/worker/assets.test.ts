@@ -62,6 +62,15 @@ describe('POST /api/assets', () => {
         body: { error: { code: 'idempotency_key_required' } },
       })
     })
+    it('refuses an unknown upload mode before anything else', async () => {
+      expect(
+        await post({
+          'idempotency-key': 'k1',
+          'x-stillflow-upload': 'later',
+          'x-stillflow-manifest': manifest(declaration()),
+        }),
+      ).toMatchObject({ status: 400, body: { error: { code: 'invalid_upload_mode' } } })
+    })
     it('requires the manifest header', async () => {
       expect(await post({ 'idempotency-key': 'k1' })).toMatchObject({
         status: 400,

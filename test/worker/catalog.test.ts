@@ -205,6 +205,33 @@ beforeAll(async () => {
           JSON.stringify({ metadataDigest: digest, ingest }),
         ),
     )
+  // Use recorded on chain, for the `popular` sort: asset 2 sold two licences and ran one job, asset 12 sold one.
+  const licence = (id: string, token: string, buyer: string) =>
+    db
+      .prepare(
+        `INSERT INTO licences (chain_id, licence_id, token_id, offer_id, buyer, owner, currency, price, fee, expires_at, jobs_left, epsilon_left_milli, purchased_tx, purchased_block, purchased_time)
+         VALUES (31337, ?, ?, '1', ?, ?, ?, '1000', '25', 2000000000, 10, 10000, ?, 60, 1700000060)`,
+      )
+      .bind(id, token, buyer, BOB, NATIVE, '0x' + id.padStart(64, 'f'))
+  stmts.push(
+    licence('1', '2', ALICE),
+    licence('2', '2', ALICE),
+    licence('3', '12', ALICE),
+    db
+      .prepare(
+        `INSERT INTO receipts (chain_id, job_id, licence_id, token_id, enclave, content_hash, query_hash, result_hash, epsilon_spent_milli, measurement, signature, tx_hash, block_number, block_time)
+         VALUES (31337, ?, '1', '2', ?, ?, ?, ?, 1000, ?, NULL, ?, 61, 1700000061)`,
+      )
+      .bind(
+        '0x' + '77'.repeat(32),
+        BOB,
+        '0x' + '2'.padStart(64, 'c'),
+        '0x' + '88'.repeat(32),
+        '0x' + '99'.repeat(32),
+        '0x' + 'ab'.repeat(32),
+        '0x' + '66'.repeat(32),
+      ),
+  )
   await db.batch(stmts)
   // IPFS: `block/get` serves the declarations by the CID that names their digest.
   const { metadataCid } = await import('../../worker/src/indexer/metadata')
@@ -234,11 +261,12 @@ describe('GET /api/assets parameters', () => {
     ['tag=Not_A_Tag', 'invalid_tag'],
     ['format=xlsx', 'invalid_format'],
     ['policy=open', 'invalid_policy'],
-    ['owner=0x123', 'invalid_address'],
+    ['owner=0x123', 'invalid_owner'],
     ['minPrice=-1', 'invalid_min_price'],
     ['maxPrice=1.5', 'invalid_max_price'],
     ['minPrice=10&maxPrice=9', 'invalid_price_range'],
     ['sort=oldest', 'invalid_sort'],
+    ['sort=popular&cursor=eyJzIjoicG9wdWxhciIsIm4iOi0xLCJ0IjoiMSJ9', 'invalid_cursor'],
     ['limit=0', 'invalid_limit'],
     ['limit=51', 'invalid_limit'],
     ['cursor=not!base64', 'invalid_cursor'],
@@ -314,6 +342,37 @@ describe('GET /api/assets', () => {
     const first = (await get('/api/assets?format=csv&limit=1')).body
     expect(ids(first)).toEqual(['12'])
     expect(ids((await get(`/api/assets?format=csv&limit=2&cursor=${first.next}`)).body)).toEqual(['3', '1'])
+  })
+})
+
+describe('GET /api/assets?sort=popular (the featured list)', () => {
+  it('orders by licences sold plus jobs recorded, then newest, and reports that use per item', async () => {
+    const { body } = await get('/api/assets?sort=popular')
+    expect(ids(body)).toEqual(['2', '12', '3', '1'])
+    expect(body.items[0].usage).toEqual({ licences: 2, jobs: 1 })
+    expect(body.items[1].usage).toEqual({ licences: 1, jobs: 0 })
+    expect(body.items[3].usage).toEqual({ licences: 0, jobs: 0 })
+  })
+
+  it('pages through ties with the cursor and combines with filters', async () => {
+    const seen: string[] = []
+    let next: string | null = null
+    do {
+      const { status, body } = await get(`/api/assets?sort=popular&limit=1${next ? `&cursor=${next}` : ''}`)
+      expect(status).toBe(200)
+      seen.push(...ids(body))
+      next = body.next
+    } while (next)
+    expect(seen).toEqual(['2', '12', '3', '1'])
+    expect(ids((await get('/api/assets?sort=popular&tag=weather')).body)).toEqual(['12', '1'])
+    expect(ids((await get('/api/assets?sort=popular&policy=aggregates-only&limit=1')).body)).toEqual(['2'])
+  })
+
+  it('refuses a cursor of another sort', async () => {
+    const first = (await get('/api/assets?sort=newest&limit=1')).body
+    const { status, body } = await get(`/api/assets?sort=popular&cursor=${first.next}`)
+    expect(status).toBe(400)
+    expect(body.error.code).toBe('invalid_cursor')
   })
 })
 

@@ -125,3 +125,37 @@ describe('the scheduled handler', () => {
     expect(await env.DB.prepare('SELECT indexed_block FROM chains').first()).toEqual({ indexed_block: 4 })
   })
 })
+
+describe('index status', () => {
+  const publication = (id: string, tokenId: string | null, status: string) =>
+    env.DB.prepare(
+      `INSERT INTO publications (id, owner, idempotency_key, request_hash, content_hash, status, step, chain_id, token_id, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'mint', 31337, ?, 0, 0)`,
+    ).bind(id, '0x' + '22'.repeat(20), id, '0x' + id.padStart(64, '0'), '0x' + id.padStart(64, '1'), status, tokenId)
+
+  it('shows an asset the worker minted but the indexer has not mirrored as pending, and a failed publish as failed', async () => {
+    await env.DB.batch([publication('a1', '41', 'minted'), publication('a2', '42', 'failed')])
+    const pending = JSON.parse((await call('/api/assets/41/history')).text)
+    expect(pending).toMatchObject({ tokenId: '41', status: 'pending', events: [] })
+    const failed = JSON.parse((await call('/api/assets/42/history')).text)
+    expect(failed).toMatchObject({ tokenId: '42', status: 'failed', events: [] })
+    expect((await call('/api/assets/43/history')).status).toBe(404)
+  })
+
+  it('shows a job pending until its receipt is mirrored, indexed after, and failed when it failed', async () => {
+    const { jobIndexStatus } = await import('../../worker/src/indexer')
+    const jobId = '0x' + 'ab'.repeat(32)
+    const job = { jobId, chainId: 31337 }
+    expect(await jobIndexStatus(base, { ...job, status: 'running' })).toBe('pending')
+    expect(await jobIndexStatus(base, { ...job, status: 'succeeded' })).toBe('pending')
+    expect(await jobIndexStatus(base, { ...job, status: 'expired' })).toBe('failed')
+    await env.DB.prepare(
+      `INSERT INTO receipts (chain_id, job_id, licence_id, token_id, enclave, content_hash, query_hash, result_hash,
+         epsilon_spent_milli, measurement, signature, tx_hash, block_number, block_time)
+       VALUES (31337, ?, '1', '1', ?, ?, ?, ?, 500, ?, NULL, ?, 3, 0)`,
+    )
+      .bind(jobId, '0x' + '33'.repeat(20), jobId, jobId, jobId, jobId, jobId)
+      .run()
+    expect(await jobIndexStatus(base, { ...job, status: 'succeeded' })).toBe('indexed')
+  })
+})

@@ -1,14 +1,20 @@
 // /api/psi/sessions inside workerd: consent, relays, the comparison, results only to each party,
 // replay and expiry — with real signatures and the portable (pure-JS) party engine.
 import { env } from 'cloudflare:workers'
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { Wallet } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/src/index'
+import type { LedgerCommitment, PsiLedger } from '../../worker/src/psi/commit'
+import type { PsiBindings } from '../../worker/src/psi/env'
+import { ContractRevertError } from '../../worker/src/services/relayer'
 import {
   PsiSessionClient,
   PsiSessionError,
   portableEngine,
+  psiTranscriptHash,
   signPsiRequest,
+  type PsiCommitStatus,
   type RandomBytes,
 } from '../../sdk/src/psi/index'
 
@@ -49,6 +55,59 @@ async function openSession(maxElements = 100, lifetime = 600) {
   return { a, b, sessionId, ta, tb, session }
 }
 
+const stubOf = (sessionId: string) => {
+  const ns = (env as unknown as PsiBindings).PSI_SESSIONS
+  return ns.get(ns.idFromName(sessionId))
+}
+
+/**
+ * ComputeLedger's PSI rules in memory (once per session, replays refused with the contract's error), so
+ * the retry logic can meet what a real chain does on a crash: a mined transaction whose answer was lost,
+ * a read that lags a write. The real chain is exercised end to end in test/e2e/psi.test.ts.
+ */
+class LedgerDouble implements PsiLedger {
+  held = new Map<string, { transcriptHash: string; intersectionSize: number }>()
+  sends = 0
+  refusals = 0
+  constructor(private faults: { loseAnswers?: number; staleReads?: number }) {}
+  txHash = (sessionId: string) => '0x' + sessionId.slice(2, 10).padEnd(64, 'f')
+  async read(sessionId: string): Promise<LedgerCommitment | undefined> {
+    if (this.faults.staleReads && this.faults.staleReads-- > 0) return undefined
+    const c = this.held.get(sessionId)
+    return c && { ...c, txHash: this.txHash(sessionId), blockNumber: 7 }
+  }
+  async commit(sessionId: string, transcriptHash: string, intersectionSize: number) {
+    if (this.held.has(sessionId)) {
+      this.refusals++
+      throw new ContractRevertError('ComputeLedgerPsiAlreadyCommitted', [sessionId])
+    }
+    this.held.set(sessionId, { transcriptHash, intersectionSize })
+    this.sends++
+    if (this.faults.loseAnswers && this.faults.loseAnswers-- > 0) throw new Error('connection reset')
+    return { txHash: this.txHash(sessionId), blockNumber: 7 }
+  }
+}
+
+/** Puts `ledger` in place of the chain in the session's Durable Object (before anything is compared). */
+async function useLedger(sessionId: string, ledger: PsiLedger) {
+  await runInDurableObject(stubOf(sessionId), (instance) => {
+    ;(instance as unknown as { ledger: () => PsiLedger }).ledger = () => ledger
+  })
+}
+
+/** The session's commit status once `done` holds (default: no longer pending). */
+async function settled(
+  sessionId: string,
+  done: (c: PsiCommitStatus) => boolean = (c) => c.status !== 'pending',
+): Promise<PsiCommitStatus> {
+  for (let i = 0; i < 200; i++) {
+    const { commit } = await client(alice).describe(sessionId)
+    if (commit && done(commit)) return commit
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`commit of ${sessionId} did not settle`)
+}
+
 describe('PSI sessions', () => {
   describe('when both parties consent and run the protocol', () => {
     it('gives each party its own matches, and the status shows no sizes', async () => {
@@ -66,9 +125,175 @@ describe('PSI sessions', () => {
       expect(ra.transcriptHash).toMatch(/^0x[0-9a-f]{64}$/)
       expect(rb.transcriptHash).toBe(ra.transcriptHash)
       expect(ra.sizes).toEqual({ A: 4, B: 4 })
+      // Each party recomputed the transcript from its own messages, and both arrive at C's hash.
+      expect(psiTranscriptHash(ra.transcript)).toBe(ra.transcriptHash)
+      expect(psiTranscriptHash(rb.transcript)).toBe(ra.transcriptHash)
+      expect(ra.transcript.digests).toEqual(rb.transcript.digests)
       const status = await a.describe(sessionId)
       expect(status.state).toBe('done')
       expect(JSON.stringify(status)).not.toMatch(/intersection|positions|transcript/)
+      // This test worker has no chain configured: the commit fails for good, naming the setting.
+      const commit = await settled(sessionId)
+      expect(commit).toMatchObject({ status: 'failed', attempts: 1, error: expect.stringMatching(/ADDRESS_BOOK/) })
+    })
+
+    it('gives each party only its own positions, and nobody else any result', async () => {
+      const { a, b, sessionId, ta, tb } = await openSession()
+      const [ra, rb] = await Promise.all([
+        a.run({ sessionId, role: 'A', transport: ta, items: ['p', 'q', 'r'], engine: portableEngine, pollMs: 20 }),
+        b.run({ sessionId, role: 'B', transport: tb, items: ['r', 's'], engine: portableEngine, pollMs: 20 }),
+      ])
+      // Positions index the party's own shuffled list: A's are < |A|, B's < |B|, one match each.
+      expect(ra.positions).toHaveLength(1)
+      expect(rb.positions).toHaveLength(1)
+      expect(ra.positions[0]).toBeLessThan(3)
+      expect(rb.positions[0]).toBeLessThan(2)
+      const asking = async (w: Wallet, role: 'A' | 'B', nonce: string) => {
+        const deadline = now() + 60
+        const signature = await signPsiRequest(w, CHAIN, {
+          sessionId,
+          role: role === 'A' ? 0 : 1,
+          action: 'get-result',
+          bodyHash: '0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+          nonce,
+          deadline,
+        })
+        const headers = {
+          'x-psi-role': role,
+          'x-psi-nonce': nonce,
+          'x-psi-deadline': String(deadline),
+          'x-psi-signature': signature,
+        }
+        return app.request(`/api/psi/sessions/${sessionId}/result`, { headers }, env)
+      }
+      // A third address, as either role, and each party posing as the other, are all refused.
+      for (const [w, role, nonce] of [
+        [mallory, 'A', '901'],
+        [mallory, 'B', '902'],
+        [alice, 'B', '903'],
+        [bob, 'A', '904'],
+      ] as const) {
+        const res = await asking(w, role, nonce)
+        expect({ role, status: res.status, body: await res.json() }).toMatchObject({
+          role,
+          status: 403,
+          body: { error: { code: 'psi_not_a_party' } },
+        })
+      }
+      // A party's own answer carries its positions, never the peer's.
+      const own = (await (await asking(bob, 'B', '905')).json()) as { positions: number[] }
+      expect(own.positions).toEqual(rb.positions)
+      // The singly-blinded relays are gone once compared: not even a party can fetch them again.
+      const relay = await app.request(
+        `/api/psi/sessions/${sessionId}/relay`,
+        {
+          headers: await (async () => {
+            const deadline = now() + 60
+            return {
+              'x-psi-role': 'A',
+              'x-psi-nonce': '906',
+              'x-psi-deadline': String(deadline),
+              'x-psi-signature': await signPsiRequest(alice, CHAIN, {
+                sessionId,
+                role: 0,
+                action: 'get-relay',
+                bodyHash: '0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+                nonce: '906',
+                deadline,
+              }),
+            }
+          })(),
+        },
+        env,
+      )
+      expect(relay.status).toBe(409)
+    })
+  })
+
+  describe('when C misreports the transcript', () => {
+    it('the party refuses the result', async () => {
+      const { b, sessionId, ta, tb } = await openSession()
+      // A's view of C: the worker's answers, except that the result reports a different V.
+      const lying: typeof fetch = async (input, init) => {
+        const res = await inProcess(input, init)
+        if (!String(input).endsWith('/result') || !res.ok) return res
+        const body = (await res.json()) as { digests: { v: string } }
+        body.digests.v = '0x' + '42'.repeat(32)
+        return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } })
+      }
+      const a = new PsiSessionClient({ api: 'http://worker/api', signer: alice, fetch: lying, random })
+      const [ra, rb] = await Promise.allSettled([
+        a.run({ sessionId, role: 'A', transport: ta, items: ['x', 'y'], engine: portableEngine, pollMs: 20 }),
+        b.run({ sessionId, role: 'B', transport: tb, items: ['y'], engine: portableEngine, pollMs: 20 }),
+      ])
+      expect(ra).toMatchObject({ status: 'rejected', reason: { code: 'psi_transcript_mismatch' } })
+      expect(rb.status).toBe('fulfilled')
+    })
+  })
+
+  describe('committing the transcript on chain', () => {
+    it('commits once even when the answer to the first transaction is lost, and shows the tx hash', async () => {
+      const chain = new LedgerDouble({ loseAnswers: 1 })
+      const { a, b, sessionId, ta, tb } = await openSession()
+      await useLedger(sessionId, chain)
+      const [ra, rb] = await Promise.all([
+        a.run({ sessionId, role: 'A', transport: ta, items: ['x', 'y', 'z'], engine: portableEngine, pollMs: 20 }),
+        b.run({ sessionId, role: 'B', transport: tb, items: ['y', 'z', 'w'], engine: portableEngine, pollMs: 20 }),
+      ])
+      // The first attempt sent the transaction but lost its answer: still pending, to be retried.
+      const first = await settled(sessionId, (c) => c.attempts >= 1)
+      expect(first).toMatchObject({
+        status: 'pending',
+        attempts: 1,
+        error: expect.stringMatching(/did not answer \(Error\); retrying/),
+      })
+      expect(JSON.stringify(first)).not.toMatch(/connection reset/) // the public view quotes no RPC error text
+      expect(chain.sends).toBe(1)
+      // The retry asks the chain first and adopts the commitment already there: no second transaction.
+      expect(await runDurableObjectAlarm(stubOf(sessionId))).toBe(true)
+      const done = await settled(sessionId)
+      expect(done).toEqual({ status: 'committed', attempts: 2, txHash: chain.txHash(sessionId), blockNumber: 7 })
+      expect(chain.sends).toBe(1)
+      expect(chain.refusals).toBe(0)
+      // What is on chain is what each party computed on its own.
+      expect(chain.held.get(sessionId)).toEqual({
+        transcriptHash: psiTranscriptHash(ra.transcript),
+        intersectionSize: 2,
+      })
+      expect(psiTranscriptHash(rb.transcript)).toBe(psiTranscriptHash(ra.transcript))
+      // A later alarm (expiry) does not commit again.
+      await runDurableObjectAlarm(stubOf(sessionId))
+      expect(chain.sends).toBe(1)
+    })
+
+    it('reads the chain’s replay refusal as done by an earlier attempt', async () => {
+      const chain = new LedgerDouble({ staleReads: 1 })
+      const { a, b, sessionId, ta, tb } = await openSession()
+      await useLedger(sessionId, chain)
+      const [ra] = await Promise.all([
+        a.run({ sessionId, role: 'A', transport: ta, items: ['x'], engine: portableEngine, pollMs: 20 }),
+        b.run({ sessionId, role: 'B', transport: tb, items: ['x'], engine: portableEngine, pollMs: 20 }),
+      ])
+      // An earlier attempt's transaction is on chain, but the first read does not see it yet.
+      chain.held.set(sessionId, { transcriptHash: psiTranscriptHash(ra.transcript), intersectionSize: 1 })
+      const done = await settled(sessionId)
+      expect(done).toMatchObject({ status: 'committed', attempts: 1, txHash: chain.txHash(sessionId) })
+      expect(chain.sends).toBe(0)
+      expect(chain.refusals).toBe(1)
+    })
+
+    it('fails loudly when the chain holds a different commitment for the session', async () => {
+      const chain = new LedgerDouble({})
+      const { a, b, sessionId, ta, tb } = await openSession()
+      chain.held.set(sessionId, { transcriptHash: '0x' + '99'.repeat(32), intersectionSize: 1 })
+      await useLedger(sessionId, chain)
+      await Promise.all([
+        a.run({ sessionId, role: 'A', transport: ta, items: ['x'], engine: portableEngine, pollMs: 20 }),
+        b.run({ sessionId, role: 'B', transport: tb, items: ['x'], engine: portableEngine, pollMs: 20 }),
+      ])
+      const done = await settled(sessionId)
+      expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/different commitment/) })
+      expect(chain.sends).toBe(0)
     })
   })
 

@@ -15,17 +15,21 @@ import { health } from './routes/health'
 import { psi } from './routes/psi'
 import { verify } from './routes/verify'
 import { reports } from './routes/reports'
+import { rpc } from './routes/rpc'
 import { handleJobBatch, type JobMessage } from './jobs/queue'
 import { sweepJobs } from './jobs/sweeper'
 import { jobs } from './routes/jobs'
 import { licences } from './routes/licences'
 import { offers } from './routes/offers'
+import { buyerReport } from './routes/buyer-report'
+import { wallet } from './routes/wallet'
 
 export const api = new Hono<AppEnv>()
   .basePath('/api')
   .route('/health', health)
   .route('/psi/sessions', psi)
   .route('/chain', chain)
+  .route('/rpc', rpc)
   .route('/enclave', enclave)
   .route('/assets', assets)
   .route('/verify', verify)
@@ -38,6 +42,8 @@ export const api = new Hono<AppEnv>()
   .route('/offers', offers)
   .route('/licences', licences)
   .route('/jobs', jobs)
+  .route('/reports', buyerReport)
+  .route('/wallet', wallet)
 
 const app = new Hono<AppEnv>()
 app.route('/', api)

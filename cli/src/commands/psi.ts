@@ -4,23 +4,28 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
+import { ApiClient } from '../../../sdk/src/api'
 import {
   fromHex,
   loadPsiEngine,
+  PsiCommitmentMismatchError,
   PsiSessionClient,
   PsiSessionError,
+  readPsiCommitment,
   toHex,
+  verifyPsiCommitment,
   type PsiRole,
+  type PsiTranscript,
   type TransportKeyPair,
 } from '../../../sdk/src/psi/index'
 import type { Command, CommandContext } from '../command'
-import { apiUrl, keyOptions, signer } from '../context'
+import { apiUrl, keyOptions, rpcUrl, signer } from '../context'
 import { CliError, EXIT } from '../exit-codes'
 
 const USAGE = [
   'stillflow psi create --peer ADDRESS [--role A|B] [--max N] [--ttl SECONDS] [--chain-id ID]',
   '       stillflow psi join SESSION_ID [--role A|B]',
-  '       stillflow psi run SESSION_ID --input FILE [--column NAME] [--out FILE] [--timeout SECONDS]',
+  '       stillflow psi run SESSION_ID --input FILE [--column NAME] [--out FILE] [--timeout SECONDS] [--rpc URL]',
 ].join('\n')
 
 /** The identifiers to intersect: a CSV column (by header name) or, without --column, one per line. */
@@ -90,6 +95,40 @@ function refused(err: unknown): never {
       `${err.message} (${err.code})`,
     )
   throw err
+}
+
+/**
+ * After the intersection: waits for the worker to commit the transcript, reads the commitment from the
+ * chain through our own RPC (--rpc), and checks it against the transcript we computed ourselves.
+ */
+async function checkOnChain(
+  ctx: CommandContext,
+  client: PsiSessionClient,
+  api: string,
+  transcript: PsiTranscript,
+  timeoutS: number | undefined,
+) {
+  const commit = await client.waitForCommit(transcript.sessionId, { timeoutS: timeoutS ?? 120 }).catch(refused)
+  if (commit.status !== 'committed')
+    throw new CliError(EXIT.failure, `the transcript was not committed on chain: ${commit.error ?? commit.status}`)
+  const book = await new ApiClient({ apiUrl: api }).request<{ chainId: number; contracts: Record<string, string> }>(
+    '/chain',
+  )
+  const ledger = book.contracts.ComputeLedger
+  if (!ledger) throw new CliError(EXIT.failure, 'the API names no ComputeLedger contract')
+  const onChain = await readPsiCommitment({
+    rpcUrl: rpcUrl(ctx),
+    chainId: transcript.chainId,
+    ledger,
+    sessionId: transcript.sessionId,
+  })
+  try {
+    verifyPsiCommitment(transcript, onChain)
+  } catch (err) {
+    if (err instanceof PsiCommitmentMismatchError) throw new CliError(EXIT.failure, err.message)
+    throw err
+  }
+  return { ...commit, ledger, transcriptHash: onChain.transcriptHash, intersectionSize: onChain.intersectionSize }
 }
 
 const keyPair = (t: TransportKeyPair) => ({ secretKey: toHex(t.secretKey), publicKey: toHex(t.publicKey) })
@@ -164,6 +203,7 @@ export const psiCommand: Command = {
       const wallet = await signer(ctx)
       const client = new PsiSessionClient({ api: state.api, signer: wallet })
       const engine = await loadPsiEngine()
+      const timeoutS = ctx.flags.timeout === undefined ? undefined : int(ctx, 'timeout', 0)
       let last = 0
       const result = await client
         .run({
@@ -172,7 +212,7 @@ export const psiCommand: Command = {
           transport: { secretKey: fromHex(state.transport.secretKey), publicKey: fromHex(state.transport.publicKey) },
           items,
           engine,
-          timeoutS: ctx.flags.timeout === undefined ? undefined : int(ctx, 'timeout', 0),
+          timeoutS,
           onProgress: (p) => {
             if (!ctx.interactive) return
             if (!('done' in p)) return void ctx.stderr.write(`\r${p.phase}…`.padEnd(60) + '\n')
@@ -188,15 +228,21 @@ export const psiCommand: Command = {
       if (typeof ctx.flags.out === 'string')
         writeFileSync(ctx.flags.out, result.values.join('\n') + (result.values.length ? '\n' : ''))
       else if (!ctx.json) for (const v of result.values) ctx.stdout.write(v + '\n')
+      say(`${result.values.length} of ${new Set(items).size} distinct ids are shared`)
+      const commitment = await checkOnChain(ctx, client, state.api, result.transcript, timeoutS)
       say(
-        `${result.values.length} of ${new Set(items).size} distinct ids are shared (transcript ${result.transcriptHash})`,
+        `transcript ${commitment.transcriptHash} (intersection size ${commitment.intersectionSize}) committed on chain ` +
+          `in tx ${commitment.txHash} (block ${commitment.blockNumber}); it matches this party's own transcript`,
       )
       return {
         sessionId,
         role: state.role,
         intersectionSize: result.intersectionSize,
         matched: result.values,
-        transcriptHash: result.transcriptHash,
+        transcriptHash: commitment.transcriptHash,
+        // What this party hashed: anyone holding it can recompute the hash (psiTranscriptHash).
+        transcript: result.transcript,
+        commitment: { txHash: commitment.txHash, blockNumber: commitment.blockNumber, ledger: commitment.ledger },
       }
     }
     throw new CliError(EXIT.usage, `unknown subcommand ${sub ?? '(none)'}\n${USAGE}`)

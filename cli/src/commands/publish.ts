@@ -4,7 +4,7 @@ import { extname } from 'node:path'
 import { Contract, parseEther } from 'ethers'
 import { dataMarketAbi, NATIVE_CURRENCY } from '../../../contracts/index'
 import { publish, type PublishResult } from '../../../sdk/src/index'
-import { fileSource, nodeHasher } from '../../../sdk/src/node/index'
+import { fileSource, nodeBackends } from '../../../sdk/src/node/index'
 import type { Command } from '../command'
 import { api, asCliError, keyOptions, rpcUrl, signer } from '../context'
 import { CliError, EXIT } from '../exit-codes'
@@ -98,11 +98,13 @@ export const publishCommand: Command = {
         },
         enclave: { rpcUrl: rpcUrl(ctx) },
         idempotencyKey: ctx.flags['idempotency-key'] as string | undefined,
-        createHasher: nodeHasher,
+        ...nodeBackends,
         onProgress: (p) => {
           if (p.phase === 'attesting') bar.note('verifying the enclave attestation and its on-chain approval…')
           else if (p.phase === 'hashing' || p.phase === 'uploading') bar.update(p.phase, p.bytes, p.total)
           else if (p.phase === 'signing') bar.note('signing the Publish message…')
+          else if (p.phase === 'ingesting')
+            bar.note('uploaded; the enclave is ingesting the dataset, then the NFT is minted…')
         },
       })
     } catch (err) {

@@ -27,11 +27,22 @@ export {
   type TypedDataSigner,
 } from './consent'
 export {
+  psiTranscriptHash,
+  messageDigest,
+  verifyPsiCommitment,
+  PsiCommitmentMismatchError,
+  type PsiTranscript,
+  type PsiMessageDigests,
+  type PsiCommitmentOnChain,
+} from './transcript'
+export { readPsiCommitment } from './commitment'
+export {
   PsiSessionClient,
   PsiSessionError,
   type PsiClientOptions,
   type PsiSessionInfo,
   type PsiSessionResult,
+  type PsiCommitStatus,
 } from './session-client'
 export { generateTransportKey, sealRelay, openRelay, RELAY_OVERHEAD, type TransportKeyPair } from './relay-crypto'
 export { createPsiWorkerHandler, type PsiWorkerRequest, type PsiWorkerResponse } from './web-worker'

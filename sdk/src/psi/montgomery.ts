@@ -16,18 +16,33 @@ function modPow(base: bigint, exp: bigint): bigint {
   return r
 }
 
-/** Little-endian bytes → bigint. */
+const M64 = (1n << 64n) - 1n
+
+/** Little-endian bytes → bigint (any length; 32 bytes take the fast path of four 64-bit limbs). */
 export function leToBigint(bytes: Uint8Array): bigint {
+  if (bytes.length === 32) {
+    const d = new DataView(bytes.buffer, bytes.byteOffset, 32)
+    return (
+      d.getBigUint64(0, true) |
+      (d.getBigUint64(8, true) << 64n) |
+      (d.getBigUint64(16, true) << 128n) |
+      (d.getBigUint64(24, true) << 192n)
+    )
+  }
   let hex = ''
   for (let i = bytes.length - 1; i >= 0; i--) hex += bytes[i] < 16 ? '0' + bytes[i].toString(16) : bytes[i].toString(16)
   return hex ? BigInt('0x' + hex) : 0n
 }
 
-/** bigint in [0, 2^256) → 32 little-endian bytes. */
-export function bigintToLe32(v: bigint): Uint8Array {
-  const hex = v.toString(16).padStart(64, '0')
-  const out = new Uint8Array(32)
-  for (let i = 0; i < 32; i++) out[i] = parseInt(hex.slice(62 - 2 * i, 64 - 2 * i), 16)
+/** bigint in [0, 2^256) → 32 little-endian bytes, written into `out` when given. */
+export function bigintToLe32(v: bigint, out: Uint8Array = new Uint8Array(32)): Uint8Array {
+  if (v < 0n || v >> 256n !== 0n) throw new RangeError('bigintToLe32: value out of range')
+  if (out.length !== 32) throw new RangeError('bigintToLe32: out must be 32 bytes')
+  const d = new DataView(out.buffer, out.byteOffset, 32)
+  d.setBigUint64(0, v & M64, true)
+  d.setBigUint64(8, (v >> 64n) & M64, true)
+  d.setBigUint64(16, (v >> 128n) & M64, true)
+  d.setBigUint64(24, v >> 192n, true)
   return out
 }
 
@@ -57,10 +72,11 @@ export function edwardsToMontgomeryBatch(encoded: Uint8Array[]): Uint8Array[] {
   // Fermat: acc^(p−2) = acc^−1 (acc ≠ 0 because no factor is 0 and p is prime).
   let inv = modPow(acc, P - 2n)
   const out: Uint8Array[] = new Array(n)
+  const packed = new Uint8Array(32 * n) // one allocation; the u-coordinates are views into it
   for (let i = n - 1; i >= 0; i--) {
     const denInv = (inv * prefix[i]) % P
     inv = (inv * den[i]) % P
-    out[i] = bigintToLe32((num[i] * denInv) % P)
+    out[i] = bigintToLe32((num[i] * denInv) % P, packed.subarray(32 * i, 32 * i + 32))
   }
   return out
 }

@@ -16,7 +16,8 @@ import { ELEMENT_BYTES } from './constants'
 import type { PsiEngine } from './engine'
 import { createPsiParty, type PsiOutcome, type PsiProgress } from './party'
 import { cryptoRandomBytes, type RandomBytes } from './random'
-import { generateTransportKey, openRelay, sealRelay, type TransportKeyPair } from './relay-crypto'
+import { generateTransportKey, openRelay, RELAY_OVERHEAD, sealRelay, type TransportKeyPair } from './relay-crypto'
+import { messageDigest, psiTranscriptHash, type PsiMessageDigests, type PsiTranscript } from './transcript'
 
 /** The session as the worker describes it (GET /api/psi/sessions/:id). */
 export interface PsiSessionInfo {
@@ -29,6 +30,20 @@ export interface PsiSessionInfo {
   state: 'awaiting-peer' | 'exchanging' | 'comparing' | 'done'
   joined: { A: boolean; B: boolean }
   transportKeys: { A?: string; B?: string }
+  /** The on-chain commitment of the transcript (ComputeLedger.commitPsi), once the lists are compared. */
+  commit?: PsiCommitStatus
+}
+
+/**
+ * `pending`: not yet on chain (retried with backoff until it is or the session expires); `committed`:
+ * mined in `txHash`; `failed`: will not be retried (`error` says why: no chain configured, a refusal).
+ */
+export interface PsiCommitStatus {
+  status: 'pending' | 'committed' | 'failed'
+  attempts: number
+  txHash?: string
+  blockNumber?: number
+  error?: string
 }
 
 export interface PsiSessionResult {
@@ -36,6 +51,9 @@ export interface PsiSessionResult {
   intersectionSize: number
   transcriptHash: string
   sizes: { A: number; B: number }
+  /** What C received, by SHA-256: each party checks the ones it knows and uses the rest (transcript.ts). */
+  digests: PsiMessageDigests
+  commit?: PsiCommitStatus
 }
 
 /** A refusal from the worker, with its machine-readable code. */
@@ -186,6 +204,70 @@ export class PsiSessionClient {
   }
 
   /**
+   * Our transcript of the session (transcript.ts), from the three messages we hold byte for byte and the
+   * peer's step-2 digest as C reports it, checked against C's own claims. If C reported the peer's digest
+   * falsely, the peer's check fails instead: together the two checks pin every field of the hash.
+   */
+  private checkTranscript(
+    s: PsiSessionInfo,
+    role: PsiRole,
+    mine: { sealed: Uint8Array; peerSealed: Uint8Array; blinded: Uint8Array },
+    result: PsiSessionResult,
+  ): PsiTranscript {
+    const own = messageDigest(mine.sealed)
+    const peer = messageDigest(mine.peerSealed)
+    const blinded = messageDigest(mine.blinded)
+    const digests: PsiMessageDigests =
+      role === 'A'
+        ? { s: own, t: peer, u: blinded, v: result.digests.v }
+        : { s: peer, t: own, u: result.digests.u, v: blinded }
+    const ownCount = (mine.sealed.length - RELAY_OVERHEAD) / ELEMENT_BYTES
+    const peerCount = (mine.peerSealed.length - RELAY_OVERHEAD) / ELEMENT_BYTES
+    const transcript: PsiTranscript = {
+      chainId: s.chainId,
+      sessionId: s.sessionId,
+      partyA: s.partyA,
+      partyB: s.partyB,
+      digests,
+      sizeA: role === 'A' ? ownCount : peerCount,
+      sizeB: role === 'A' ? peerCount : ownCount,
+      intersectionSize: result.positions.length,
+    }
+    const claimed = result.digests as unknown as Record<string, string>
+    for (const k of ['s', 't', 'u', 'v'] as const)
+      if (claimed[k]?.toLowerCase() !== digests[k])
+        throw new PsiSessionError(
+          502,
+          'psi_transcript_mismatch',
+          `C reports a different ${k.toUpperCase()} than was sent`,
+        )
+    if (result.intersectionSize !== transcript.intersectionSize)
+      throw new PsiSessionError(502, 'psi_transcript_mismatch', 'C reports an intersection size unlike our positions')
+    if (result.transcriptHash.toLowerCase() !== psiTranscriptHash(transcript))
+      throw new PsiSessionError(502, 'psi_transcript_mismatch', "C's transcript hash is not the hash of this session")
+    return transcript
+  }
+
+  /**
+   * Waits until the session's transcript is committed on chain (or the commit has failed for good) and
+   * returns the commit status; `timeoutS` bounds the wait.
+   */
+  async waitForCommit(sessionId: string, opts: { pollMs?: number; timeoutS?: number } = {}): Promise<PsiCommitStatus> {
+    const deadline = this.now() + (opts.timeoutS ?? 120)
+    for (;;) {
+      const { commit } = await this.describe(sessionId)
+      if (commit && commit.status !== 'pending') return commit
+      if (this.now() > deadline)
+        throw new PsiSessionError(
+          504,
+          'psi_commit_timeout',
+          `The transcript is not on chain after ${opts.timeoutS ?? 120} s`,
+        )
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 500))
+    }
+  }
+
+  /**
    * Runs our side of the protocol through the session: S (or T) encrypted to the peer, the peer's list
    * re-blinded into U (or V) for C, then C's answer mapped back to our items.
    */
@@ -199,7 +281,7 @@ export class PsiSessionClient {
     pollMs?: number
     /** Give up waiting for the peer after this many seconds (default: until the session expires). */
     timeoutS?: number
-  }): Promise<PsiOutcome & PsiSessionResult> {
+  }): Promise<PsiOutcome & PsiSessionResult & { transcript: PsiTranscript }> {
     const s = await this.describe(p.sessionId)
     const peer: PsiRole = p.role === 'A' ? 'B' : 'A'
     const peerKeyHex = s.transportKeys[peer]
@@ -258,7 +340,8 @@ export class PsiSessionClient {
         pollMs,
         deadline,
       )
-      return { ...party.resolve(result.positions), ...result }
+      const transcript = this.checkTranscript(s, p.role, { sealed, peerSealed, blinded }, result)
+      return { ...party.resolve(result.positions), ...result, transcript }
     } finally {
       party.dispose()
     }

@@ -13,6 +13,8 @@ export interface AssetSummary {
   frozen: boolean
   price: { amount: string; currency: string } | null
   offerCount: number
+  /** Use recorded on chain: licences sold and jobs recorded by ComputeLedger. */
+  usage?: { licences: number; jobs: number }
 }
 
 export interface BrowsePage {

@@ -37,4 +37,6 @@ export interface ChainReader {
   assetInfo(tokenId: bigint): Promise<AssetInfo>
   licence(licenceId: bigint): Promise<LicenceInfo>
   isMeasurementApproved(measurement: Hex): Promise<boolean>
+  /** Whether ComputeLedger recorded this job's receipt (the enclave's ε ledger settles against it). */
+  isJobRecorded(jobId: Hex): Promise<boolean>
 }

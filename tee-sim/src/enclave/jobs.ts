@@ -134,9 +134,12 @@ export async function runJob(
   )
 
   const plan = planQuery(query, asset.schema, asset.policy)
-  const reservation = enclave.budget.reserve(request.licenceId, plan.epsilonMilli, {
-    epsilonLeftMilli: Number(licence.epsilonLeftMilli),
-    jobsLeft: Number(licence.jobsLeft),
+  // Reserved against the licence's remainder as the chain has it now, with earlier answers settled.
+  const reservation = await enclave.budget.reserveOnChain(request.licenceId, plan.epsilonMilli, {
+    job: { jobId, deadline: request.deadline },
+    readLicence: () => chain.licence(BigInt(request.licenceId)),
+    isRecorded: (id) => chain.isJobRecorded(id as Hex),
+    nowSeconds: now,
   })
   const rng = new RandomSource(enclave.runtime)
   const sk = enclave.clusterSecretKey()
@@ -185,12 +188,18 @@ export async function runJob(
         computeLedger: checksumAddress(chain.contracts.ComputeLedger),
       },
     }
-    // The charge is sealed to disk before the result leaves the enclave.
-    reservation.commit()
+    // Two asks for one job id racing (a worker retry while the first ask still runs) may both compute:
+    // the first answer stored is the only one ever released and the only one charged, so every caller
+    // gets the same bytes and receipt. The charge is sealed to disk before the result leaves the enclave.
+    const first = enclave.state.jobs[jobId] as JobOutput | undefined
+    if (first) reservation.cancel()
+    else {
+      reservation.commit()
+      enclave.state.jobs[jobId] = output
+    }
     committed = true
-    enclave.state.jobs[jobId] = output
     await enclave.persist()
-    return output
+    return first ?? output
   } catch (err) {
     // Once committed, the charge stands even if persisting or returning failed (never undercharge).
     if (!committed) reservation.cancel()

@@ -105,13 +105,16 @@ export async function runMultiJob(
     checked.map((c) => c.asset),
   )
 
+  // Each part reserved against its licence as the chain has it now, with earlier answers settled (budget.ts).
   const reservations: Reservation[] = []
   try {
     for (const [i, c] of checked.entries()) {
       reservations.push(
-        enclave.budget.reserve(request.parts[i].licenceId, partEpsilon(c.asset, plan), {
-          epsilonLeftMilli: Number(c.licence.epsilonLeftMilli),
-          jobsLeft: Number(c.licence.jobsLeft),
+        await enclave.budget.reserveOnChain(request.parts[i].licenceId, partEpsilon(c.asset, plan), {
+          job: { jobId, deadline: request.deadline },
+          readLicence: () => chain.licence(BigInt(request.parts[i].licenceId)),
+          isRecorded: (id) => chain.isJobRecorded(id as Hex),
+          nowSeconds: now,
         }),
       )
     }
@@ -179,12 +182,17 @@ export async function runMultiJob(
         computeLedger: checksumAddress(chain.contracts.ComputeLedger),
       },
     }
-    // Every part's charge is sealed to disk before the result leaves the enclave.
-    for (const r of reservations) r.commit()
+    // As for a single job: of two asks for one job id racing, the first answer stored is the only one
+    // released and charged. Every part's charge is sealed to disk before the result leaves the enclave.
+    const first = enclave.state.jobs[jobId] as MultiJobOutput | undefined
+    if (first) for (const r of reservations) r.cancel()
+    else {
+      for (const r of reservations) r.commit()
+      enclave.state.jobs[jobId] = output
+    }
     committed = true
-    enclave.state.jobs[jobId] = output
     await enclave.persist()
-    return output
+    return first ?? output
   } catch (err) {
     if (!committed) for (const r of reservations) r.cancel()
     throw err

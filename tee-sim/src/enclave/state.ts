@@ -17,12 +17,19 @@ export interface SealedStore {
 }
 
 export interface LedgerEntry {
-  /** ε (milli) left on chain when this enclave first saw the licence. */
-  baseEpsilonMilli: number
-  /** ε (milli) this enclave has charged to the licence since. */
+  /** ε (milli) of the jobs this enclave answered that were charged or may still be (not released). */
   spentMilli: number
-  baseJobs: number
+  /** How many such jobs. */
   jobs: number
+  /** Answered jobs whose receipts the chain has not been seen to record yet, by lower-case job id. */
+  answered: Record<string, AnsweredJob>
+}
+
+/** A job the enclave answered, counted against its licence until recorded on chain or expired. */
+export interface AnsweredJob {
+  epsilonMilli: number
+  /** The request's deadline (unix seconds): after it the worker never records the receipt. */
+  deadline: number
 }
 
 /** One ingested asset: its key (wrapped to the cluster key), schema, policy and ingest receipt. */

@@ -1,6 +1,6 @@
 // ChainReader over ethers v6 JSON-RPC, with ABIs taken only from contracts/ (its generated file).
 import { Contract, JsonRpcProvider, Network, type AbstractProvider } from 'ethers'
-import { dataAssetNftAbi, dataMarketAbi, enclaveRegistryAbi } from '../../../contracts/index'
+import { computeLedgerAbi, dataAssetNftAbi, dataMarketAbi, enclaveRegistryAbi } from '../../../contracts/index'
 import { AssetUnavailableError, ChainUnavailableError, LicenceInvalidError } from '../errors'
 import type { ChainReader, LicenceInfo } from '../enclave/chain-reader'
 import type { Hex } from '../bytes'
@@ -29,6 +29,7 @@ export function ethersChainReader(provider: AbstractProvider, book: AddressBook)
   const nft = new Contract(book.contracts.DataAssetNFT, dataAssetNftAbi, provider)
   const market = new Contract(book.contracts.DataMarket, dataMarketAbi, provider)
   const registry = new Contract(book.contracts.EnclaveRegistry, enclaveRegistryAbi, provider)
+  const ledger = new Contract(book.contracts.ComputeLedger, computeLedgerAbi, provider)
   return {
     chainId: book.chainId,
     contracts: book.contracts,
@@ -75,6 +76,9 @@ export function ethersChainReader(provider: AbstractProvider, book: AddressBook)
       return Boolean(
         await wrap('isMeasurementApproved', registry.isMeasurementApproved(measurement) as Promise<boolean>),
       )
+    },
+    async isJobRecorded(jobId) {
+      return Boolean(await wrap('isJobRecorded', ledger.isJobRecorded(jobId) as Promise<boolean>))
     },
   }
 }

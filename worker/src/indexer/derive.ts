@@ -32,11 +32,94 @@ export function subjectOf(e: Pick<LedgerEvent, 'contract' | 'name' | 'args'>): {
   return { tokenId, licenceId }
 }
 
+export type DerivedTable = (typeof DERIVED_TABLES)[number]
+
+/**
+ * The derived row groups an event writes: per table, the key whose rows it changes. A scoped rollback
+ * (rollback.ts) deletes exactly the groups the rolled-back events wrote and re-applies the remaining
+ * events that write those groups. Payments are one group per event (they never change afterwards).
+ */
+export function rowsTouched(e: Pick<LedgerEvent, 'contract' | 'name' | 'args' | 'blockNumber' | 'logIndex'>): Array<{
+  table: DerivedTable
+  key: string
+}> {
+  const a = JSON.parse(e.args) as Args
+  const payment = { table: 'payments' as const, key: `${e.blockNumber}:${e.logIndex}` }
+  switch (`${e.contract}.${e.name}`) {
+    case 'DataAssetNFT.Transfer':
+    case 'DataAssetNFT.AssetMinted':
+    case 'DataAssetNFT.AssetAmended':
+    case 'DataAssetNFT.AssetRevoked':
+    case 'DataAssetNFT.AssetFrozen':
+    case 'DataAssetNFT.AssetUnfrozen':
+    case 'DataAssetNFT.AssetDelegateSet':
+    case 'DataAssetNFT.AssetRoyaltySet':
+      return [{ table: 'assets', key: a.tokenId }]
+    case 'DataMarket.OfferSet':
+    case 'DataMarket.OfferWithdrawn':
+      return [{ table: 'offers', key: a.tokenId }]
+    case 'DataMarket.LicencePurchased':
+      return [{ table: 'licences', key: a.licenceId }, payment]
+    case 'DataMarket.LicenceConsumed':
+      return [{ table: 'licences', key: a.licenceId }]
+    case 'DataMarket.PaymentWithdrawn':
+      return [payment]
+    case 'DataMarket.TreasurySet':
+    case 'DataMarket.PlatformFeeSet':
+      return [{ table: 'market_settings', key: 'chain' }]
+    case 'EnclaveRegistry.MeasurementApproved':
+    case 'EnclaveRegistry.MeasurementRetired':
+      return [{ table: 'measurements', key: a.measurement }]
+    case 'EnclaveRegistry.EnclaveRegistered':
+    case 'EnclaveRegistry.EnclaveDeregistered':
+      return [{ table: 'enclaves', key: a.signer }]
+    case 'ComputeLedger.JobRecorded':
+      return [{ table: 'receipts', key: a.jobId }]
+    case 'LedgerAnchor.RootAnchored':
+      return [{ table: 'anchors', key: a.anchorId }]
+    default:
+      return []
+  }
+}
+
+/** The SQL expression of each derived table's row-group key (`rowsTouched`), for deleting a group. */
+export const GROUP_KEY: Record<DerivedTable, string> = {
+  assets: 'token_id',
+  offers: 'token_id',
+  licences: 'licence_id',
+  receipts: 'job_id',
+  enclaves: 'signer',
+  measurements: 'measurement',
+  market_settings: "'chain'",
+  payments: "block_number || ':' || log_index",
+  anchors: 'anchor_id',
+}
+
 /** The D1 statements that apply `e` to the derived tables (none for events that change no derived row). */
 export function deriveStatements(db: D1Database, e: LedgerEvent): D1PreparedStatement[] {
+  return derive(db, e).map((d) => d.statement)
+}
+
+/** `deriveStatements` limited to the tables `only` accepts (a scoped rollback re-applies some groups). */
+export function deriveStatementsFor(
+  db: D1Database,
+  e: LedgerEvent,
+  only: (table: DerivedTable) => boolean,
+): D1PreparedStatement[] {
+  return derive(db, e)
+    .filter((d) => only(d.table))
+    .map((d) => d.statement)
+}
+
+const TARGET = /^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE)\s+(\w+)/i
+
+function derive(db: D1Database, e: LedgerEvent): Array<{ table: DerivedTable; statement: D1PreparedStatement }> {
   const a = JSON.parse(e.args) as Args
   const c = e.chainId
-  const q = (sql: string, ...binds: unknown[]) => db.prepare(sql).bind(...binds)
+  const q = (sql: string, ...binds: unknown[]) => ({
+    table: TARGET.exec(sql)![1] as DerivedTable,
+    statement: db.prepare(sql).bind(...binds),
+  })
   const asset = (set: string, ...binds: unknown[]) =>
     q(`UPDATE assets SET ${set} WHERE chain_id = ? AND token_id = ?`, ...binds, c, a.tokenId)
 

@@ -6,6 +6,7 @@ import { rpcBatch } from '../services/chain'
 import { addressBook, type AddressBook } from '../services/config'
 import { contractInterface, contractsByAddress, decodeLog, type RpcLog } from './decode'
 import { DERIVED_TABLES, deriveStatements, subjectOf } from './derive'
+import { planRollback, rollbackStatements } from './rollback'
 import type { LedgerEvent } from './ledger'
 import { refreshSearch } from './metadata'
 import { indexerSettings, type IndexerBindings } from './settings'
@@ -133,6 +134,9 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
   const maxRanges = opts.maxRanges ?? 50
 
   let cursor = await cursorOf(db, book)
+  let cursorHash: string | null | undefined
+  /** Blocks asked for per range: `rangeBlocks`, narrowed while ranges hold more than `maxLogs` logs. */
+  let span = settings.rangeBlocks
   if (cursor < -1) cursor = await resumeStaleReplay(db, book.chainId, cursor)
   while (run.ranges < maxRanges) {
     if (cursor < -1) {
@@ -144,21 +148,28 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
       break
     }
     const from = cursor + 1
-    let to = Math.min(target, cursor + settings.rangeBlocks)
+    let to = Math.min(target, cursor + span)
     const calls: Array<[string, unknown[]]> = [
       ['eth_getLogs', [{ fromBlock: hex(from), toBlock: hex(to), address: addresses }]],
       ['eth_getBlockByNumber', [hex(to), false]],
     ]
-    const stored = await db
-      .prepare('SELECT hash FROM indexed_blocks WHERE chain_id = ? AND number = ?')
-      .bind(book.chainId, cursor)
-      .first<{ hash: string }>()
+    // The hash of the block the cursor is at: read once, then known from the range just written.
+    if (cursorHash === undefined) {
+      cursorHash =
+        (
+          await db
+            .prepare('SELECT hash FROM indexed_blocks WHERE chain_id = ? AND number = ?')
+            .bind(book.chainId, cursor)
+            .first<{ hash: string }>()
+        )?.hash ?? null
+    }
+    const stored = cursorHash
     if (stored) calls.push(['eth_getBlockByNumber', [hex(cursor), false]])
     const [rawLogs, toBlock, parent] = (await rpcBatch(env, calls)) as [RpcLog[], RpcBlock | null, RpcBlock | null]
 
-    if (stored && parent?.hash.toLowerCase() !== stored.hash) {
+    if (stored && parent?.hash.toLowerCase() !== stored) {
       // The block we stopped at is no longer on the canonical chain: a reorganisation.
-      const rolledBack = await rollBack(env, book, cursor)
+      const rolledBack = await rollBack(env, book, cursor, settings.rollbackBatch)
       if (rolledBack === null) {
         run.contended = true
         break
@@ -166,6 +177,7 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
       run.reorgs++
       for (const t of rolledBack.tokens) touched.add(t)
       cursor = rolledBack.cursor
+      cursorHash = undefined
       continue
     }
     if (!toBlock) throw new Error(`chain has no block ${to} although its head is ${head}`)
@@ -180,7 +192,10 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
         to = cut
         toHash = logs[logs.length - 1].blockHash.toLowerCase()
       }
-    }
+      // Ask for as many blocks as fitted next time: re-fetching the whole span after every cut would
+      // transfer O(n²/maxLogs) logs over a dense history.
+      span = Math.max(1, cut - from + 1)
+    } else span = Math.min(settings.rangeBlocks, span * 2)
 
     const events = await toEvents(env, book, names, logs, toBlock)
     const written = await applyRange(db, book.chainId, cursor, to, toHash, events)
@@ -195,6 +210,7 @@ export async function indexNow(env: IndexerBindings, opts: { maxRanges?: number 
     run.events += events.length
     run.ranges++
     cursor = to
+    cursorHash = toHash
   }
   run.indexedBlock = cursor
   run.touchedTokens = [...touched]
@@ -253,15 +269,14 @@ async function toEvents(
   return events
 }
 
-/** The D1 statement that writes one event row. */
-export function insertEvent(db: D1Database, e: LedgerEvent): D1PreparedStatement {
-  const { tokenId, licenceId } = subjectOf(e)
-  return db
-    .prepare(
-      `INSERT OR IGNORE INTO events (chain_id, block_number, block_hash, block_time, tx_hash, log_index, address, contract, name, args, detail, token_id, licence_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(
+/**
+ * The one D1 statement that writes a range's event rows: the rows travel as one JSON array parameter
+ * (D1 allows 100 bound parameters a statement, 7 events' worth) and `json_each` expands them in SQLite.
+ */
+export function insertEvents(db: D1Database, events: LedgerEvent[]): D1PreparedStatement {
+  const rows = events.map((e) => {
+    const { tokenId, licenceId } = subjectOf(e)
+    return [
       e.chainId,
       e.blockNumber,
       e.blockHash,
@@ -275,7 +290,15 @@ export function insertEvent(db: D1Database, e: LedgerEvent): D1PreparedStatement
       e.detail,
       tokenId,
       licenceId,
+    ]
+  })
+  const cols = Array.from({ length: 13 }, (_, k) => `value ->> ${k}`).join(', ')
+  return db
+    .prepare(
+      `INSERT OR IGNORE INTO events (chain_id, block_number, block_hash, block_time, tx_hash, log_index, address, contract, name, args, detail, token_id, licence_id)
+       SELECT ${cols} FROM json_each(?)`,
     )
+    .bind(JSON.stringify(rows))
 }
 
 /** Moves the cursor from `expected` to `next`, or aborts the batch it opens when another run moved it. */
@@ -311,22 +334,27 @@ async function applyRange(
   for (const e of events) blocks.set(e.blockNumber, e.blockHash)
   const statements = [
     ...casCursor(db, chainId, cursor, to),
-    ...[...blocks].map(([n, h]) =>
-      db.prepare('INSERT OR REPLACE INTO indexed_blocks (chain_id, number, hash) VALUES (?, ?, ?)').bind(chainId, n, h),
-    ),
+    db
+      .prepare(
+        `INSERT OR REPLACE INTO indexed_blocks (chain_id, number, hash)
+         SELECT ?, value ->> 0, value ->> 1 FROM json_each(?)`,
+      )
+      .bind(chainId, JSON.stringify([...blocks])),
   ]
-  for (const e of events) statements.push(insertEvent(db, e), ...deriveStatements(db, e))
+  if (events.length) statements.push(insertEvents(db, events))
+  for (const e of events) statements.push(...deriveStatements(db, e))
   return batchUnlessRaced(db, statements)
 }
 
 /**
- * Finds the newest indexed block still on the canonical chain, deletes everything above it and rebuilds
- * the derived tables from the remaining events. Returns null when another run moved the cursor first.
+ * Finds the newest indexed block still on the canonical chain, deletes the events above it and rebuilds
+ * only the derived rows they wrote (rollback.ts). Returns null when another run moved the cursor first.
  */
 async function rollBack(
   env: IndexerBindings,
   book: AddressBook,
   cursor: number,
+  maxBatch: number,
 ): Promise<{ cursor: number; tokens: string[] } | null> {
   const db = env.DB
   let fork = startBlock(book) - 1
@@ -353,22 +381,25 @@ async function rollBack(
     }
     below = rows[rows.length - 1].number - 1
   }
-  const tokens = (
-    await db
-      .prepare('SELECT DISTINCT token_id FROM events WHERE chain_id = ? AND block_number > ? AND token_id IS NOT NULL')
-      .bind(book.chainId, fork)
-      .all<{ token_id: string }>()
-  ).results.map((r) => r.token_id)
-  const replaying = replayingCursor(fork)
-  const claimed = await batchUnlessRaced(db, [
-    ...casCursor(db, book.chainId, cursor, replaying),
+  const plan = await planRollback(db, book.chainId, fork)
+  const undo = [
     db.prepare('DELETE FROM events WHERE chain_id = ? AND block_number > ?').bind(book.chainId, fork),
     db.prepare('DELETE FROM indexed_blocks WHERE chain_id = ? AND number > ?').bind(book.chainId, fork),
-  ])
-  if (!claimed) return null
-  await replayDerived(db, book.chainId)
+    ...rollbackStatements(db, book.chainId, plan),
+  ]
+  if (undo.length <= maxBatch) {
+    // The usual case: the whole undo and the cursor move in one atomic batch.
+    if (!(await batchUnlessRaced(db, [...casCursor(db, book.chainId, cursor, fork), ...undo]))) return null
+    return { cursor: fork, tokens: plan.tokens }
+  }
+  // Too much for one batch: the replaying cursor keeps other indexers off while the chunks land; if this
+  // run dies midway, resumeStaleReplay rebuilds the derived tables in full.
+  const replaying = replayingCursor(fork)
+  const first = undo.slice(0, maxBatch)
+  if (!(await batchUnlessRaced(db, [...casCursor(db, book.chainId, cursor, replaying), ...first]))) return null
+  for (let i = maxBatch; i < undo.length; i += maxBatch) await db.batch(undo.slice(i, i + maxBatch))
   if (!(await batchUnlessRaced(db, casCursor(db, book.chainId, replaying, fork)))) return null
-  return { cursor: fork, tokens }
+  return { cursor: fork, tokens: plan.tokens }
 }
 
 /** A replay whose cursor has not moved for this long is taken to have died, and is run again. */

@@ -10,6 +10,8 @@ export type IndexerBindings = Bindings & {
   INDEXER_RANGE_BLOCKS?: string
   /** Most logs written in one D1 batch (a range with more is cut at a block boundary). */
   INDEXER_MAX_LOGS?: string
+  /** Most statements a reorganisation's rollback writes in one D1 batch (more are chunked under a marker). */
+  INDEXER_ROLLBACK_BATCH?: string
   /** Bearer token that authorises `POST /api/audit/reindex`; the endpoint is off when unset. */
   ADMIN_TOKEN?: string
   /** Key of the relayer account (shared with the publish flow) that anchors ledger roots in LedgerAnchor; anchoring is off when unset. */
@@ -22,6 +24,7 @@ export interface IndexerSettings {
   confirmations: number
   rangeBlocks: number
   maxLogs: number
+  rollbackBatch: number
 }
 
 function intSetting(env: IndexerBindings, name: keyof IndexerBindings, fallback: number, min: number): number {
@@ -39,6 +42,7 @@ export function indexerSettings(env: IndexerBindings): IndexerSettings {
     rangeBlocks: intSetting(env, 'INDEXER_RANGE_BLOCKS', 2000, 1),
     // D1 counts each statement of a batch towards the per-invocation query limit; an event is 1–4 statements.
     maxLogs: intSetting(env, 'INDEXER_MAX_LOGS', 250, 1),
+    rollbackBatch: intSetting(env, 'INDEXER_ROLLBACK_BATCH', 500, 1),
   }
 }
 

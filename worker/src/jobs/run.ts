@@ -18,7 +18,13 @@ import type { Bindings } from '../env'
 import { readContracts, rpcBatch } from '../services/chain'
 import { addressBook, requireSetting, reaching } from '../services/config'
 import { UpstreamError } from '../services/enclave'
-import { ContractRevertError, recordReceipt, sendFromRelayer, type SentTransaction } from '../services/relayer'
+import {
+  ContractRevertError,
+  recordReceipt,
+  relayerHasPendingTransactions,
+  sendFromRelayer,
+  type SentTransaction,
+} from '../services/relayer'
 import {
   finishUnpaid,
   getJob,
@@ -32,6 +38,13 @@ import {
   type JobRow,
   type Reason,
 } from './store'
+
+/**
+ * How long past its deadline an answered job waits for a recording the relayer sent before the deadline
+ * and the chain has not mined yet. The enclave stops counting an unrecorded job after the same grace
+ * (tee-sim RECORDING_GRACE_S), so both sides settle on "unpaid" together.
+ */
+export const PENDING_RECORDING_GRACE_S = 300
 
 /** A failure worth retrying later (a component unreachable or busy); the job stays live. */
 export class TransientJobError extends Error {
@@ -81,6 +94,13 @@ export async function runJob(env: Bindings, jobId: string): Promise<RunOutcome> 
     // transaction did land, the job is paid for and succeeded; otherwise it expires and costs nothing.
     const landed = await findRecording(env, jobId, parts.length > 0)
     if (landed) return succeed(env, row, landed)
+    // A recording sent before the deadline may still be waiting to be mined: expiring now would delete
+    // the result of a job the buyer is then charged for. Wait for the relayer's pending transactions.
+    if (nowSeconds() <= row.deadline + PENDING_RECORDING_GRACE_S && (await relayerHasPendingTransactions(env)))
+      throw new TransientJobError({
+        code: 'recording_pending',
+        message: 'the deadline passed while a relayer transaction is still pending; waiting for it to be mined',
+      })
     await finishUnpaid(env, jobId, 'expired', {
       code: 'deadline_passed',
       message: 'the deadline passed before the receipt was recorded; nothing was charged',

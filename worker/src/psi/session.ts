@@ -1,6 +1,7 @@
 // The comparator C of the slides as a SQLite-backed Durable Object, one per PSI session: records both
 // parties' signed consent, relays their end-to-end-encrypted first messages, receives U and V, compares
-// them, and gives each party — authenticated by signature — the positions of its own list that matched.
+// them, gives each party — authenticated by signature — the positions of its own list that matched, and
+// has the relayer commit the session's transcript hash and intersection size on chain (commit.ts; R55).
 import { DurableObject } from 'cloudflare:workers'
 import { getAddress } from 'ethers'
 import {
@@ -11,7 +12,10 @@ import {
   type PsiParticipation,
   type PsiRole,
 } from '../../../sdk/src/psi/consent'
-import { transcriptHash } from '../../../sdk/src/psi/comparator'
+import { messageDigest, psiTranscriptHash, type PsiMessageDigests } from '../../../sdk/src/psi/transcript'
+import type { PsiCommitStatus } from '../../../sdk/src/psi/session-client'
+import type { Bindings } from '../env'
+import { chainLedger, commitBackoffS, commitTranscript, PsiCommitRetry, type PsiLedger } from './commit'
 import { PSI_CHUNK_BYTES, PSI_MAX_ELEMENTS, PSI_MAX_LIFETIME_S, PSI_MAX_SIGNATURE_WINDOW_S } from './limits'
 import type { PsiSessionInfo, PsiSessionResult } from '../../../sdk/src/psi/session-client'
 
@@ -63,7 +67,13 @@ interface Meta {
   maxElements: number
   expiresAt: number
   keys: { A?: string; B?: string }
-  result?: { intersectionSize: number; transcriptHash: string; sizes: { A: number; B: number } }
+  result?: {
+    intersectionSize: number
+    transcriptHash: string
+    sizes: { A: number; B: number }
+    digests: PsiMessageDigests
+  }
+  commit?: PsiCommitStatus
 }
 
 const fail = (kind: PsiFailure['kind'], code: string, message: string): PsiFailure => ({
@@ -156,6 +166,7 @@ export class PsiSession extends DurableObject {
       state,
       joined: { A: Boolean(m.keys.A), B: Boolean(m.keys.B) },
       transportKeys: { ...m.keys },
+      ...(m.commit ? { commit: { ...m.commit } } : {}),
     }
   }
 
@@ -342,7 +353,11 @@ export class PsiSession extends DurableObject {
         `Expected ${peerCount} elements (the peer's list), got ${body.length / 32}`,
       )
     this.putBlob('blinded', auth.role, body)
-    if (this.has('blinded', peer)) this.compare(m)
+    if (this.has('blinded', peer)) {
+      this.compare(m)
+      // Commit on chain from the alarm, so a crash or an unreachable chain is retried (commit.ts).
+      await this.ctx.storage.setAlarm(Date.now())
+    }
     return ok({ state: this.status(this.meta()!).state })
   }
 
@@ -361,14 +376,23 @@ export class PsiSession extends DurableObject {
       forB.push(j)
     }
     forB.sort((x, y) => x - y)
-    const split = (b: Uint8Array) => Array.from({ length: b.length / 32 }, (_, i) => b.subarray(32 * i, 32 * i + 32))
-    const sid = Uint8Array.from(
-      m.sessionId
-        .slice(2)
-        .match(/../g)!
-        .map((h) => parseInt(h, 16)),
-    )
-    const t = transcriptHash(sid, split(u), split(v))
+    const digests: PsiMessageDigests = {
+      s: messageDigest(this.getBlob('relay', 'A')),
+      t: messageDigest(this.getBlob('relay', 'B')),
+      u: messageDigest(u),
+      v: messageDigest(v),
+    }
+    const sizes = { A: v.length / 32, B: u.length / 32 }
+    const transcriptHash = psiTranscriptHash({
+      chainId: m.chainId,
+      sessionId: m.sessionId,
+      partyA: m.partyA,
+      partyB: m.partyB,
+      digests,
+      sizeA: sizes.A,
+      sizeB: sizes.B,
+      intersectionSize: forA.length,
+    })
     this.sql.exec(
       'INSERT INTO results (role, positions) VALUES (?, ?)',
       'A',
@@ -381,11 +405,8 @@ export class PsiSession extends DurableObject {
     )
     // The singly-blinded relays are no longer needed by anyone: drop them.
     this.sql.exec("DELETE FROM blobs WHERE kind = 'relay'")
-    m.result = {
-      intersectionSize: forA.length,
-      transcriptHash: '0x' + [...t].map((b) => b.toString(16).padStart(2, '0')).join(''),
-      sizes: { A: v.length / 32, B: u.length / 32 },
-    }
+    m.result = { intersectionSize: forA.length, transcriptHash, sizes, digests }
+    m.commit = { status: 'pending', attempts: 0 }
     this.saveMeta(m)
   }
 
@@ -400,11 +421,63 @@ export class PsiSession extends DurableObject {
     const row = this.sql
       .exec<{ positions: ArrayBuffer }>('SELECT positions FROM results WHERE role = ?', auth.role)
       .toArray()[0]
-    return ok({ positions: [...new Uint32Array(row.positions.slice(0))], ...m.result })
+    return ok({
+      positions: [...new Uint32Array(row.positions.slice(0))],
+      ...m.result,
+      ...(m.commit ? { commit: { ...m.commit } } : {}),
+    })
   }
 
-  /** Expiry: the whole session — consent, relays, U, V, results — is deleted. */
+  /** The chain the transcript is committed to; tests put a recording ledger here (runInDurableObject). */
+  protected ledger(): PsiLedger {
+    return chainLedger(this.env as Bindings)
+  }
+
+  private committing?: Promise<void>
+
+  /**
+   * One commit attempt at a time per session (the object may be woken by an alarm while a request
+   * awaits); the chain's replay refusal covers any attempt that still overlaps, e.g. across a restart.
+   */
+  private commitNow(): Promise<void> {
+    this.committing ??= (async () => {
+      const m = this.meta()
+      if (!m?.result || m.commit?.status !== 'pending') return
+      let next: PsiCommitStatus
+      try {
+        next = await commitTranscript(this.ledger(), {
+          sessionId: m.sessionId,
+          transcriptHash: m.result.transcriptHash,
+          intersectionSize: m.result.intersectionSize,
+          attempts: m.commit.attempts,
+        })
+      } catch (err) {
+        if (!(err instanceof PsiCommitRetry)) throw err
+        next = { status: 'pending', attempts: m.commit.attempts + 1, error: err.message }
+      }
+      const latest = this.meta()
+      if (!latest) return // expired meanwhile
+      latest.commit = next
+      this.saveMeta(latest)
+    })().finally(() => (this.committing = undefined))
+    return this.committing
+  }
+
+  /**
+   * The one alarm does two jobs: the pending on-chain commit (retried with backoff), then expiry, when
+   * the whole session — consent, relays, U, V, results — is deleted.
+   */
   override async alarm() {
-    this.sql.exec('DELETE FROM blobs; DELETE FROM results; DELETE FROM nonces; DELETE FROM meta;')
+    const m = this.meta()
+    if (!m) return
+    if (Date.now() >= m.expiresAt * 1000) {
+      this.sql.exec('DELETE FROM blobs; DELETE FROM results; DELETE FROM nonces; DELETE FROM meta;')
+      return
+    }
+    if (m.commit?.status === 'pending') await this.commitNow()
+    const after = this.meta()
+    const retry =
+      after?.commit?.status === 'pending' ? Date.now() + commitBackoffS(after.commit.attempts) * 1000 : Infinity
+    await this.ctx.storage.setAlarm(Math.min(retry, m.expiresAt * 1000))
   }
 }

@@ -6,6 +6,7 @@ import { ApiError } from '../errors'
 import { metadataCid } from '../indexer/metadata'
 import { intQuery, uintParam } from '../indexer/params'
 import { argsOf, indexedChain, notFound } from '../indexer/read'
+import { assetIndexStatus } from '../indexer/status'
 import type { IndexerBindings } from '../indexer/settings'
 
 /** What each event means on an asset's timeline. */
@@ -60,6 +61,11 @@ export const assetHistory = new Hono<AppEnv>()
       cursor = { block: Number(m[1]), log: Number(m[2]) }
     }
     const { chainId, indexedBlock } = await indexedChain(env)
+    const status = await assetIndexStatus(env, chainId, tokenId)
+    if (status === 'pending' || status === 'failed') {
+      // Published through this worker but not (or never) mirrored: no events to show yet.
+      return c.json({ chainId, tokenId, contract: null, status, indexedBlock, events: [], next: null })
+    }
     const asset = await assetRow(env, chainId, tokenId)
     // Events naming the asset, plus those naming one of its licences (consumption and job receipts).
     const { results } = await env.DB.prepare(

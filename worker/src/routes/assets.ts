@@ -1,7 +1,14 @@
-// POST /api/assets — the data-owner upload API (R1, R2, R7, R13, R70). The body is the chunked ciphertext
-// (application/octet-stream, streamed, never buffered); the header `x-stillflow-manifest` carries the
-// owner's signed metadata, the Publish signature and the wrapped data key. Authentication is the owner's
-// EIP-712 Publish signature itself: it binds owner, content and metadata, and expires at its deadline.
+// POST /api/assets — the data-owner upload API (R1, R2, R7, R13, R70). The header `x-stillflow-manifest`
+// carries the owner's signed metadata, the Publish signature and the wrapped data key. Authentication is
+// the owner's EIP-712 Publish signature itself: it binds owner, content and metadata, and expires at its
+// deadline. Two ways to hand over the ciphertext:
+//  - in the body (application/octet-stream, streamed to IPFS, never buffered): one request, answered
+//    201 when minted. Fine for small files; deployed Workers cap request bodies at 100–500 MB by plan.
+//  - direct (`x-stillflow-upload: direct`, no body): 202 with a single-use upload ticket; the client
+//    PUTs the ciphertext straight to IPFS's uploader (ipfs/src/upload-ticket.ts), then sends the same
+//    manifest with `x-stillflow-upload: uploaded`; the worker pins the CID the owner signed (proof IPFS
+//    holds exactly those bytes) and answers 202 at once — ingest and mint of a large file take minutes,
+//    longer than clients wait for response headers — and the client polls GET /api/publications/:id.
 import { Hono } from 'hono'
 import { verifyTypedData } from 'ethers'
 import { CID } from 'multiformats/cid'
@@ -11,9 +18,22 @@ import type { AppEnv } from '../env'
 import { indexNow } from '../indexer'
 import { ApiError } from '../errors'
 import { addressBook } from '../services/config'
-import { claim, fail, preflight, PublishError, runPipeline, type PublishRequest } from '../services/publish'
+import { directUploadsOffered } from '../services/ipfs'
+import {
+  beginDirectUpload,
+  claim,
+  claimUploaded,
+  fail,
+  finishUploaded,
+  pinUploaded,
+  preflight,
+  PublishError,
+  runPipeline,
+  type PublishRequest,
+} from '../services/publish'
 
 const MANIFEST_HEADER = 'x-stillflow-manifest'
+const UPLOAD_HEADER = 'x-stillflow-upload'
 const DEFAULT_MAX_UPLOAD = 1 << 30
 /** The signature must outlive the upload, ingest and mint. */
 const MIN_DEADLINE_SLACK_S = 60
@@ -185,16 +205,55 @@ async function parseRequest(c: {
   }
 }
 
-export const assets = new Hono<AppEnv>().post('/', async (c) => {
-  const req = await parseRequest(c)
-  const { id, done } = await claim(c.env, req)
-  if (done) return c.json(done, 200)
+/** Runs the on-chain checks; a refusal is recorded on the publication before it is thrown. */
+async function checkBeforeUpload(env: AppEnv['Bindings'], id: string, req: PublishRequest): Promise<void> {
   try {
-    await preflight(c.env, req)
+    await preflight(env, req)
   } catch (err) {
-    if (err instanceof PublishError) await fail(c.env, id, err)
+    if (err instanceof PublishError) await fail(env, id, err)
     throw err
   }
+}
+
+export const assets = new Hono<AppEnv>().post('/', async (c) => {
+  const mode = c.req.header(UPLOAD_HEADER)
+  if (mode !== undefined && mode !== 'direct' && mode !== 'uploaded') {
+    throw new ApiError(400, 'invalid_upload_mode', `${UPLOAD_HEADER} is "direct" or "uploaded"`)
+  }
+  const req = await parseRequest(c)
+
+  if (mode === 'direct') {
+    if (!directUploadsOffered(c.env)) {
+      throw new ApiError(
+        422,
+        'direct_upload_unavailable',
+        'this marketplace takes the ciphertext in the request body (no IPFS_UPLOAD_URL configured)',
+      )
+    }
+    const { id, done } = await claim(c.env, req, { direct: true })
+    if (done) return c.json(done, 200)
+    await checkBeforeUpload(c.env, id, req)
+    const upload = await beginDirectUpload(c.env, id, req, req.declaration.stillflow.ciphertextSize as number)
+    return c.json({ id, status: 'pending', step: 'upload', upload }, 202)
+  }
+
+  if (mode === 'uploaded') {
+    const { id, done } = await claimUploaded(c.env, req)
+    if (done) return c.json(done, 200)
+    await checkBeforeUpload(c.env, id, req)
+    const progress = await pinUploaded(c.env, id, req)
+    c.executionCtx.waitUntil(
+      finishUploaded(c.env, id, req, progress).catch((err) => {
+        // A PublishError is recorded on the publication for the client's poll; anything else is ours.
+        if (!(err instanceof PublishError)) console.error('publish failed', id, err)
+      }),
+    )
+    return c.json({ id, status: 'pending', step: 'ingest', poll: `/api/publications/${id}` }, 202)
+  }
+
+  const { id, done } = await claim(c.env, req)
+  if (done) return c.json(done, 200)
+  await checkBeforeUpload(c.env, id, req)
   if (!c.req.raw.body) throw new ApiError(400, 'body_required', 'send the ciphertext as the request body')
   const outcome = await runPipeline(
     c.env,

@@ -21,7 +21,11 @@ const TAG = /^[a-z0-9][a-z0-9-]{0,31}$/
 const WEI = /^(0|[1-9][0-9]{0,77})$/
 const FORMATS = ['csv', 'jsonl'] as const
 const POLICY_KINDS = ['dp', 'aggregates-only'] as const
-const SORTS = ['newest', 'price'] as const
+/**
+ * `popular` orders by use recorded on chain: licences sold plus jobs recorded (ComputeLedger receipts),
+ * then newest. It is the storefront's "featured" list (R37): earned by use, never paid placement.
+ */
+const SORTS = ['newest', 'price', 'popular'] as const
 const NATIVE = NATIVE_CURRENCY.toLowerCase()
 
 type Format = (typeof FORMATS)[number]
@@ -42,7 +46,8 @@ export interface BrowseQuery {
 }
 
 /** Where the previous page ended, in the sort's key order. Opaque to clients (base64url JSON). */
-type Cursor = { s: 'newest'; t: string } | { s: 'price'; p: string | null; t: string }
+type Cursor =
+  { s: 'newest'; t: string } | { s: 'price'; p: string | null; t: string } | { s: 'popular'; n: number; t: string }
 
 const bad = (code: string, message: string) => new ApiError(400, code, message)
 
@@ -80,6 +85,7 @@ function decodeCursor(value: string, sort: Sort): Cursor {
   }
   if (!c || typeof c !== 'object' || c.s !== sort || typeof c.t !== 'string' || !WEI.test(c.t)) throw invalid()
   if (sort === 'price' && !(c.p === null || (typeof c.p === 'string' && WEI.test(c.p)))) throw invalid()
+  if (sort === 'popular' && !(Number.isSafeInteger(c.n) && (c.n as number) >= 0)) throw invalid()
   return c as Cursor
 }
 
@@ -92,6 +98,15 @@ export function ftsQuery(q: string): string {
   if (!words.length) throw bad('invalid_q', 'q must contain at least one letter or digit')
   if (words.length > MAX_TERMS) throw bad('invalid_q', `q may hold at most ${MAX_TERMS} words`)
   return words.map((w) => `"${w.toLowerCase()}"*`).join(' ')
+}
+
+/** The owner filter, named as such in its error (the shared address check says only "address"). */
+function ownerParam(value: string): string {
+  try {
+    return addressParam(value)
+  } catch {
+    throw bad('invalid_owner', `owner must be an address, 0x followed by 40 hex digits, got ${JSON.stringify(value)}`)
+  }
 }
 
 /** Validates every browse parameter; an unknown parameter is refused so a typo never silently widens a search. */
@@ -127,7 +142,7 @@ export function parseBrowse(url: URL): BrowseQuery {
     tags,
     format: oneOf(single('format'), FORMATS, 'format'),
     policy: oneOf(single('policy'), POLICY_KINDS, 'policy'),
-    owner: ownerRaw ? addressParam(ownerRaw) : undefined,
+    owner: ownerRaw ? ownerParam(ownerRaw) : undefined,
     minPrice,
     maxPrice,
     sort,
@@ -217,6 +232,8 @@ interface Row {
   tags: string | null
   price: string | null
   offer_count: number
+  licence_count: number
+  job_count: number
   row_count: number | null
   column_count: number | null
 }
@@ -251,6 +268,15 @@ function browseSql(q: BrowseQuery, chainId: number, cursor: Cursor | undefined, 
       const t = bind(cursor.t)
       where.push(`(length(a.token_id), a.token_id) < (length(${t}), ${t})`)
     }
+  } else if (q.sort === 'popular') {
+    order = '(licence_count + job_count) DESC, length(a.token_id) DESC, a.token_id DESC'
+    if (cursor && cursor.s === 'popular') {
+      const n = bind(cursor.n)
+      const t = bind(cursor.t)
+      where.push(
+        `((licence_count + job_count) < ${n} OR ((licence_count + job_count) = ${n} AND (length(a.token_id), a.token_id) < (length(${t}), ${t})))`,
+      )
+    }
   } else {
     // Cheapest live offer first; assets without one come last.
     order = `price IS NULL, length(price), price, length(a.token_id), a.token_id`
@@ -269,6 +295,8 @@ function browseSql(q: BrowseQuery, chainId: number, cursor: Cursor | undefined, 
            AND o.owner = a.owner AND o.currency = ?2 ORDER BY length(o.price), o.price LIMIT 1) AS price,
         (SELECT count(*) FROM offers o WHERE o.chain_id = a.chain_id AND o.token_id = a.token_id AND o.withdrawn = 0
            AND o.owner = a.owner) AS offer_count,
+        (SELECT count(*) FROM licences l WHERE l.chain_id = a.chain_id AND l.token_id = a.token_id) AS licence_count,
+        (SELECT count(*) FROM receipts r WHERE r.chain_id = a.chain_id AND r.token_id = a.token_id) AS job_count,
         json_extract(p.result, '$.ingest.receipt.noisyRowCount') AS row_count,
         json_array_length(p.result, '$.ingest.schema') AS column_count
       FROM assets a
@@ -279,7 +307,11 @@ function browseSql(q: BrowseQuery, chainId: number, cursor: Cursor | undefined, 
 }
 
 const cursorOf = (sort: Sort, r: Row): Cursor =>
-  sort === 'newest' ? { s: 'newest', t: r.token_id } : { s: 'price', p: r.price, t: r.token_id }
+  sort === 'newest'
+    ? { s: 'newest', t: r.token_id }
+    : sort === 'popular'
+      ? { s: 'popular', n: r.licence_count + r.job_count, t: r.token_id }
+      : { s: 'price', p: r.price, t: r.token_id }
 
 function summary(r: Row, chainId: number, d: Declaration | null) {
   const description = r.description ?? ''
@@ -301,6 +333,7 @@ function summary(r: Row, chainId: number, d: Declaration | null) {
     columnCount: r.column_count,
     price: r.price === null ? null : { amount: r.price, currency: NATIVE },
     offerCount: r.offer_count,
+    usage: { licences: r.licence_count, jobs: r.job_count },
   }
 }
 
@@ -397,44 +430,40 @@ export const catalog = new Hono<AppEnv>()
     const env = c.env as IndexerBindings
     const tokenId = uintParam(c.req.param('id'), 'asset id', 'invalid_asset_id')
     const { chainId, indexedBlock } = await indexedChain(env)
-    const asset = await env.DB.prepare(
-      `SELECT a.*, m.title, m.description, m.tags, m.status AS metadata_status, m.cid AS metadata_cid
-       FROM assets a LEFT JOIN asset_metadata m ON m.digest = a.metadata_digest
-       WHERE a.chain_id = ? AND a.token_id = ?`,
-    )
-      .bind(chainId, tokenId)
-      .first<Record<string, string | number | null>>()
-    const pub = await publicationOf(env, chainId, tokenId)
+    // Independent reads run together: each D1 query is a round trip, and this route renders every asset
+    // page (its first paint is budgeted against a static page, test/e2e/site-budgets.test.ts).
+    const [asset, pub, offerRows, feeRow, usage] = await Promise.all([
+      env.DB.prepare(
+        `SELECT a.*, m.title, m.description, m.tags, m.status AS metadata_status, m.cid AS metadata_cid
+         FROM assets a LEFT JOIN asset_metadata m ON m.digest = a.metadata_digest
+         WHERE a.chain_id = ? AND a.token_id = ?`,
+      )
+        .bind(chainId, tokenId)
+        .first<Record<string, string | number | null>>(),
+      publicationOf(env, chainId, tokenId),
+      env.DB.prepare(
+        `SELECT offer_id, owner, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, set_tx, set_block
+         FROM offers WHERE chain_id = ? AND token_id = ? ORDER BY set_block DESC, length(offer_id) DESC, offer_id DESC`,
+      )
+        .bind(chainId, tokenId)
+        .all<Record<string, string | number>>()
+        .then((r) => r.results),
+      env.DB.prepare('SELECT fee_bps FROM market_settings WHERE chain_id = ?')
+        .bind(chainId)
+        .first<{ fee_bps: number | null }>(),
+      env.DB.prepare(
+        `SELECT (SELECT count(*) FROM receipts WHERE chain_id = ?1 AND token_id = ?2) AS receipts,
+                (SELECT coalesce(sum(epsilon_spent_milli), 0) FROM receipts WHERE chain_id = ?1 AND token_id = ?2) AS eps,
+                (SELECT count(*) FROM licences WHERE chain_id = ?1 AND token_id = ?2) AS licences`,
+      )
+        .bind(chainId, tokenId)
+        .first<{ receipts: number; eps: number; licences: number }>(),
+    ])
     if (!asset && !pub) notFound('asset_not_found', `No asset ${tokenId} on chain ${chainId}`)
     const digest = (asset?.metadata_digest as string | null) ?? pub?.result.metadataDigest ?? null
     const declaration = digest ? await declarationOf(env, digest) : null
     const ingest = pub?.result.ingest ?? null
-
-    const offerRows = asset
-      ? (
-          await env.DB.prepare(
-            `SELECT offer_id, owner, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, set_tx, set_block
-             FROM offers WHERE chain_id = ? AND token_id = ? ORDER BY set_block DESC, length(offer_id) DESC, offer_id DESC`,
-          )
-            .bind(chainId, tokenId)
-            .all<Record<string, string | number>>()
-        ).results
-      : []
-    const feeBps =
-      (
-        await env.DB.prepare('SELECT fee_bps FROM market_settings WHERE chain_id = ?')
-          .bind(chainId)
-          .first<{ fee_bps: number | null }>()
-      )?.fee_bps ?? 0
-    const usage = asset
-      ? await env.DB.prepare(
-          `SELECT (SELECT count(*) FROM receipts WHERE chain_id = ?1 AND token_id = ?2) AS receipts,
-                  (SELECT coalesce(sum(epsilon_spent_milli), 0) FROM receipts WHERE chain_id = ?1 AND token_id = ?2) AS eps,
-                  (SELECT count(*) FROM licences WHERE chain_id = ?1 AND token_id = ?2) AS licences`,
-        )
-          .bind(chainId, tokenId)
-          .first<{ receipts: number; eps: number; licences: number }>()
-      : null
+    const feeBps = feeRow?.fee_bps ?? 0
 
     const owner = (asset?.owner as string | undefined) ?? pub!.owner
     c.header('cache-control', 'no-store')

@@ -4,6 +4,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
+import { jobIndexStatus } from '../indexer'
 import { catStream } from '../services/ipfs'
 import { getJob, getParts, resultKey, type JobPartRow, type JobRow } from '../jobs/store'
 import { submitJob } from '../jobs/submit'
@@ -91,7 +92,9 @@ export const jobs = new Hono<AppEnv>()
   .get('/:id', async (c) => {
     c.header('cache-control', 'no-store')
     const row = await jobOr404(c.env, c.req.param('id'))
-    return c.json(jobView(row, await getParts(c.env, row.jobId)))
+    // `index`: pending until the receipt's event is mirrored in D1, failed if none will be.
+    const [parts, index] = await Promise.all([getParts(c.env, row.jobId), jobIndexStatus(c.env, row)])
+    return c.json({ ...jobView(row, parts), index })
   })
   // The sealed result (HPKE to the buyer's result key) with its signed receipt. JSON by default; the raw
   // bytes with `accept: application/octet-stream`.

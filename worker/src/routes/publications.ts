@@ -1,5 +1,7 @@
 // GET /api/publications (the signed-in owner's publish requests, newest first) and
-// GET /api/publications/:id — the pending → minted | failed status of each, with the failing step.
+// GET /api/publications/:id — the pending → minted | failed status of each, with the failing step. A
+// direct upload's client polls the latter: a minted one carries the same `result` body POST /api/assets
+// answers, a failed one the HTTP `status` that request would have had.
 import { desc, eq } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { Hono } from 'hono'
@@ -7,15 +9,21 @@ import { publications as table } from '../db/schema'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { requireSession } from '../middleware/session'
+import { failIfAbandoned } from '../services/publish'
 
 type Row = typeof table.$inferSelect
 
 function view(row: Row) {
+  // `result` holds the finished body: the outcome when minted, `{ error: { status, … } }` when failed.
+  const stored = row.result ? (JSON.parse(row.result) as { error?: { status?: number } }) : undefined
   return {
     id: row.id,
     status: row.status,
     step: row.step,
-    error: row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
+    error: row.errorCode
+      ? { code: row.errorCode, message: row.errorMessage, status: stored?.error?.status }
+      : undefined,
+    result: row.status === 'minted' ? stored : undefined,
     owner: row.owner,
     contentHash: row.contentHash,
     ciphertextCid: row.ciphertextCid,
@@ -43,5 +51,5 @@ export const publications = new Hono<AppEnv>()
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new ApiError(400, 'invalid_id', 'a publication id is a UUID')
     const [row] = await drizzle(c.env.DB).select().from(table).where(eq(table.id, id))
     if (!row) throw new ApiError(404, 'publication_not_found', `no publication ${id}`)
-    return c.json(view(row))
+    return c.json(view(await failIfAbandoned(c.env, row)))
   })

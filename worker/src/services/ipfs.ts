@@ -1,8 +1,20 @@
 // The worker's one adapter to IPFS: the Kubo RPC protocol through kubo-rpc-client, so IPFS_API_URL can
 // name the embedded node, a Kubo daemon or a pinning service without a code change.
 import { create, type KuboRPCClient } from 'kubo-rpc-client'
+import { CID } from 'multiformats/cid'
+import { parseTicketKey, signUploadTicket } from '../../../ipfs/src/upload-ticket'
 import type { Bindings } from '../env'
-import { reaching, requireSetting } from './config'
+import { ConfigError, reaching, requireSetting } from './config'
+
+/**
+ * Direct uploads (ipfs/src/upload-ticket.ts): where clients PUT ciphertext, and the secret the tickets
+ * are signed with, shared with that uploader. Both set (npm start does), or neither (uploads then go
+ * through the worker's request body, which deployed Workers cap at 100–500 MB by plan).
+ */
+export interface UploadBindings {
+  IPFS_UPLOAD_URL?: string
+  UPLOAD_TICKET_KEY?: string
+}
 
 export function ipfsClient(env: Bindings): KuboRPCClient {
   // workerd's nodejs_compat has no http.Agent constructor; an empty agent makes the client use fetch.
@@ -120,5 +132,64 @@ export async function unpin(env: Bindings, cid: string): Promise<void> {
     await ipfsClient(env).pin.rm(cid)
   } catch (err) {
     if (!/not pinned|is not pinned/i.test(String((err as Error).message))) throw err
+  }
+}
+
+/** How long a ticket may start an upload: enough to begin, not to hoard (the upload itself may run longer). */
+const TICKET_TTL_S = 10 * 60
+
+export interface DirectUpload {
+  /** PUT the ciphertext here with the ticket in `x-stillflow-ticket`. */
+  url: string
+  ticket: string
+  size: number
+  expiresAt: string
+}
+
+/** Whether this deployment offers direct uploads (both settings present). */
+export function directUploadsOffered(env: Bindings): boolean {
+  const e = env as Bindings & UploadBindings
+  return Boolean(e.IPFS_UPLOAD_URL && e.UPLOAD_TICKET_KEY)
+}
+
+/** Issues a single-use ticket for exactly `size` bytes hashing to `cid`, from `owner`. */
+export async function issueUploadTicket(
+  env: Bindings,
+  t: { cid: string; size: number; owner: string },
+): Promise<DirectUpload> {
+  const e = env as Bindings & UploadBindings
+  let key: Uint8Array
+  try {
+    key = parseTicketKey(e.UPLOAD_TICKET_KEY ?? '')
+  } catch (err) {
+    throw new ConfigError('UPLOAD_TICKET_KEY', (err as Error).message)
+  }
+  const expiresAt = Math.floor(Date.now() / 1000) + TICKET_TTL_S
+  const ticket = await signUploadTicket(key, { id: crypto.randomUUID(), ...t, expiresAt })
+  return {
+    url: e.IPFS_UPLOAD_URL!,
+    ticket,
+    size: t.size,
+    expiresAt: new Date(expiresAt * 1000).toISOString(),
+  }
+}
+
+/** IPFS does not hold the whole DAG of a CID the worker was asked to pin. */
+export class ContentMissingError extends Error {
+  override name = 'ContentMissingError'
+}
+
+/**
+ * Pins `cid` recursively. Pinning walks the whole DAG, so success proves IPFS holds every block of it;
+ * an offline node (the embedded one) refuses at once when a block is missing. A networked Kubo would
+ * go looking for missing blocks, hence the time limit.
+ */
+export async function pinExisting(env: Bindings, cid: string, timeoutMs = 120_000): Promise<void> {
+  try {
+    await ipfsClient(env).pin.add(CID.parse(cid), { recursive: true, signal: AbortSignal.timeout(timeoutMs) })
+  } catch (err) {
+    const message = String((err as Error).message)
+    if (/not found|could not find|timeout|aborted/i.test(message)) throw new ContentMissingError(message)
+    throw err
   }
 }

@@ -8,7 +8,16 @@ import type { Bindings } from '../env'
 import { ApiError } from '../errors'
 import { addressBook } from './config'
 import { enclaveIngest, UpstreamError, type IngestResult } from './enclave'
-import { addSmall, addStream, catStream, unpin, UploadTooLargeError } from './ipfs'
+import {
+  addSmall,
+  addStream,
+  catStream,
+  ContentMissingError,
+  issueUploadTicket,
+  pinExisting,
+  unpin,
+  UploadTooLargeError,
+} from './ipfs'
 import { ContractRevertError, mintWithSignature, tokenOfContent } from './relayer'
 
 export type PublishStep = 'validate' | 'upload' | 'ingest' | 'metadata' | 'mint'
@@ -69,25 +78,48 @@ const STALE_MS = 15 * 60_000
 const now = () => Date.now()
 
 /**
- * Claims the idempotency key. Returns a finished outcome for a replay of a minted request, or the row id
- * to run the pipeline under.
+ * While the enclave ingests (minutes for a large file), the publication's `updatedAt` is touched this
+ * often; a direct publish whose ingest stopped beating for ABANDONED_MS was cut off (the worker restarted
+ * or was evicted; a deployed worker's waitUntil is bounded too) and is failed when next looked at, so a
+ * polling client gets an answer instead of waiting forever.
  */
-export async function claim(env: Bindings, req: PublishRequest): Promise<{ done?: PublishOutcome; id: string }> {
-  const db = drizzle(env.DB)
-  const [existing] = await db
+const HEARTBEAT_MS = 30_000
+const ABANDONED_MS = 4 * HEARTBEAT_MS
+
+/** The publication this owner started under this Idempotency-Key, checked to be the same request. */
+async function sameRequest(env: Bindings, req: PublishRequest) {
+  const [row] = await drizzle(env.DB)
     .select()
     .from(publications)
     .where(and(eq(publications.owner, req.owner), eq(publications.idempotencyKey, req.idempotencyKey)))
+  if (row && row.requestHash !== req.requestHash) {
+    throw new PublishError(
+      422,
+      'idempotency_key_reused',
+      'this Idempotency-Key was used for a different publish request',
+      'validate',
+    )
+  }
+  return row
+}
+
+/**
+ * Claims the idempotency key. Returns a finished outcome for a replay of a minted request, or the row id
+ * to run the pipeline under. With `direct`, a request still waiting for its direct upload may ask again
+ * (a lost, expired or spent ticket gets a new one; nothing was pinned).
+ */
+export async function claim(
+  env: Bindings,
+  req: PublishRequest,
+  opts: { direct?: boolean } = {},
+): Promise<{ done?: PublishOutcome; id: string }> {
+  const db = drizzle(env.DB)
+  const existing = await sameRequest(env, req)
   if (existing) {
-    if (existing.requestHash !== req.requestHash) {
-      throw new PublishError(
-        422,
-        'idempotency_key_reused',
-        'this Idempotency-Key was used for a different publish request',
-        'validate',
-      )
-    }
     if (existing.status === 'minted') return { id: existing.id, done: outcomeOf(existing) }
+    if (opts.direct && existing.status === 'pending' && existing.step === 'upload' && existing.ciphertextCid) {
+      return { id: existing.id }
+    }
     if (existing.status !== 'failed' && now() - existing.updatedAt < STALE_MS) {
       throw new PublishError(
         409,
@@ -207,6 +239,44 @@ export async function preflight(env: Bindings, req: PublishRequest): Promise<voi
   }
 }
 
+/** Which step is running and what has been pinned so far: what a failure must undo. */
+interface Progress {
+  step: PublishStep
+  pinned: string[]
+}
+
+/**
+ * Runs `work`; on failure unpins what it pinned, records the failure (with its HTTP status, so a
+ * client polling the publication sees the same answer a synchronous request would have got) and
+ * rethrows it as a PublishError.
+ */
+async function undoOnFailure<T>(
+  env: Bindings,
+  id: string,
+  progress: Progress,
+  work: (p: Progress) => Promise<T>,
+): Promise<T> {
+  try {
+    return await work(progress)
+  } catch (err) {
+    const failure =
+      err instanceof PublishError ? err : new PublishError(500, 'internal', 'Internal error', progress.step)
+    await undo(env, progress.pinned)
+    await mark(env, id, {
+      status: 'failed',
+      step: failure.step,
+      errorCode: failure.code,
+      errorMessage: failure.message,
+      result: JSON.stringify({
+        error: { status: failure.status, code: failure.code, message: failure.message, ...failure.fields },
+      }),
+    }).catch(() => undefined)
+    if (!(err instanceof PublishError)) throw err
+    throw failure
+  }
+}
+
+/** The request body path: stream the ciphertext into IPFS, check its CID, then ingest, metadata, mint. */
 export async function runPipeline(
   env: Bindings,
   id: string,
@@ -214,133 +284,263 @@ export async function runPipeline(
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
 ): Promise<PublishOutcome> {
-  const pinned: string[] = []
-  let step: PublishStep = 'upload'
-  try {
-    await mark(env, id, { step })
+  return undoOnFailure(env, id, { step: 'upload', pinned: [] }, async (progress) => {
+    await mark(env, id, { step: 'upload' })
     let uploaded: { cid: string; size: number }
     try {
       uploaded = await addStream(env, body, maxBytes)
     } catch (err) {
-      if (err instanceof UploadTooLargeError) throw new PublishError(413, 'upload_too_large', err.message, step)
-      throw new PublishError(502, 'ipfs_unavailable', `storing the ciphertext failed: ${(err as Error).message}`, step)
+      if (err instanceof UploadTooLargeError) throw new PublishError(413, 'upload_too_large', err.message, 'upload')
+      throw new PublishError(
+        502,
+        'ipfs_unavailable',
+        `storing the ciphertext failed: ${(err as Error).message}`,
+        'upload',
+      )
     }
-    pinned.push(uploaded.cid)
+    progress.pinned.push(uploaded.cid)
     await mark(env, id, { ciphertextCid: uploaded.cid })
     if (uploaded.cid !== req.ciphertextCid) {
       throw new PublishError(
         422,
         'ciphertext_cid_mismatch',
         `the uploaded bytes have CID ${uploaded.cid}, but the signed metadata names ${req.ciphertextCid} (truncated or altered upload)`,
-        step,
+        'upload',
       )
     }
+    return ingestAndMint(env, id, req, progress)
+  })
+}
 
-    step = 'ingest'
-    await mark(env, id, { step })
-    const book = addressBook(env)
-    let ingest: IngestResult
-    try {
-      ingest = await enclaveIngest(
-        env,
-        {
-          chainId: book.chainId,
-          contract: book.contracts.DataAssetNFT,
-          contentHash: req.contentHash,
-          wrappedKey: req.wrappedKey,
-          format: req.format,
-          policy: req.policy,
-          publish: { declaration: base64url(req.declarationBytes), signature: req.signature, deadline: req.deadline },
-        },
-        await catStream(env, uploaded.cid),
+/**
+ * Direct upload, first half: the manifest has passed every check, so the owner gets a ticket to PUT the
+ * ciphertext straight to the uploader. Nothing is pinned yet; the row waits at step `upload`.
+ */
+export async function beginDirectUpload(env: Bindings, id: string, req: PublishRequest, size: number) {
+  await mark(env, id, { step: 'upload', ciphertextCid: req.ciphertextCid })
+  return issueUploadTicket(env, { cid: req.ciphertextCid, size, owner: req.owner })
+}
+
+/**
+ * Direct upload, second half: the same signed manifest again, after the PUT. Returns the publication to
+ * finish, or a finished outcome when this is a replay of a minted request.
+ */
+export async function claimUploaded(
+  env: Bindings,
+  req: PublishRequest,
+): Promise<{ done?: PublishOutcome; id: string }> {
+  const row = await sameRequest(env, req)
+  if (!row) {
+    throw new PublishError(
+      409,
+      'upload_not_started',
+      'ask for an upload ticket first (x-stillflow-upload: direct)',
+      'upload',
+    )
+  }
+  if (row.status === 'minted') return { id: row.id, done: outcomeOf(row) }
+  if (row.status === 'failed') {
+    throw new PublishError(
+      409,
+      'publish_failed',
+      `this request failed at step ${row.step} (${row.errorCode}); start again`,
+      row.step as PublishStep,
+      { id: row.id },
+    )
+  }
+  if (row.step !== 'upload') {
+    throw new PublishError(
+      409,
+      'publish_in_progress',
+      `this request is still being processed (step ${row.step})`,
+      row.step as PublishStep,
+      { id: row.id },
+    )
+  }
+  if (row.ciphertextCid !== req.ciphertextCid) {
+    throw new PublishError(
+      409,
+      'upload_not_started',
+      'the upload ticket was issued for another ciphertext; ask for a new one',
+      'upload',
+      { id: row.id },
+    )
+  }
+  return { id: row.id }
+}
+
+/**
+ * Direct upload, the rest: pin the CID the owner signed — which succeeds only if IPFS holds its whole
+ * DAG, i.e. the uploader took exactly those bytes — then ingest, metadata and mint. Throws
+ * `upload_missing` (nothing changed: upload, then ask again) when IPFS does not hold it.
+ */
+export async function pinUploaded(env: Bindings, id: string, req: PublishRequest): Promise<Progress> {
+  try {
+    await pinExisting(env, req.ciphertextCid)
+  } catch (err) {
+    if (err instanceof ContentMissingError) {
+      throw new PublishError(
+        409,
+        'upload_missing',
+        `IPFS does not hold ${req.ciphertextCid}: PUT the ciphertext to the upload URL with its ticket first`,
+        'upload',
+        { id },
       )
-    } catch (err) {
-      throw enclaveFailure(err)
     }
-    await mark(env, id, { status: 'ingested' })
+    throw new PublishError(
+      502,
+      'ipfs_unavailable',
+      `pinning the ciphertext failed: ${(err as Error).message}`,
+      'upload',
+    )
+  }
+  await mark(env, id, { step: 'ingest' })
+  return { step: 'ingest', pinned: [req.ciphertextCid] }
+}
 
-    step = 'metadata'
-    await mark(env, id, { step })
-    const declarationCid = await addSmall(env, req.declarationBytes)
-    pinned.push(declarationCid)
-    const ingestSummary = {
-      receipt: ingest.receipt,
-      signature: ingest.signature,
-      signer: ingest.signer,
-      schema: ingest.schema,
-      statistics: ingest.statistics,
-    }
-    // OpenSea-style metadata for wallets and storefronts: the owner's signed declaration plus the
-    // enclave's signed ingest statistics (two signers, each verifiable on its own).
-    const metadata = {
-      ...req.declaration,
-      attributes: [...req.declaration.attributes, { trait_type: 'columns', value: ingest.schema.length }],
-      stillflow: {
-        ...req.declaration.stillflow,
-        declarationCid,
-        metadataDigest: req.metadataDigest,
-        schema: ingest.schema,
-        ingest: ingestSummary,
-      },
-    }
-    const metadataCid = await addSmall(env, new TextEncoder().encode(JSON.stringify(metadata)))
-    pinned.push(metadataCid)
-    await mark(env, id, { metadataCid })
+/** Ingest, metadata and mint after a pinned upload, undoing everything on failure. */
+export function finishUploaded(
+  env: Bindings,
+  id: string,
+  req: PublishRequest,
+  progress: Progress,
+): Promise<PublishOutcome> {
+  return undoOnFailure(env, id, progress, (p) => ingestAndMint(env, id, req, p))
+}
 
-    step = 'mint'
-    await mark(env, id, { step })
-    let minted: { tokenId: string; txHash: string }
-    try {
-      minted = await mintWithSignature(env, {
-        owner: req.owner,
+async function ingestAndMint(
+  env: Bindings,
+  id: string,
+  req: PublishRequest,
+  progress: Progress,
+): Promise<PublishOutcome> {
+  const ciphertextCid = req.ciphertextCid
+  progress.step = 'ingest'
+  await mark(env, id, { step: 'ingest' })
+  const book = addressBook(env)
+  let ingest: IngestResult
+  const heartbeat = setInterval(() => void mark(env, id, {}).catch(() => undefined), HEARTBEAT_MS)
+  try {
+    ingest = await enclaveIngest(
+      env,
+      {
+        chainId: book.chainId,
+        contract: book.contracts.DataAssetNFT,
         contentHash: req.contentHash,
-        metadataDigest: req.metadataDigest,
-        deadline: req.deadline,
-        signature: req.signature,
-      })
-    } catch (err) {
-      throw mintFailure(err, req.contentHash)
-    }
-    const outcome: PublishOutcome = {
-      id,
-      status: 'minted',
-      tokenId: minted.tokenId,
-      txHash: minted.txHash,
-      chainId: book.chainId,
+        wrappedKey: req.wrappedKey,
+        format: req.format,
+        policy: req.policy,
+        publish: { declaration: base64url(req.declarationBytes), signature: req.signature, deadline: req.deadline },
+      },
+      await catStream(env, ciphertextCid),
+    )
+  } catch (err) {
+    throw enclaveFailure(err)
+  } finally {
+    clearInterval(heartbeat)
+  }
+  await mark(env, id, { status: 'ingested' })
+
+  progress.step = 'metadata'
+  await mark(env, id, { step: 'metadata' })
+  const declarationCid = await addSmall(env, req.declarationBytes)
+  progress.pinned.push(declarationCid)
+  const ingestSummary = {
+    receipt: ingest.receipt,
+    signature: ingest.signature,
+    signer: ingest.signer,
+    schema: ingest.schema,
+    statistics: ingest.statistics,
+  }
+  // OpenSea-style metadata for wallets and storefronts: the owner's signed declaration plus the
+  // enclave's signed ingest statistics (two signers, each verifiable on its own).
+  const metadata = {
+    ...req.declaration,
+    attributes: [...req.declaration.attributes, { trait_type: 'columns', value: ingest.schema.length }],
+    stillflow: {
+      ...req.declaration.stillflow,
+      declarationCid,
+      metadataDigest: req.metadataDigest,
+      schema: ingest.schema,
+      ingest: ingestSummary,
+    },
+  }
+  const metadataCid = await addSmall(env, new TextEncoder().encode(JSON.stringify(metadata)))
+  progress.pinned.push(metadataCid)
+  await mark(env, id, { metadataCid })
+
+  progress.step = 'mint'
+  await mark(env, id, { step: 'mint' })
+  let minted: { tokenId: string; txHash: string }
+  try {
+    minted = await mintWithSignature(env, {
       owner: req.owner,
       contentHash: req.contentHash,
-      ciphertextCid: uploaded.cid,
-      declarationCid,
-      metadataCid,
       metadataDigest: req.metadataDigest,
-      ingest: ingestSummary,
-    }
-    // The finished answer is kept so a replay of the same request returns it unchanged.
-    await mark(env, id, {
-      status: 'minted',
-      step: 'mint',
-      chainId: book.chainId,
-      tokenId: minted.tokenId,
-      txHash: minted.txHash,
-      result: JSON.stringify(outcome),
+      deadline: req.deadline,
+      signature: req.signature,
     })
-    return outcome
   } catch (err) {
-    const failure = err instanceof PublishError ? err : new PublishError(500, 'internal', 'Internal error', step)
-    await undo(env, pinned)
-    await mark(env, id, {
-      status: 'failed',
-      step: failure.step,
-      errorCode: failure.code,
-      errorMessage: failure.message,
-    }).catch(() => undefined)
-    if (!(err instanceof PublishError)) throw err
-    throw failure
+    throw mintFailure(err, req.contentHash)
   }
+  const outcome: PublishOutcome = {
+    id,
+    status: 'minted',
+    tokenId: minted.tokenId,
+    txHash: minted.txHash,
+    chainId: book.chainId,
+    owner: req.owner,
+    contentHash: req.contentHash,
+    ciphertextCid,
+    declarationCid,
+    metadataCid,
+    metadataDigest: req.metadataDigest,
+    ingest: ingestSummary,
+  }
+  // The finished answer is kept so a replay of the same request returns it unchanged.
+  await mark(env, id, {
+    status: 'minted',
+    step: 'mint',
+    chainId: book.chainId,
+    tokenId: minted.tokenId,
+    txHash: minted.txHash,
+    result: JSON.stringify(outcome),
+  })
+  return outcome
 }
 
 function base64url(bytes: Uint8Array): string {
   let s = ''
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/**
+ * Fails a publication whose ingest or metadata step stopped making progress (see HEARTBEAT_MS), undoing
+ * its pins; returns the row as it now stands. A publication at step `mint` is left alone: its
+ * transaction may still be mined, and its data must then stay pinned.
+ */
+export async function failIfAbandoned(
+  env: Bindings,
+  row: typeof publications.$inferSelect,
+): Promise<typeof publications.$inferSelect> {
+  const running = row.status === 'pending' || row.status === 'ingested'
+  if (!running || (row.step !== 'ingest' && row.step !== 'metadata') || now() - row.updatedAt < ABANDONED_MS) {
+    return row
+  }
+  const failure = new PublishError(
+    503,
+    'interrupted',
+    'the marketplace stopped while ingesting this dataset; publish again with the same Idempotency-Key',
+    row.step as PublishStep,
+  )
+  await undo(env, [row.ciphertextCid, row.metadataCid])
+  const fields = {
+    status: 'failed' as const,
+    errorCode: failure.code,
+    errorMessage: failure.message,
+    result: JSON.stringify({ error: { status: failure.status, code: failure.code, message: failure.message } }),
+  }
+  await mark(env, row.id, fields)
+  return { ...row, ...fields, updatedAt: now() }
 }

@@ -3,7 +3,8 @@
 import { Contract, Interface, JsonRpcProvider, Wallet, type InterfaceAbi, type TransactionReceipt } from 'ethers'
 import { computeLedgerAbi, dataAssetNftAbi, dataMarketAbi } from '../../../contracts/index'
 import type { Bindings } from '../env'
-import { readContracts } from './chain'
+import { nudgeIndexer } from '../indexer'
+import { readContracts, rpcBatch } from './chain'
 import { addressBook, ConfigError, requireSetting } from './config'
 
 const nftInterface = new Interface(dataAssetNftAbi)
@@ -19,10 +20,22 @@ export class ContractRevertError extends Error {
   }
 }
 
-function relayerWallet(env: Bindings): Wallet {
+/**
+ * How long a relayer call waits for its transaction to be mined. A longer wait ends the attempt as a
+ * transient failure (the transaction may still land; a retry finds it recorded or sends again, and the
+ * contract refuses a second recording), so one stuck transaction cannot hold the job queue.
+ */
+export const MINING_TIMEOUT_MS = 60_000
+
+function relayerKey(env: Bindings): string {
   const key = env.RELAYER_KEY
   if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key))
     throw new ConfigError('RELAYER_KEY', 'is not set to a 32-byte hex private key')
+  return key
+}
+
+function relayerWallet(env: Bindings): Wallet {
+  const key = relayerKey(env)
   const book = addressBook(env)
   const provider = new JsonRpcProvider(requireSetting(env, 'CHAIN_RPC_URL'), book.chainId, {
     staticNetwork: true,
@@ -64,6 +77,7 @@ export async function mintWithSignature(
     await nft.mintWithSignature.staticCall(...args).catch((e: unknown) => decodeRevert(e, nftInterface))
     const tx = await nft.mintWithSignature(...args)
     const receipt = (await tx.wait()) as TransactionReceipt
+    nudgeIndexer(env) // the mint shows as indexed without waiting for the cron (issue 8)
     for (const log of receipt.logs) {
       const parsed = nftInterface.parseLog(log)
       if (parsed?.name === 'AssetMinted')
@@ -115,7 +129,8 @@ export async function sendFromRelayer(
     // A dry run first: a refusal costs no gas and comes back as the contract's custom error.
     await contract[call.fn].staticCall(...call.args).catch((e: unknown) => decodeRevert(e, errors))
     const tx = await contract[call.fn](...call.args)
-    const receipt = (await tx.wait()) as TransactionReceipt
+    const receipt = (await tx.wait(1, MINING_TIMEOUT_MS)) as TransactionReceipt
+    nudgeIndexer(env) // its events are indexed without waiting for the cron (issue 8)
     return { txHash: receipt.hash, blockNumber: receipt.blockNumber, receipt }
   } catch (err) {
     if (err instanceof ContractRevertError) throw err
@@ -162,4 +177,18 @@ export function recordReceipt(env: Bindings, signed: ReceiptToRecord): Promise<S
     args: [receipt, signed.signature],
     errorAbis: [dataMarketAbi],
   })
+}
+
+/**
+ * Whether the relayer has sent transactions the chain has not mined yet (its pending nonce is ahead of
+ * its mined one). One of them may be a job's recording that lands later: until they are mined or
+ * dropped, such a job is neither paid nor unpaid.
+ */
+export async function relayerHasPendingTransactions(env: Bindings): Promise<boolean> {
+  const address = new Wallet(relayerKey(env)).address
+  const [pending, mined] = (await rpcBatch(env, [
+    ['eth_getTransactionCount', [address, 'pending']],
+    ['eth_getTransactionCount', [address, 'latest']],
+  ])) as string[]
+  return BigInt(pending) > BigInt(mined)
 }

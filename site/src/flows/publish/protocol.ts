@@ -1,0 +1,28 @@
+// The messages between the publish page and its Web Worker. The worker encrypts, hashes and uploads
+// (sdk publish); the page holds the wallet, so the one EIP-712 signature is asked of the page.
+import type { DeclarationInput, PublishProgress, PublishResult } from '../../../../sdk/src/index'
+
+export interface StartMessage {
+  type: 'start'
+  file: File
+  format: 'csv' | 'jsonl'
+  declaration: DeclarationInput
+  owner: string
+  apiUrl: string
+  rpcUrl: string
+}
+export type SignReply =
+  { type: 'signed'; id: number; signature: string } | { type: 'sign-failed'; id: number; message: string }
+export type ToWorker = StartMessage | SignReply
+
+export type FromWorker =
+  | { type: 'progress'; progress: PublishProgress }
+  | {
+      type: 'sign'
+      id: number
+      domain: Record<string, unknown>
+      types: Record<string, unknown>
+      value: Record<string, unknown>
+    }
+  | { type: 'done'; result: PublishResult & { id?: string } }
+  | { type: 'failed'; message: string }

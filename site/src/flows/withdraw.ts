@@ -1,0 +1,38 @@
+// Withdraw, the owner's pull payment (DataMarket.withdraw; R21): one transaction from the owner's wallet;
+// the page then shows what arrived in the wallet, read from the chain before and after.
+import { formatEther, Interface } from 'ethers'
+import { dataMarketAbi } from '../../../contracts/index'
+import { sendBuilt } from '../../../sdk/src/index'
+import { currentWallet } from '../wallet/index'
+
+const market = new Interface(dataMarketAbi)
+const NATIVE = /^0x0{40}$/i
+
+export async function withdraw(currency: string, owner: string): Promise<string> {
+  const wallet = await currentWallet()
+  if (wallet.address.toLowerCase() !== owner.toLowerCase())
+    throw new Error(
+      `This dashboard is for ${owner}; the connected wallet is ${wallet.address}. Only the owner can withdraw.`,
+    )
+  const c = wallet.config
+  const before = NATIVE.test(currency) ? await wallet.provider.getBalance(wallet.address) : null
+  const receipt = await sendBuilt(wallet.signer, {
+    chainId: c.chainId,
+    to: c.contracts.DataMarket,
+    data: market.encodeFunctionData('withdraw', [currency]),
+    value: '0',
+  })
+  const withdrawn = receipt.logs
+    .map((l) => {
+      try {
+        return market.parseLog(l)
+      } catch {
+        return null
+      }
+    })
+    .find((e) => e?.name === 'PaymentWithdrawn')
+  if (before === null) return `Withdrawn in transaction ${receipt.hash}.`
+  const after = await wallet.provider.getBalance(wallet.address, receipt.blockNumber)
+  const amount = withdrawn ? ` ${formatEther(withdrawn.args.amount as bigint)} ETH` : ''
+  return `Withdrew${amount} in transaction ${receipt.hash}: the wallet went from ${formatEther(before)} to ${formatEther(after)} ETH (after gas).`
+}

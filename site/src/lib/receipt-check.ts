@@ -1,0 +1,296 @@
+// Checks a job receipt in the browser against the chain itself (R23, R24): the enclave's EIP-712
+// signature, the signer's registration and measurement in EnclaveRegistry, and the record ComputeLedger
+// keeps. Only the address book and a read-only RPC door (/api/rpc) come from this marketplace; every
+// fact is read from the chain or recomputed here, so a tampered receipt or a lying index cannot pass.
+import {
+  Contract,
+  getAddress,
+  Interface,
+  JsonRpcProvider,
+  TypedDataEncoder,
+  verifyTypedData,
+  type Log,
+  type TypedDataField,
+} from 'ethers'
+import { computeLedgerAbi, enclaveRegistryAbi } from '../../../contracts/generated'
+import { jobReceiptDomain, jobReceiptTypes } from '../../../contracts/index'
+import type { Hex, JobReceipt as ReceiptFields, SignedReceipt } from '../../../tee-sim/src/index'
+
+// One definition of the receipt's shape: tee-sim's (what the enclave signs); type-only, nothing is bundled.
+export type { JobReceipt as ReceiptFields, SignedReceipt } from '../../../tee-sim/src/index'
+
+export interface AddressBook {
+  chainId: number
+  contracts: Record<string, string>
+  deployedAtBlock: number
+}
+
+export type CheckKey = 'chain' | 'signature' | 'registered' | 'approved' | 'recorded'
+export interface Check {
+  key: CheckKey
+  ok: boolean
+  /** What was checked, in a few words. */
+  label: string
+  /** What was found, in a sentence. */
+  detail: string
+}
+
+export interface Verdict {
+  ok: boolean
+  /** One plain-language sentence: what the receipt proves, or the precise reason it fails. */
+  summary: string
+  checks: Check[]
+  signed: SignedReceipt
+  record?: { txHash: string; blockNumber: number }
+}
+
+/** A mistake in what was pasted, or a receipt that cannot be found; shown as the verdict's reason. */
+export class ReceiptInputError extends Error {
+  override name = 'ReceiptInputError'
+}
+
+const HASH = /^0x[0-9a-fA-F]{64}$/
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/
+const ZERO32 = '0x' + '00'.repeat(32)
+const ledgerInterface = new Interface(computeLedgerAbi)
+const TYPES = jobReceiptTypes as unknown as Record<string, TypedDataField[]>
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
+const short = (h: string) => (h.length > 20 ? `${h.slice(0, 10)}…${h.slice(-8)}` : h)
+
+/** The receipt's shape, field by field; the error names the first bad field. */
+export function checkShape(value: unknown): SignedReceipt {
+  const s = value as Partial<SignedReceipt> | null
+  if (!s || typeof s !== 'object') throw new ReceiptInputError('The receipt must be a JSON object.')
+  const r = s.receipt as Partial<ReceiptFields> | undefined
+  if (!r || typeof r !== 'object') throw new ReceiptInputError('The JSON has no "receipt" object.')
+  for (const k of ['jobId', 'contentHash', 'queryHash', 'resultHash', 'measurement'] as const)
+    if (typeof r[k] !== 'string' || !HASH.test(r[k]!))
+      throw new ReceiptInputError(`receipt.${k} must be 0x followed by 64 hex digits.`)
+  if (typeof r.licenceId !== 'string' || !/^[0-9]{1,78}$/.test(r.licenceId))
+    throw new ReceiptInputError('receipt.licenceId must be a decimal number in a string.')
+  if (!Number.isSafeInteger(r.epsilonSpentMilli) || r.epsilonSpentMilli! < 0)
+    throw new ReceiptInputError('receipt.epsilonSpentMilli must be a non-negative integer.')
+  if (typeof s.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(s.signature))
+    throw new ReceiptInputError('signature must be 65 bytes of 0x hex (r ‖ s ‖ v).')
+  if (typeof s.signer !== 'string' || !ADDRESS.test(s.signer)) throw new ReceiptInputError('signer must be an address.')
+  if (!Number.isSafeInteger(s.chainId) || s.chainId! <= 0)
+    throw new ReceiptInputError('chainId must be a positive integer.')
+  if (typeof s.computeLedger !== 'string' || !ADDRESS.test(s.computeLedger))
+    throw new ReceiptInputError('computeLedger must be an address.')
+  return s as SignedReceipt
+}
+
+/** The EIP-712 digest the enclave signed and ComputeLedger.hashReceipt computes. */
+export function receiptDigest(s: SignedReceipt): string {
+  return TypedDataEncoder.hash(jobReceiptDomain(s.chainId, s.computeLedger), TYPES, s.receipt)
+}
+
+/** Everything the checks read, bound to one chain. */
+export interface ChainReader {
+  provider: JsonRpcProvider
+  book: AddressBook
+  /** Fetches a path of this marketplace's API (only used to find a job that is not on chain yet). */
+  api: (path: string) => Promise<Response>
+}
+
+/** The address book and a provider through the read-only RPC door of the site's own worker. */
+export async function connect(origin: string): Promise<ChainReader> {
+  const api = (path: string) => fetch(new URL(path, origin), { headers: { accept: 'application/json' } })
+  const res = await api('/api/chain')
+  if (!res.ok) throw new Error(`the marketplace's address book could not be read (HTTP ${res.status})`)
+  const book = (await res.json()) as AddressBook
+  if (!book.contracts?.ComputeLedger) throw new Error('the address book names no ComputeLedger')
+  const provider = new JsonRpcProvider(new URL('/api/rpc', origin).href, book.chainId, {
+    staticNetwork: true,
+    batchMaxCount: 10,
+  })
+  return { provider, book, api }
+}
+
+/** The signed receipt carried by the `recordReceipt` transaction `txHash`, or null if it is not one. */
+async function receiptFromTransaction(chain: ChainReader, txHash: string) {
+  const tx = await chain.provider.getTransaction(txHash)
+  if (!tx) return null
+  const ledger = chain.book.contracts.ComputeLedger
+  const call = tx.to && same(tx.to, ledger) ? ledgerInterface.parseTransaction({ data: tx.data }) : null
+  if (call?.name !== 'recordReceipt')
+    throw new ReceiptInputError(
+      `Transaction ${txHash} is not a ComputeLedger.recordReceipt call, so it holds no receipt.`,
+    )
+  const r = call.args[0]
+  const fields: ReceiptFields = {
+    jobId: String(r.jobId) as Hex,
+    licenceId: String(r.licenceId),
+    contentHash: String(r.contentHash) as Hex,
+    queryHash: String(r.queryHash) as Hex,
+    resultHash: String(r.resultHash) as Hex,
+    epsilonSpentMilli: Number(r.epsilonSpentMilli),
+    measurement: String(r.measurement) as Hex,
+  }
+  const partial = {
+    receipt: fields,
+    signature: String(call.args[1]) as Hex,
+    chainId: chain.book.chainId,
+    computeLedger: ledger as Hex,
+  }
+  // The calldata carries no signer name: the signer is whoever the signature recovers to (checked next).
+  let signer: string
+  try {
+    signer = verifyTypedData(jobReceiptDomain(partial.chainId, ledger), TYPES, fields, partial.signature)
+  } catch {
+    throw new ReceiptInputError(`The signature in transaction ${txHash} is malformed.`)
+  }
+  return { signed: { ...partial, signer: signer as Hex } satisfies SignedReceipt, txHash }
+}
+
+/** The JobRecorded log of `jobId`, if ComputeLedger has one. */
+async function recordedLog(chain: ChainReader, jobId: string): Promise<Log | null> {
+  const logs = await chain.provider.getLogs({
+    address: chain.book.contracts.ComputeLedger,
+    topics: [ledgerInterface.getEvent('JobRecorded')!.topicHash, jobId],
+    fromBlock: chain.book.deployedAtBlock ?? 0,
+    toBlock: 'latest',
+  })
+  return logs[0] ?? null
+}
+
+/**
+ * Turns what a person pasted into a signed receipt: receipt JSON (bare, as the API gives it, or as
+ * `stillflow job --json` prints it), a `recordReceipt` transaction hash, or a job id (found through its
+ * JobRecorded event on chain; a job not recorded yet is explained from the API).
+ */
+export async function openReceipt(
+  chain: ChainReader,
+  input: string,
+): Promise<{ signed: SignedReceipt; txHash?: string }> {
+  const text = input.trim()
+  if (!text) throw new ReceiptInputError('Paste a receipt (JSON), a job id or a transaction hash.')
+  if (text.startsWith('{')) {
+    let json: Record<string, unknown>
+    try {
+      json = JSON.parse(text)
+    } catch {
+      throw new ReceiptInputError('This is not valid JSON; paste the receipt exactly as the CLI or the API printed it.')
+    }
+    // `stillflow job --json` nests the signed receipt one level down.
+    const inner = json.receipt as Record<string, unknown> | undefined
+    const signed = inner && typeof inner === 'object' && 'receipt' in inner ? inner : json
+    return { signed: checkShape(signed), txHash: typeof json.txHash === 'string' ? json.txHash : undefined }
+  }
+  if (!HASH.test(text))
+    throw new ReceiptInputError(
+      'A job id or transaction hash is 0x followed by 64 hex digits; anything else must be receipt JSON.',
+    )
+  const fromTx = await receiptFromTransaction(chain, text)
+  if (fromTx) return fromTx
+  const log = await recordedLog(chain, text)
+  if (log) return (await receiptFromTransaction(chain, log.transactionHash))!
+  const job = await chain.api(`/api/jobs/${text}`)
+  if (job.ok) {
+    const view = (await job.json()) as { status: string; reason?: { message: string } }
+    throw new ReceiptInputError(
+      `Job ${short(text)} is ${view.status}${view.reason ? ` (${view.reason.message})` : ''}: ComputeLedger has no receipt for it yet.`,
+    )
+  }
+  throw new ReceiptInputError(`Chain ${chain.book.chainId} has no receipt, job or transaction with id ${text}.`)
+}
+
+/** Runs every check; the verdict's summary names the first failure, or what the receipt proves. */
+export async function checkReceipt(chain: ChainReader, signed: SignedReceipt): Promise<Verdict> {
+  const checks: Check[] = []
+  const r = signed.receipt
+  const ledgerAddress = chain.book.contracts.ComputeLedger
+
+  // 1. This marketplace's chain and ledger: the signature's domain binds both.
+  const chainId = Number(await chain.provider.send('eth_chainId', []))
+  const chainOk = signed.chainId === chainId && same(signed.computeLedger, ledgerAddress)
+  checks.push({
+    key: 'chain',
+    ok: chainOk,
+    label: 'For this marketplace',
+    detail: chainOk
+      ? `Chain ${chainId}, ComputeLedger ${ledgerAddress}.`
+      : signed.chainId !== chainId
+        ? `The receipt is for chain ${signed.chainId}, but this marketplace runs on chain ${chainId}.`
+        : `The receipt names ComputeLedger ${signed.computeLedger}, but this marketplace's is ${ledgerAddress}.`,
+  })
+
+  // 2. The enclave's EIP-712 signature over exactly these fields.
+  let recovered: string | null = null
+  try {
+    recovered = verifyTypedData(jobReceiptDomain(signed.chainId, signed.computeLedger), TYPES, r, signed.signature)
+  } catch {
+    recovered = null
+  }
+  const sigOk = recovered !== null && same(recovered, signed.signer)
+  checks.push({
+    key: 'signature',
+    ok: sigOk,
+    label: 'Signed by the enclave',
+    detail:
+      recovered === null
+        ? 'The signature is malformed: no signer can be recovered from it.'
+        : sigOk
+          ? `The EIP-712 signature over these fields recovers to ${getAddress(recovered)}.`
+          : `The signature recovers to ${getAddress(recovered)}, not to the named signer ${getAddress(signed.signer)}: the receipt was changed after it was signed.`,
+  })
+
+  // 3 and 4. The signer is a registered enclave whose measurement is the receipt's, and it is approved.
+  const ledger = new Contract(ledgerAddress, computeLedgerAbi, chain.provider)
+  const registry = new Contract(String(await ledger.registry()), enclaveRegistryAbi, chain.provider)
+  const [registeredMeasurement] = (await registry.enclaveStatus(signed.signer)) as [string, boolean]
+  const approved = (await registry.isMeasurementApproved(r.measurement)) as boolean
+  const regOk = registeredMeasurement !== ZERO32 && same(registeredMeasurement, r.measurement)
+  checks.push({
+    key: 'registered',
+    ok: regOk,
+    label: 'Registered enclave',
+    detail:
+      registeredMeasurement === ZERO32
+        ? `${getAddress(signed.signer)} is not an enclave registered in EnclaveRegistry.`
+        : regOk
+          ? `${getAddress(signed.signer)} is registered in EnclaveRegistry with measurement ${r.measurement}.`
+          : `${getAddress(signed.signer)} is registered with measurement ${registeredMeasurement}, but the receipt claims ${r.measurement}.`,
+  })
+  checks.push({
+    key: 'approved',
+    ok: approved,
+    label: 'Approved measurement',
+    detail: approved
+      ? `Measurement ${short(r.measurement)} is approved by the supervisors.`
+      : `Measurement ${r.measurement} is not approved in EnclaveRegistry (never approved, or retired).`,
+  })
+
+  // 5. ComputeLedger recorded this job, and the receipt it recorded has the same EIP-712 hash.
+  const digest = receiptDigest(signed)
+  const log = await recordedLog(chain, r.jobId)
+  let record: Verdict['record']
+  let recordDetail: string
+  let recordOk = false
+  if (!log) recordDetail = `ComputeLedger has no record of job ${r.jobId}.`
+  else {
+    const onChain = await receiptFromTransaction(chain, log.transactionHash)
+    const chainDigest = onChain ? receiptDigest(onChain.signed) : null
+    record = { txHash: log.transactionHash, blockNumber: log.blockNumber }
+    if (chainDigest && same(chainDigest, digest)) {
+      recordOk = true
+      recordDetail = `ComputeLedger recorded this exact receipt (hash ${short(digest)}) in transaction ${log.transactionHash}, block ${log.blockNumber}.`
+    } else {
+      const differ = onChain
+        ? (Object.keys(r) as (keyof ReceiptFields)[]).filter(
+            (k) => String(onChain.signed.receipt[k]).toLowerCase() !== String(r[k]).toLowerCase(),
+          )
+        : []
+      recordDetail = differ.length
+        ? `ComputeLedger recorded job ${short(r.jobId)} with a different ${differ.join(', ')} (transaction ${log.transactionHash}).`
+        : `ComputeLedger recorded job ${short(r.jobId)} with a different receipt hash (transaction ${log.transactionHash}).`
+    }
+  }
+  checks.push({ key: 'recorded', ok: recordOk, label: 'Recorded on chain', detail: recordDetail })
+
+  const failed = checks.find((c) => !c.ok)
+  const summary = failed
+    ? `This receipt does not verify: ${failed.detail}`
+    : `This result was computed by an approved enclave: the receipt is signed by enclave ${getAddress(signed.signer)}, registered with approved measurement ${short(r.measurement)}, and ComputeLedger recorded this exact receipt for job ${short(r.jobId)} in block ${record!.blockNumber}.`
+  return { ok: !failed, summary, checks, signed, record }
+}

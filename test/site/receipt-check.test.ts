@@ -1,0 +1,70 @@
+// The browser's receipt checker (site/src/lib/receipt-check.ts) without a chain: it hashes a receipt
+// exactly as the enclave (tee-sim, noble) and ComputeLedger do, recovers the enclave's signature, and
+// refuses every malformed field by name. The chain-facing checks run in test/e2e/storefront.test.ts.
+import { Wallet } from 'ethers'
+import { describe, expect, it } from 'vitest'
+import { jobReceiptDomain, jobReceiptTypes } from '../../contracts/index'
+import { checkShape, ReceiptInputError, receiptDigest } from '../../site/src/lib/receipt-check'
+import { bytesToHex, receiptDigest as enclaveDigest, type SignedReceipt } from '../../tee-sim/src/index'
+
+const LEDGER = '0x' + '5f'.repeat(20)
+const receipt = {
+  jobId: `0x${'11'.repeat(32)}`,
+  licenceId: '7',
+  contentHash: `0x${'22'.repeat(32)}`,
+  queryHash: `0x${'33'.repeat(32)}`,
+  resultHash: `0x${'44'.repeat(32)}`,
+  epsilonSpentMilli: 1000,
+  measurement: `0x${'55'.repeat(32)}`,
+} as SignedReceipt['receipt']
+
+async function signed(): Promise<SignedReceipt> {
+  // A fixed development key (hardhat account 0): deterministic, never used outside tests.
+  const key = new Wallet('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcbc5c2d7d2f7a9d4f')
+  const types = jobReceiptTypes as unknown as Record<string, Array<{ name: string; type: string }>>
+  const signature = await key.signTypedData(jobReceiptDomain(31337, LEDGER), types, receipt)
+  return { receipt, signature, signer: key.address, chainId: 31337, computeLedger: LEDGER } as SignedReceipt
+}
+
+describe('receiptDigest', () => {
+  it('equals the enclave’s EIP-712 digest of the same receipt', async () => {
+    const s = await signed()
+    expect(receiptDigest(s)).toBe(bytesToHex(enclaveDigest(receipt, 31337, LEDGER)))
+    // Any field change moves the digest (what makes a tampered receipt fail the signature check).
+    expect(receiptDigest({ ...s, receipt: { ...receipt, epsilonSpentMilli: 999 } })).not.toBe(receiptDigest(s))
+    expect(receiptDigest({ ...s, chainId: 1 })).not.toBe(receiptDigest(s))
+  })
+})
+
+describe('checkShape', () => {
+  it('accepts a receipt as the API and the CLI give it', async () => {
+    const s = await signed()
+    expect(checkShape(JSON.parse(JSON.stringify(s)))).toEqual(s)
+  })
+
+  it.each([
+    [(_: any) => null, /must be a JSON object/],
+    [(s: any) => ({ ...s, receipt: undefined }), /no "receipt" object/],
+    [(s: any) => ({ ...s, receipt: { ...s.receipt, jobId: '0x12' } }), /receipt\.jobId must be 0x/],
+    [(s: any) => ({ ...s, receipt: { ...s.receipt, resultHash: 42 } }), /receipt\.resultHash must be 0x/],
+    [(s: any) => ({ ...s, receipt: { ...s.receipt, licenceId: 7 } }), /receipt\.licenceId must be a decimal/],
+    [(s: any) => ({ ...s, receipt: { ...s.receipt, licenceId: '-1' } }), /receipt\.licenceId must be a decimal/],
+    [
+      (s: any) => ({ ...s, receipt: { ...s.receipt, epsilonSpentMilli: -1 } }),
+      /epsilonSpentMilli must be a non-negative/,
+    ],
+    [
+      (s: any) => ({ ...s, receipt: { ...s.receipt, epsilonSpentMilli: 1.5 } }),
+      /epsilonSpentMilli must be a non-negative/,
+    ],
+    [(s: any) => ({ ...s, signature: '0x1234' }), /signature must be 65 bytes/],
+    [(s: any) => ({ ...s, signer: 'alice' }), /signer must be an address/],
+    [(s: any) => ({ ...s, chainId: 0 }), /chainId must be a positive integer/],
+    [(s: any) => ({ ...s, chainId: '31337' }), /chainId must be a positive integer/],
+    [(s: any) => ({ ...s, computeLedger: '0x12' }), /computeLedger must be an address/],
+  ])('refuses malformed input %#, naming the field', async (mutate, message) => {
+    const input = mutate(JSON.parse(JSON.stringify(await signed())))
+    expect(() => checkShape(input)).toThrow(ReceiptInputError)
+    expect(() => checkShape(input)).toThrow(message)
+  })
+})

@@ -1,0 +1,63 @@
+// GET /api/reports/buyer/:address — the buyer's side of the ledger (issue 7, buyer dashboard): licences
+// with the quota and ε left as of the latest indexed block, and the compute jobs the buyer signed with
+// their status and the ε each spent. Results stay sealed to the buyer; this lists only their facts.
+import { Hono } from 'hono'
+import type { AppEnv } from '../env'
+import { addressParam } from '../indexer/params'
+import { indexedChain } from '../indexer/read'
+import type { IndexerBindings } from '../indexer/settings'
+
+const MAX_ROWS = 200
+
+export const buyerReport = new Hono<AppEnv>().get('/buyer/:address', async (c) => {
+  const env = c.env as IndexerBindings
+  const buyer = addressParam(c.req.param('address'))
+  const { chainId, indexedBlock } = await indexedChain(env)
+  const [licenceRows, jobRows] = await env.DB.batch([
+    env.DB.prepare(
+      `SELECT licence_id, token_id, offer_id, owner, currency, price, expires_at, jobs_left, epsilon_left_milli, purchased_tx, purchased_time
+       FROM licences WHERE chain_id = ? AND buyer = ? ORDER BY purchased_block DESC, CAST(licence_id AS INTEGER) DESC LIMIT ?`,
+    ).bind(chainId, buyer, MAX_ROWS),
+    env.DB.prepare(
+      `SELECT job_id, licence_id, token_id, query, query_hash, status, reason_code, reason_message, epsilon_spent_milli,
+              result_hash, receipt_tx, result_deleted, created_at, finished_at
+       FROM compute_jobs WHERE chain_id = ? AND buyer = ? ORDER BY created_at DESC LIMIT ?`,
+    ).bind(chainId, buyer, MAX_ROWS),
+  ])
+  const now = Math.floor(Date.now() / 1000)
+  c.header('cache-control', 'no-store')
+  return c.json({
+    buyer,
+    chainId,
+    asOfBlock: indexedBlock,
+    licences: (licenceRows.results as Array<Record<string, string | number | null>>).map((l) => ({
+      licenceId: String(l.licence_id),
+      tokenId: String(l.token_id),
+      offerId: String(l.offer_id),
+      owner: String(l.owner),
+      currency: String(l.currency),
+      price: String(l.price),
+      expiresAt: Number(l.expires_at),
+      live: Number(l.expires_at) > now && (l.jobs_left === null || Number(l.jobs_left) > 0),
+      jobsLeft: l.jobs_left === null ? null : Number(l.jobs_left),
+      epsilonLeftMilli: l.epsilon_left_milli === null ? null : Number(l.epsilon_left_milli),
+      purchasedTx: String(l.purchased_tx),
+      purchasedTime: Number(l.purchased_time),
+    })),
+    jobs: (jobRows.results as Array<Record<string, string | number | null>>).map((j) => ({
+      jobId: String(j.job_id),
+      licenceId: String(j.licence_id),
+      tokenId: String(j.token_id),
+      query: String(j.query),
+      queryHash: String(j.query_hash),
+      status: String(j.status),
+      ...(j.reason_code ? { reason: { code: String(j.reason_code), message: String(j.reason_message ?? '') } } : {}),
+      epsilonSpentMilli: j.epsilon_spent_milli === null ? null : Number(j.epsilon_spent_milli),
+      resultHash: j.result_hash === null ? null : String(j.result_hash),
+      receiptTx: j.receipt_tx === null ? null : String(j.receipt_tx),
+      resultAvailable: j.status === 'succeeded' && !j.result_deleted,
+      createdAt: Number(j.created_at),
+      finishedAt: j.finished_at === null ? null : Number(j.finished_at),
+    })),
+  })
+})

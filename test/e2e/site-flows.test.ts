@@ -199,7 +199,7 @@ describe('site flows with the development wallet', () => {
     await page.getByRole('button', { name: 'Sign and run query' }).click()
     const alert = page.locator('[data-flow-error]')
     await alert.waitFor({ state: 'visible', timeout: 60_000 })
-    await expect(alert.textContent()).resolves.toMatch(/^The query did not run: .+\(query_rejected(, HTTP 400)?\)/)
+    await expect(alert.textContent()).resolves.toMatch(/^The query did not run: .+\(query_rejected, HTTP 422\)/)
     expect(await page.locator('h1').textContent()).toBe('Harbour visits from the browser')
     expect(await page.content()).not.toMatch(/at \w+ \(.*:\d+:\d+\)/)
     const after = await api(`/licences/${before.licenceId}`)

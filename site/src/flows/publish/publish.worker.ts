@@ -40,6 +40,8 @@ async function run(msg: StartMessage) {
   try {
     const result = await publish({
       api: new ApiClient({ apiUrl: msg.apiUrl, fetch: blobFetch }),
+      // The direct upload's PUT to IPFS's uploader streams too, so it needs the same Blob fetch.
+      fetch: blobFetch,
       signer,
       source: fileSource(msg.file),
       format: msg.format,

@@ -1,6 +1,6 @@
 // Before any key leaves the owner's machine: check the enclave's quote against the vendor root and its
 // measurement against EnclaveRegistry on a chain the client chooses (DESIGN §3 Publish step 1; R53).
-import { Contract, JsonRpcProvider, hexlify } from 'ethers'
+import { Contract, JsonRpcProvider, hexlify, type Provider } from 'ethers'
 import { enclaveRegistryAbi } from '../../contracts/index'
 import { verifyQuote, type QuoteVerifier, type VerifiedEnclave } from '../../tee-sim/src/index'
 import type { ApiClient } from './api'
@@ -20,7 +20,12 @@ export interface TrustedEnclave extends VerifiedEnclave {
 
 export interface TrustEnclaveOptions {
   /** JSON-RPC of the chain to check the measurement on; the client's own choice, not the operator's. */
-  rpcUrl: string
+  rpcUrl?: string
+  /**
+   * Or a provider of the client's own, e.g. a browser wallet's (EIP-1193 through ethers' BrowserProvider):
+   * the check then reads the chain the user's wallet trusts. One of `rpcUrl` and `provider` is required.
+   */
+  provider?: Provider
   /** A real TEE's verifier; the SIMULATED vendor root by default. */
   verifier?: QuoteVerifier
   /** Oldest quote accepted, seconds (default 600). */
@@ -31,13 +36,16 @@ export interface TrustEnclaveOptions {
 
 export async function trustEnclave(api: ApiClient, opts: TrustEnclaveOptions): Promise<TrustedEnclave> {
   const nonce = hexlify((opts.randomNonce ?? (() => crypto.getRandomValues(new Uint8Array(32))))())
+  if (!opts.provider && !opts.rpcUrl)
+    throw new TypeError('trustEnclave needs the client’s own chain access: rpcUrl or provider')
   const info = await api.request<EnclaveInfo>(`/enclave?nonce=${nonce}`)
-  const provider = new JsonRpcProvider(opts.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 })
+  const own = opts.provider
+  const provider = own ?? new JsonRpcProvider(opts.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 })
   try {
-    const network = await provider.send('eth_chainId', [])
+    const network = (await provider.getNetwork()).chainId
     if (Number(network) !== info.chainId) {
       throw new EnclaveNotTrustedError(
-        `the API serves chain ${info.chainId} but ${opts.rpcUrl} is chain ${Number(network)}`,
+        `the API serves chain ${info.chainId} but ${opts.rpcUrl ?? 'the wallet'} is chain ${Number(network)}`,
       )
     }
     const registry = new Contract(info.contracts.EnclaveRegistry, enclaveRegistryAbi, provider)
@@ -62,6 +70,6 @@ export async function trustEnclave(api: ApiClient, opts: TrustEnclaveOptions): P
     }
     return { ...verified, chainId: info.chainId, contracts: info.contracts }
   } finally {
-    provider.destroy()
+    if (!own) provider.destroy() // a caller's provider is the caller's to close
   }
 }

@@ -21,7 +21,7 @@ import {
   type Declaration,
   type DeclarationInput,
 } from './declaration'
-import { trustEnclave, type TrustEnclaveOptions } from './enclave'
+import { trustEnclave, type TrustedEnclave, type TrustEnclaveOptions } from './enclave'
 import { ApiRequestError, InvalidPublicationError } from './errors'
 
 /** A dataset that can be read from the start more than once (a file path, a browser File). */
@@ -49,7 +49,13 @@ export interface PublishOptions {
   source: PublishSource
   format: 'csv' | 'jsonl'
   declaration: DeclarationInput
-  enclave: Omit<TrustEnclaveOptions, 'now'>
+  /**
+   * How to check the enclave (attestation + EIP-712 measurement approval on the client's own chain
+   * access), or `{ trusted }`: an enclave this client checked itself moments ago — e.g. a page that
+   * verified it through the user's wallet before handing the file to a Web Worker, which cannot reach
+   * the wallet.
+   */
+  enclave: Omit<TrustEnclaveOptions, 'now'> | { trusted: TrustedEnclave }
   /** Seconds the signature stays valid (default 3600). */
   validForSeconds?: number
   /** Retries with the same key never publish twice (default: random). */
@@ -116,7 +122,8 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   const now = opts.now ?? Date.now
 
   progress('attesting')
-  const enclave = await trustEnclave(opts.api, { ...opts.enclave, now })
+  const enclave =
+    'trusted' in opts.enclave ? opts.enclave.trusted : await trustEnclave(opts.api, { ...opts.enclave, now })
   const owner = await opts.signer.getAddress()
   const dataKey = rand(32)
   const noncePrefix = rand(4)

@@ -308,6 +308,21 @@ describe('site flows with the development wallet', () => {
     await table.waitFor({ timeout: 180_000 })
     await expect(table.locator('thead th').allTextContents()).resolves.toEqual(['n'])
     expect(Number(await table.locator('tbody td').textContent())).toBeGreaterThan(0)
+
+    // Publishing with the same wallet: the page checks the enclave on the chain as the wallet reads it
+    // (no operator RPC), the Web Worker encrypts, the wallet signs the one Publish message.
+    const own = join(dataDir, 'injected-wallet.csv')
+    writeFileSync(own, CSV + 'harbour-9,2024-12,1\n') // other content: the first CSV is already published
+    await page.goto(site('/publish'))
+    await expect.poll(() => page.locator('[data-wallet-status]').textContent(), POLL).toContain(account)
+    await page.getByLabel('CSV or JSON Lines file').setInputFiles(own)
+    await page.getByLabel('Title').fill('Harbour visits from a browser wallet')
+    await page.getByLabel('Description').fill('Published with an injected EIP-1193 wallet.')
+    await page.getByRole('button', { name: 'Encrypt, sign and publish' }).click()
+    const minted = page.locator('[data-step=minted] a')
+    await minted.waitFor({ timeout: 180_000 })
+    const mintedId = /\/assets\/(\d+)$/.exec((await minted.getAttribute('href'))!)![1]
+    await expect.poll(async () => (await api(`/assets/${mintedId}`)).owner, POLL).toBe(account.toLowerCase())
     await ctx.close()
   })
 

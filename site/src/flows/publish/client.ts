@@ -3,7 +3,7 @@
 // from the owner's wallet, then watch the asset go from pending to indexed.
 import { parseEther } from 'ethers'
 import type { PrivacyPolicy } from '../../../../tee-sim/src/index'
-import { buildSetOffer, sendBuilt, type DeclarationInput } from '../../../../sdk/src/index'
+import { buildSetOffer, sendBuilt, trustEnclave, type DeclarationInput } from '../../../../sdk/src/index'
 import { api, currentWallet, describeError } from '../../wallet/index'
 import type { FromWorker, StartMessage, ToWorker } from './protocol'
 
@@ -86,8 +86,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export async function runPublish(input: PublishForm, view: PublishView): Promise<string> {
   const wallet = await currentWallet()
-  if (!wallet.config.rpcUrl)
-    throw new Error('This marketplace publishes no chain RPC the browser can check the enclave against.')
   let priceWei: bigint | null = null
   if (input.offer) {
     try {
@@ -97,6 +95,11 @@ export async function runPublish(input: PublishForm, view: PublishView): Promise
     }
   }
   const format = /\.jsonl?$/i.test(input.file.name) ? 'jsonl' : 'csv'
+  // The enclave is checked here, on the chain as the user's own wallet reads it (any EIP-1193 wallet, or
+  // the development wallet's local node) — never through the operator's RPC (R53).
+  view.phase(PHASES.attesting)
+  view.progress(null)
+  const trusted = await trustEnclave(api, { provider: wallet.provider })
   const worker = new Worker(new URL('./publish.worker.ts', import.meta.url), { type: 'module' })
   const result = await new Promise<Extract<FromWorker, { type: 'done' }>['result']>((resolve, reject) => {
     worker.addEventListener('error', (e) =>
@@ -136,7 +139,7 @@ export async function runPublish(input: PublishForm, view: PublishView): Promise
       },
       owner: wallet.address,
       apiUrl: api.apiUrl,
-      rpcUrl: wallet.config.rpcUrl!,
+      trusted,
     }
     worker.postMessage(start)
   }).finally(() => worker.terminate())

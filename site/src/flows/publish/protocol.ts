@@ -1,6 +1,6 @@
 // The messages between the publish page and its Web Worker. The worker encrypts, hashes and uploads
 // (sdk publish); the page holds the wallet, so the one EIP-712 signature is asked of the page.
-import type { DeclarationInput, PublishProgress, PublishResult } from '../../../../sdk/src/index'
+import type { DeclarationInput, PublishProgress, PublishResult, TrustedEnclave } from '../../../../sdk/src/index'
 
 export interface StartMessage {
   type: 'start'
@@ -9,7 +9,8 @@ export interface StartMessage {
   declaration: DeclarationInput
   owner: string
   apiUrl: string
-  rpcUrl: string
+  /** The enclave the page checked through the user's own wallet (a Web Worker cannot reach the wallet). */
+  trusted: TrustedEnclave
 }
 export type SignReply =
   { type: 'signed'; id: number; signature: string } | { type: 'sign-failed'; id: number; message: string }

@@ -46,7 +46,7 @@ async function run(msg: StartMessage) {
       source: fileSource(msg.file),
       format: msg.format,
       declaration: msg.declaration,
-      enclave: { rpcUrl: msg.rpcUrl },
+      enclave: { trusted: msg.trusted },
       onProgress: (progress) => post({ type: 'progress', progress }),
     })
     post({ type: 'done', result })

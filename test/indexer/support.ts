@@ -26,6 +26,7 @@ import {
   enclaveQuoteDomain,
   enclaveQuoteTypes,
   enclaveRegistryAbi,
+  groupReceiptTypes,
   jobReceiptDomain,
   jobReceiptTypes,
   publishDomain,
@@ -66,6 +67,10 @@ export const indexer = (await workerModule('worker/src/indexer/index.ts')) as {
   indexNow(env: IndexerBindings, opts?: { maxRanges?: number }): Promise<IndexRun>
   reindex(env: IndexerBindings, opts?: { maxRanges?: number }): Promise<IndexRun>
   replayDerived(db: D1Database, chainId: number): Promise<void>
+  jobIndexStatus(
+    env: IndexerBindings,
+    job: { jobId: string; chainId: number; status: string },
+  ): Promise<'pending' | 'indexed' | 'failed'>
   runScheduled(
     env: IndexerBindings,
     scheduledTime: number,
@@ -86,6 +91,7 @@ export const app = new Hono()
   .route('/assets', await routes('worker/src/routes/asset-history.ts', 'assetHistory'))
   .route('/audit', await routes('worker/src/routes/audit.ts', 'audit'))
   .route('/reports', await routes('worker/src/routes/reports.ts', 'reports'))
+  .route('/reports', await routes('worker/src/routes/buyer-report.ts', 'buyerReport'))
   .onError(errors.onError)
   .notFound(errors.notFound) as unknown as {
   request(path: string, init: RequestInit, env: IndexerBindings): Promise<Response>
@@ -332,6 +338,28 @@ export async function recordJob(
   )
   await mined(as(w.ledger, w.relayer).recordReceipt(receipt, sig))
   return { ...receipt, signature: sig }
+}
+
+/** An enclave-signed group receipt for one job across `parts` (R67), recorded through the relayer. */
+export async function recordGroupJob(
+  w: World,
+  parts: Array<{ licenceId: bigint; contentHash: string; epsilonSpentMilli: number }>,
+  label: string,
+) {
+  const receipt = {
+    jobId: word(`job ${label}`),
+    queryHash: word(`query ${label}`),
+    resultHash: word(`result ${label}`),
+    measurement: MEASUREMENT,
+    parts,
+  }
+  const sig = await enclaveKey.signTypedData(
+    jobReceiptDomain(w.book.chainId, w.book.contracts.ComputeLedger),
+    groupReceiptTypes as unknown as Record<string, Array<{ name: string; type: string }>>,
+    receipt,
+  )
+  const tx = await mined(as(w.ledger, w.relayer).recordGroupReceipt(receipt, sig))
+  return { ...receipt, signature: sig, txHash: tx.hash }
 }
 
 /** Every row of `table`, in a stable order, for row-for-row comparison. */

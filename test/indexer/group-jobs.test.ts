@@ -20,6 +20,7 @@ import {
   offer,
   recordGroupJob,
   recordJob,
+  recordWrites,
   startChain,
   startDb,
   type Chain,
@@ -339,17 +340,7 @@ describe('replay and reorganisation (R46)', () => {
     await chain.provider.send('evm_revert', [snap])
     for (let i = 0; i < 3; i++) await (await w.other.sendTransaction({ to: w.owner.address, value: 5n })).wait()
     // SQLite triggers record the asset of every row the rollback writes.
-    await d.db.batch([
-      d.db.prepare('CREATE TABLE touch_log (tbl TEXT NOT NULL, token TEXT)'),
-      ...['assets', 'offers', 'licences', 'receipts', 'payments'].flatMap((t) =>
-        ['INSERT', 'UPDATE', 'DELETE'].map((op) =>
-          d.db.prepare(
-            `CREATE TRIGGER touch_${t}_${op.toLowerCase()} AFTER ${op} ON ${t} BEGIN
-               INSERT INTO touch_log VALUES ('${t}', ${op === 'DELETE' ? 'old' : 'new'}.token_id); END`,
-          ),
-        ),
-      ),
-    ])
+    await recordWrites(d.db)
     const run = await indexer.indexNow(env)
     expect(run.reorgs).toBe(1)
     const written = (

@@ -367,3 +367,21 @@ export async function dump(db: D1Database, table: string): Promise<unknown[]> {
   const { results } = await db.prepare(`SELECT * FROM ${table}`).all<Record<string, unknown>>()
   return results.map((r) => JSON.stringify(r)).sort()
 }
+
+/** Tables whose rows belong to one asset, and the column naming it. */
+const PER_ASSET = ['assets', 'offers', 'licences', 'receipts', 'payments']
+
+/** Records (table, token) for every insert, update and delete on the per-asset tables. */
+export async function recordWrites(db: D1Database) {
+  await db.batch([
+    db.prepare('CREATE TABLE touch_log (tbl TEXT NOT NULL, token TEXT)'),
+    ...PER_ASSET.flatMap((t) =>
+      (['INSERT', 'UPDATE', 'DELETE'] as const).map((op) =>
+        db.prepare(
+          `CREATE TRIGGER touch_${t}_${op.toLowerCase()} AFTER ${op} ON ${t} BEGIN
+             INSERT INTO touch_log VALUES ('${t}', ${op === 'DELETE' ? 'old' : 'new'}.token_id); END`,
+        ),
+      ),
+    ),
+  ])
+}

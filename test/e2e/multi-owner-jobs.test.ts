@@ -215,8 +215,9 @@ describe('a job across assets of two owners (R67)', () => {
         `/assets/${asset.tokenId}/history`,
       )
       const mine = history.events.filter((e) => e.args.jobId === outcome.jobId)
-      expect(mine.map((e) => e.kind)).toEqual(['job-part', 'group-job'])
-      expect(mine[0].args).toMatchObject({ licenceId: licence, part, epsilonSpentMilli: '500' })
+      // Its licence charged (DataMarket), its part, the group receipt; not the other owner's part.
+      expect(mine.map((e) => e.kind)).toEqual(['licence-consumed', 'job-part', 'group-job'])
+      expect(mine[1].args).toMatchObject({ licenceId: licence, part, epsilonSpentMilli: '500' })
     }
     // Only the count left the enclave: no identifier is in what the marketplace holds.
     const stored = await api.request<{ sealedResult: string }>(`/jobs/${outcome.jobId}/result`)

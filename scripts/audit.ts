@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Interface, TypedDataEncoder, recoverAddress } from 'ethers'
-import { jobReceiptDomain, jobReceiptTypes } from '../contracts/index'
+import { groupReceiptTypes, jobReceiptDomain, jobReceiptTypes } from '../contracts/index'
 import { contractInterface, decodeLogWithEthers, type RpcLog } from '../worker/src/indexer/decode'
 import { MerkleAccumulator, ledgerLine, parseLedgerLine, type LedgerEvent } from '../worker/src/indexer/ledger'
 
@@ -121,6 +121,26 @@ async function audit(opts: AuditOptions): Promise<AuditResult> {
   let feeBps = 0n
   let receipts = 0
   let anchors = 0
+  // The parts of a job across assets (R67), by job id: JobPartRecorded lines precede their GroupJobRecorded.
+  const groupParts = new Map<
+    string,
+    Array<{ licenceId: string; part: string; contentHash: string; epsilonSpentMilli: string; txHash: string }>
+  >()
+  /** The recovered signer of a receipt must be a registered enclave running an approved measurement. */
+  const checkEnclave = (at: string, jobId: string, signer: string, claimed: string, measurement: string) => {
+    if (signer !== claimed)
+      fail(`${at}: the receipt signature recovers to ${signer}, not the recorded enclave ${claimed}`)
+    const reg = enclaves.get(signer)
+    if (!reg) fail(`${at}: enclave ${signer} was not registered when job ${jobId} was recorded`)
+    if (reg!.measurement !== measurement)
+      fail(`${at}: enclave ${signer} runs ${reg!.measurement}, the receipt claims ${measurement}`)
+    if (!approved.has(measurement))
+      fail(`${at}: measurement ${measurement} was not approved when job ${jobId} was recorded`)
+  }
+  const signatureOf = (at: string, e: LedgerEvent) => {
+    const sig = e.detail ? (JSON.parse(e.detail) as { enclaveSignature?: string }).enclaveSignature : undefined
+    return sig ?? fail(`${at}: no enclave signature to verify`)
+  }
   for (const [i, e] of events.entries()) {
     const a = JSON.parse(e.args) as Record<string, string>
     const at = `line ${i + 1} (${e.contract}.${e.name}, tx ${e.txHash})`
@@ -139,8 +159,7 @@ async function audit(opts: AuditOptions): Promise<AuditResult> {
         break
       case 'ComputeLedger.JobRecorded': {
         receipts++
-        const sig = e.detail ? (JSON.parse(e.detail) as { enclaveSignature?: string }).enclaveSignature : undefined
-        if (!sig) fail(`${at}: no enclave signature to verify`)
+        const sig = signatureOf(at, e)
         const digest = TypedDataEncoder.hash(jobReceiptDomain(summary.chainId, e.address), jobReceiptTypes, {
           jobId: a.jobId,
           licenceId: a.licenceId,
@@ -150,15 +169,42 @@ async function audit(opts: AuditOptions): Promise<AuditResult> {
           epsilonSpentMilli: a.epsilonSpentMilli,
           measurement: a.measurement,
         })
-        const signer = recoverAddress(digest, sig!).toLowerCase()
-        if (signer !== a.enclave)
-          fail(`${at}: the receipt signature recovers to ${signer}, not the recorded enclave ${a.enclave}`)
-        const reg = enclaves.get(signer)
-        if (!reg) fail(`${at}: enclave ${signer} was not registered when job ${a.jobId} was recorded`)
-        if (reg!.measurement !== a.measurement)
-          fail(`${at}: enclave ${signer} runs ${reg!.measurement}, the receipt claims ${a.measurement}`)
-        if (!approved.has(a.measurement))
-          fail(`${at}: measurement ${a.measurement} was not approved when job ${a.jobId} was recorded`)
+        checkEnclave(at, a.jobId, recoverAddress(digest, sig).toLowerCase(), a.enclave, a.measurement)
+        break
+      }
+      case 'ComputeLedger.JobPartRecorded': {
+        const parts = groupParts.get(a.jobId) ?? []
+        parts.push({
+          ...(a as { licenceId: string; part: string; contentHash: string; epsilonSpentMilli: string }),
+          txHash: e.txHash,
+        })
+        groupParts.set(a.jobId, parts)
+        break
+      }
+      case 'ComputeLedger.GroupJobRecorded': {
+        // One enclave signature covers every part (R67): rebuild the GroupReceipt from the part lines of
+        // the same transaction, in part order, and check the signature over all of them at once.
+        receipts++
+        const sig = signatureOf(at, e)
+        const parts = (groupParts.get(a.jobId) ?? []).filter((p) => p.txHash === e.txHash)
+        groupParts.delete(a.jobId)
+        if (parts.length !== Number(a.partCount))
+          fail(`${at}: group job ${a.jobId} claims ${a.partCount} parts, the ledger records ${parts.length}`)
+        parts.forEach((p, k) => {
+          if (Number(p.part) !== k) fail(`${at}: part ${k} of group job ${a.jobId} is recorded as part ${p.part}`)
+        })
+        const digest = TypedDataEncoder.hash(jobReceiptDomain(summary.chainId, e.address), groupReceiptTypes, {
+          jobId: a.jobId,
+          queryHash: a.queryHash,
+          resultHash: a.resultHash,
+          measurement: a.measurement,
+          parts: parts.map((p) => ({
+            licenceId: p.licenceId,
+            contentHash: p.contentHash,
+            epsilonSpentMilli: p.epsilonSpentMilli,
+          })),
+        })
+        checkEnclave(at, a.jobId, recoverAddress(digest, sig).toLowerCase(), a.enclave, a.measurement)
         break
       }
       case 'DataMarket.TreasurySet':
@@ -266,7 +312,9 @@ async function chainEvents(
   const times = new Map(hashes.map((h, i) => [h, Number(blocks[i].timestamp)]))
   // ethers' own decoder, not the indexer's compiled one: the checker decodes independently.
   const events = logs.map((l) => decodeLogWithEthers(chainId, names, l, times.get(l.blockHash)!))
-  const jobs = events.filter((e) => e.contract === 'ComputeLedger' && e.name === 'JobRecorded')
+  const jobs = events.filter(
+    (e) => e.contract === 'ComputeLedger' && (e.name === 'JobRecorded' || e.name === 'GroupJobRecorded'),
+  )
   if (jobs.length) {
     const ledger: Interface = contractInterface('ComputeLedger')
     const txHashes = [...new Set(jobs.map((e) => e.txHash))]
@@ -278,7 +326,7 @@ async function chainEvents(
     txHashes.forEach((h, i) => {
       if (txs[i].to?.toLowerCase() !== ledgerAddress?.toLowerCase()) return
       const call = ledger.parseTransaction({ data: txs[i].input })
-      if (call?.name === 'recordReceipt')
+      if (call?.name === 'recordReceipt' || call?.name === 'recordGroupReceipt')
         sigs.set(`${h}|${String(call.args[0].jobId).toLowerCase()}`, String(call.args[1]).toLowerCase())
     })
     for (const e of jobs) {

@@ -55,6 +55,8 @@ export interface JobView {
   }
   resultAvailable?: boolean
   resultExpiresAt?: number | null
+  /** Whether the chain indexer has mirrored the job's receipt yet (issue 8; a job across assets: its GroupJobRecorded). */
+  index?: 'pending' | 'indexed' | 'failed'
 }
 
 /** `POST /api/jobs` (202). */

@@ -19,6 +19,7 @@ import {
   runComputeJob,
   signMultiJobRequest,
   type JobPartInput,
+  type JobView,
   type MarketRef,
 } from '../../sdk/src/index'
 import { fileSource, nodeHasher } from '../../sdk/src/node/index'
@@ -198,6 +199,26 @@ describe('a job across assets of two owners (R67)', () => {
       jobsLeft: before.b.jobsLeft - 1,
       epsilonLeftMilli: before.b.epsilonLeftMilli - 500,
     })
+    // The indexer mirrors the group receipt (the relayer nudges it): the job reads as indexed, and each
+    // owner's asset history shows the part run on it (R67, issue 8).
+    let index: string | undefined
+    for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+      index = (await api.request<JobView>(`/jobs/${outcome.jobId}`)).index
+      if (index !== 'pending') break
+    }
+    expect(index).toBe('indexed')
+    for (const [asset, licence, part] of [
+      [assets.a, licences.a, '0'],
+      [assets.b, licences.b, '1'],
+    ] as const) {
+      const history = await api.request<{ events: Array<{ kind: string; args: Record<string, string> }> }>(
+        `/assets/${asset.tokenId}/history`,
+      )
+      const mine = history.events.filter((e) => e.args.jobId === outcome.jobId)
+      // Its licence charged (DataMarket), its part, the group receipt; not the other owner's part.
+      expect(mine.map((e) => e.kind)).toEqual(['licence-consumed', 'job-part', 'group-job'])
+      expect(mine[1].args).toMatchObject({ licenceId: licence, part, epsilonSpentMilli: '500' })
+    }
     // Only the count left the enclave: no identifier is in what the marketplace holds.
     const stored = await api.request<{ sealedResult: string }>(`/jobs/${outcome.jobId}/result`)
     expect(JSON.stringify(stored)).not.toMatch(/"c\d+"/)

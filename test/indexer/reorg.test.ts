@@ -14,6 +14,7 @@ import {
   mint,
   offer,
   recordJob,
+  recordWrites,
   startChain,
   startDb,
   word,
@@ -35,24 +36,6 @@ afterAll(async () => {
   await d?.dispose()
   await chain?.stop()
 })
-
-/** Tables whose rows belong to one asset, and the column naming it. */
-const PER_ASSET = ['assets', 'offers', 'licences', 'receipts', 'payments']
-
-/** Records (table, token) for every insert, update and delete on the per-asset tables. */
-async function recordWrites(db: Db['db']) {
-  await db.batch([
-    db.prepare('CREATE TABLE touch_log (tbl TEXT NOT NULL, token TEXT)'),
-    ...PER_ASSET.flatMap((t) =>
-      (['INSERT', 'UPDATE', 'DELETE'] as const).map((op) =>
-        db.prepare(
-          `CREATE TRIGGER touch_${t}_${op.toLowerCase()} AFTER ${op} ON ${t} BEGIN
-             INSERT INTO touch_log VALUES ('${t}', ${op === 'DELETE' ? 'old' : 'new'}.token_id); END`,
-        ),
-      ),
-    ),
-  ])
-}
 
 describe('a reorganisation deep in a long history', () => {
   it('rewrites only the rows of the assets the lost and the new blocks touch, and equals a reindex', async () => {

@@ -26,6 +26,7 @@ import {
   enclaveQuoteDomain,
   enclaveQuoteTypes,
   enclaveRegistryAbi,
+  groupReceiptTypes,
   jobReceiptDomain,
   jobReceiptTypes,
   publishDomain,
@@ -66,6 +67,10 @@ export const indexer = (await workerModule('worker/src/indexer/index.ts')) as {
   indexNow(env: IndexerBindings, opts?: { maxRanges?: number }): Promise<IndexRun>
   reindex(env: IndexerBindings, opts?: { maxRanges?: number }): Promise<IndexRun>
   replayDerived(db: D1Database, chainId: number): Promise<void>
+  jobIndexStatus(
+    env: IndexerBindings,
+    job: { jobId: string; chainId: number; status: string },
+  ): Promise<'pending' | 'indexed' | 'failed'>
   runScheduled(
     env: IndexerBindings,
     scheduledTime: number,
@@ -86,6 +91,7 @@ export const app = new Hono()
   .route('/assets', await routes('worker/src/routes/asset-history.ts', 'assetHistory'))
   .route('/audit', await routes('worker/src/routes/audit.ts', 'audit'))
   .route('/reports', await routes('worker/src/routes/reports.ts', 'reports'))
+  .route('/reports', await routes('worker/src/routes/buyer-report.ts', 'buyerReport'))
   .onError(errors.onError)
   .notFound(errors.notFound) as unknown as {
   request(path: string, init: RequestInit, env: IndexerBindings): Promise<Response>
@@ -334,8 +340,48 @@ export async function recordJob(
   return { ...receipt, signature: sig }
 }
 
+/** An enclave-signed group receipt for one job across `parts` (R67), recorded through the relayer. */
+export async function recordGroupJob(
+  w: World,
+  parts: Array<{ licenceId: bigint; contentHash: string; epsilonSpentMilli: number }>,
+  label: string,
+) {
+  const receipt = {
+    jobId: word(`job ${label}`),
+    queryHash: word(`query ${label}`),
+    resultHash: word(`result ${label}`),
+    measurement: MEASUREMENT,
+    parts,
+  }
+  const sig = await enclaveKey.signTypedData(
+    jobReceiptDomain(w.book.chainId, w.book.contracts.ComputeLedger),
+    groupReceiptTypes as unknown as Record<string, Array<{ name: string; type: string }>>,
+    receipt,
+  )
+  const tx = await mined(as(w.ledger, w.relayer).recordGroupReceipt(receipt, sig))
+  return { ...receipt, signature: sig, txHash: tx.hash }
+}
+
 /** Every row of `table`, in a stable order, for row-for-row comparison. */
 export async function dump(db: D1Database, table: string): Promise<unknown[]> {
   const { results } = await db.prepare(`SELECT * FROM ${table}`).all<Record<string, unknown>>()
   return results.map((r) => JSON.stringify(r)).sort()
+}
+
+/** Tables whose rows belong to one asset, and the column naming it. */
+const PER_ASSET = ['assets', 'offers', 'licences', 'receipts', 'payments']
+
+/** Records (table, token) for every insert, update and delete on the per-asset tables. */
+export async function recordWrites(db: D1Database) {
+  await db.batch([
+    db.prepare('CREATE TABLE touch_log (tbl TEXT NOT NULL, token TEXT)'),
+    ...PER_ASSET.flatMap((t) =>
+      (['INSERT', 'UPDATE', 'DELETE'] as const).map((op) =>
+        db.prepare(
+          `CREATE TRIGGER touch_${t}_${op.toLowerCase()} AFTER ${op} ON ${t} BEGIN
+             INSERT INTO touch_log VALUES ('${t}', ${op === 'DELETE' ? 'old' : 'new'}.token_id); END`,
+        ),
+      ),
+    ),
+  ])
 }

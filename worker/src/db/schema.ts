@@ -201,13 +201,27 @@ export const receipts = sqliteTable(
     resultHash: text('result_hash').notNull(),
     epsilonSpentMilli: integer('epsilon_spent_milli').notNull(),
     measurement: text('measurement').notNull(),
-    /** The enclave's EIP-712 signature, from the `recordReceipt` calldata; null when not a direct call. */
+    /**
+     * The enclave's EIP-712 signature, from the `recordReceipt` (or `recordGroupReceipt`, on every part's
+     * row) calldata; null when not a direct call.
+     */
     signature: text('signature'),
     txHash: text('tx_hash').notNull(),
     blockNumber: integer('block_number').notNull(),
     blockTime: integer('block_time').notNull(),
+    /**
+     * The part of a job across assets (`JobPartRecorded.part`, R67): such a job has one row per part, so
+     * each licence and each asset sees its own part. 0 for a single-asset job (`JobRecorded`).
+     */
+    part: integer('part').notNull().default(0),
+    /** The number of parts of a job across assets (`GroupJobRecorded.partCount`); null for a single job. */
+    partCount: integer('part_count'),
   },
-  (t) => [primaryKey({ columns: [t.chainId, t.jobId] }), index('receipts_licence').on(t.chainId, t.licenceId)],
+  (t) => [
+    primaryKey({ columns: [t.chainId, t.jobId, t.part] }),
+    index('receipts_licence').on(t.chainId, t.licenceId),
+    index('receipts_token').on(t.chainId, t.tokenId),
+  ],
 )
 
 /** Derived: enclave signing keys (EnclaveRegistry). */

@@ -74,6 +74,8 @@ export function rowsTouched(e: Pick<LedgerEvent, 'contract' | 'name' | 'args' | 
     case 'EnclaveRegistry.EnclaveDeregistered':
       return [{ table: 'enclaves', key: a.signer }]
     case 'ComputeLedger.JobRecorded':
+    case 'ComputeLedger.JobPartRecorded':
+    case 'ComputeLedger.GroupJobRecorded':
       return [{ table: 'receipts', key: a.jobId }]
     case 'LedgerAnchor.RootAnchored':
       return [{ table: 'anchors', key: a.anchorId }]
@@ -356,6 +358,39 @@ function derive(db: D1Database, e: LedgerEvent): Array<{ table: DerivedTable; st
           a.queryHash,
           a.resultHash,
           Number(a.epsilonSpentMilli),
+          a.measurement,
+          detail.enclaveSignature ?? null,
+          e.txHash,
+          e.blockNumber,
+          e.blockTime,
+        ),
+      ]
+    }
+    // A job across assets (R67) emits one JobPartRecorded per part, then GroupJobRecorded, in one
+    // transaction. The parts alone lack the enclave and hashes, so GroupJobRecorded writes every part's
+    // receipt row from the part events of its own transaction: they are in `events` already (each range
+    // inserts its events before deriving, a replay or rollback re-applies stored events), and reading
+    // the ledger itself keeps incremental == replay (R46). A part therefore writes no row on its own.
+    case 'ComputeLedger.JobPartRecorded':
+      return []
+    case 'ComputeLedger.GroupJobRecorded': {
+      const detail = e.detail ? (JSON.parse(e.detail) as { enclaveSignature?: string }) : {}
+      return [
+        q(
+          `INSERT OR REPLACE INTO receipts (chain_id, job_id, part, part_count, licence_id, token_id, enclave, content_hash,
+             query_hash, result_hash, epsilon_spent_milli, measurement, signature, tx_hash, block_number, block_time)
+           SELECT ?1, ?2, p.args ->> '$.part', ?3, p.licence_id,
+             (SELECT token_id FROM licences l WHERE l.chain_id = ?1 AND l.licence_id = p.licence_id),
+             ?4, p.args ->> '$.contentHash', ?5, ?6, p.args ->> '$.epsilonSpentMilli', ?7, ?8, ?9, ?10, ?11
+           FROM events p
+           WHERE p.chain_id = ?1 AND p.tx_hash = ?9 AND p.contract = 'ComputeLedger' AND p.name = 'JobPartRecorded'
+             AND p.args ->> '$.jobId' = ?2`,
+          c,
+          a.jobId,
+          Number(a.partCount),
+          a.enclave,
+          a.queryHash,
+          a.resultHash,
           a.measurement,
           detail.enclaveSignature ?? null,
           e.txHash,

@@ -242,9 +242,12 @@ async function toEvents(
   }
   const events = logs.map((l) => decodeLog(book.chainId, names, l, times.get(l.blockHash.toLowerCase())!))
 
-  // JobRecorded does not carry the enclave's signature; the recordReceipt calldata does. Keep it as
-  // evidence so anyone can re-verify the receipt without trusting the contract's check (R24).
-  const jobs = events.filter((e) => e.contract === 'ComputeLedger' && e.name === 'JobRecorded')
+  // JobRecorded (GroupJobRecorded) does not carry the enclave's signature; the recordReceipt
+  // (recordGroupReceipt) calldata does. Keep it as evidence so anyone can re-verify the receipt without
+  // trusting the contract's check (R24, R67).
+  const jobs = events.filter(
+    (e) => e.contract === 'ComputeLedger' && (e.name === 'JobRecorded' || e.name === 'GroupJobRecorded'),
+  )
   if (jobs.length) {
     const ledger = contractInterface('ComputeLedger')
     const txHashes = [...new Set(jobs.map((e) => e.txHash))]
@@ -257,7 +260,7 @@ async function toEvents(
       const tx = txs[i]
       if (!tx || tx.to?.toLowerCase() !== book.contracts.ComputeLedger?.toLowerCase()) return
       const call = ledger.parseTransaction({ data: tx.input })
-      if (call?.name !== 'recordReceipt') return
+      if (call?.name !== 'recordReceipt' && call?.name !== 'recordGroupReceipt') return
       signatures.set(h, new Map([[String(call.args[0].jobId).toLowerCase(), String(call.args[1]).toLowerCase()]]))
     })
     for (const e of jobs) {

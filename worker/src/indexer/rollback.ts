@@ -44,9 +44,13 @@ export async function planRollback(db: D1Database, chainId: number, fork: number
   for (const e of lost) if (e.tokenId && e.contract === 'DataAssetNFT') tokens.add(e.tokenId)
 
   // Candidates by the indexed token and licence columns; groups keyed otherwise (receipts by job, which
-  // also name their licence; enclaves, measurements, anchors, settings: few events) by contract.
+  // also name their licence; enclaves, measurements, anchors, settings: few events) by contract. A group
+  // job's events (its parts and GroupJobRecorded, R67) share one transaction, so they go or stay together.
   const licences = new Set(groups.get('licences') ?? [])
-  for (const e of lost) if (e.contract === 'ComputeLedger') licences.add(JSON.parse(e.args).licenceId)
+  for (const e of lost) {
+    const licenceId = e.contract === 'ComputeLedger' ? (JSON.parse(e.args) as { licenceId?: string }).licenceId : null
+    if (licenceId) licences.add(licenceId)
+  }
   const contracts = new Set([...groups.keys()].flatMap((t) => UNKEYED[t] ?? []))
   const candidates = groups.size
     ? (

@@ -5,7 +5,7 @@ import type { IndexerBindings } from './settings'
 
 export type IndexStatus = 'pending' | 'indexed' | 'failed'
 
-/** A compute job's index status: its receipt's `JobRecorded` event is in `receipts`, or not yet. */
+/** A compute job's index status: its `JobRecorded` (or, across assets, `GroupJobRecorded`, R67) is in `receipts`, or not yet. */
 export async function jobIndexStatus(
   env: IndexerBindings,
   job: { jobId: string; chainId: number; status: string },

@@ -26,6 +26,9 @@ const KINDS: Record<string, string> = {
   'DataMarket.LicencePurchased': 'licence',
   'DataMarket.LicenceConsumed': 'licence-consumed',
   'ComputeLedger.JobRecorded': 'job',
+  // A job across assets (R67): the part that ran on this asset, and the group receipt it belongs to.
+  'ComputeLedger.JobPartRecorded': 'job-part',
+  'ComputeLedger.GroupJobRecorded': 'group-job',
 }
 
 interface EventRow {
@@ -67,10 +70,13 @@ export const assetHistory = new Hono<AppEnv>()
       return c.json({ chainId, tokenId, contract: null, status, indexedBlock, events: [], next: null })
     }
     const asset = await assetRow(env, chainId, tokenId)
-    // Events naming the asset, plus those naming one of its licences (consumption and job receipts).
+    // Events naming the asset, plus those naming one of its licences (consumption, job receipts and job
+    // parts), plus the GroupJobRecorded of a job across assets with a part on it (R67).
     const { results } = await env.DB.prepare(
       `SELECT block_number, block_time, tx_hash, log_index, contract, name, args FROM events
-       WHERE chain_id = ?1 AND (token_id = ?2 OR licence_id IN (SELECT licence_id FROM licences WHERE chain_id = ?1 AND token_id = ?2))
+       WHERE chain_id = ?1 AND (token_id = ?2 OR licence_id IN (SELECT licence_id FROM licences WHERE chain_id = ?1 AND token_id = ?2)
+           OR (name = 'GroupJobRecorded' AND contract = 'ComputeLedger' AND tx_hash IN
+             (SELECT tx_hash FROM receipts WHERE chain_id = ?1 AND token_id = ?2 AND part_count IS NOT NULL)))
          AND (block_number > ?3 OR (block_number = ?3 AND log_index > ?4))
        ORDER BY block_number, log_index LIMIT ?5`,
     )
@@ -110,7 +116,9 @@ export const assetHistory = new Hono<AppEnv>()
         .all<Record<string, string | number>>()
     ).results
     const receiptRows = (
-      await env.DB.prepare('SELECT * FROM receipts WHERE chain_id = ? AND token_id = ? ORDER BY block_number, job_id')
+      await env.DB.prepare(
+        'SELECT * FROM receipts WHERE chain_id = ? AND token_id = ? ORDER BY block_number, job_id, part',
+      )
         .bind(chainId, tokenId)
         .all<Record<string, string | number | null>>()
     ).results
@@ -158,13 +166,24 @@ export const assetHistory = new Hono<AppEnv>()
       edges.push({ from: `account:${l.buyer}`, to: id, relation: 'holds', txHash: String(l.purchased_tx) })
     }
     for (const r of receiptRows) {
+      // A job across assets (R67) has one receipt row per part; each part this asset's licences ran is
+      // its own receipt node, naming the part and the group's size.
+      const group = r.part_count !== null
       const job = `job:${r.job_id}`
-      const receipt = `receipt:${r.job_id}`
-      node({ id: job, type: 'job', jobId: r.job_id, queryHash: r.query_hash })
+      const receipt = group ? `receipt:${r.job_id}:${r.part}` : `receipt:${r.job_id}`
+      node({
+        id: job,
+        type: 'job',
+        jobId: r.job_id,
+        queryHash: r.query_hash,
+        ...(group ? { parts: r.part_count } : {}),
+      })
       node({
         id: receipt,
         type: 'receipt',
         jobId: r.job_id,
+        ...(group ? { part: r.part, partCount: r.part_count } : {}),
+        licenceId: r.licence_id,
         enclave: r.enclave,
         measurement: r.measurement,
         contentHash: r.content_hash,

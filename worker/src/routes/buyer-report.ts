@@ -13,7 +13,7 @@ export const buyerReport = new Hono<AppEnv>().get('/buyer/:address', async (c) =
   const env = c.env as IndexerBindings
   const buyer = addressParam(c.req.param('address'))
   const { chainId, indexedBlock } = await indexedChain(env)
-  const [licenceRows, jobRows] = await env.DB.batch([
+  const [licenceRows, jobRows, partRows] = await env.DB.batch([
     env.DB.prepare(
       `SELECT licence_id, token_id, offer_id, owner, currency, price, expires_at, jobs_left, epsilon_left_milli, purchased_tx, purchased_time
        FROM licences WHERE chain_id = ? AND buyer = ? ORDER BY purchased_block DESC, CAST(licence_id AS INTEGER) DESC LIMIT ?`,
@@ -23,7 +23,26 @@ export const buyerReport = new Hono<AppEnv>().get('/buyer/:address', async (c) =
               result_hash, receipt_tx, result_deleted, created_at, finished_at
        FROM compute_jobs WHERE chain_id = ? AND buyer = ? ORDER BY created_at DESC LIMIT ?`,
     ).bind(chainId, buyer, MAX_ROWS),
+    // The parts of the listed jobs across assets (R67): each licence, asset and the ε it was charged.
+    env.DB.prepare(
+      `SELECT p.job_id, p.part, p.licence_id, p.token_id, p.epsilon_spent_milli, j.status FROM compute_job_parts p
+       JOIN (SELECT job_id, status FROM compute_jobs WHERE chain_id = ? AND buyer = ? ORDER BY created_at DESC LIMIT ?) j
+         ON j.job_id = p.job_id
+       ORDER BY p.job_id, p.part`,
+    ).bind(chainId, buyer, MAX_ROWS),
   ])
+  const parts = new Map<string, Array<{ licenceId: string; tokenId: string; epsilonSpentMilli: number | null }>>()
+  for (const p of partRows.results as Array<Record<string, string | number | null>>) {
+    const list = parts.get(String(p.job_id)) ?? []
+    list.push({
+      licenceId: String(p.licence_id),
+      tokenId: String(p.token_id),
+      // As the job view: a part's ε is a fact only once the group receipt is recorded.
+      epsilonSpentMilli:
+        p.status === 'succeeded' && p.epsilon_spent_milli !== null ? Number(p.epsilon_spent_milli) : null,
+    })
+    parts.set(String(p.job_id), list)
+  }
   const now = Math.floor(Date.now() / 1000)
   c.header('cache-control', 'no-store')
   return c.json({
@@ -48,6 +67,7 @@ export const buyerReport = new Hono<AppEnv>().get('/buyer/:address', async (c) =
       jobId: String(j.job_id),
       licenceId: String(j.licence_id),
       tokenId: String(j.token_id),
+      ...(parts.has(String(j.job_id)) ? { parts: parts.get(String(j.job_id)) } : {}),
       query: String(j.query),
       queryHash: String(j.query_hash),
       status: String(j.status),

@@ -52,17 +52,24 @@ export const reports = new Hono<AppEnv>().get('/owner/:address', async (c) => {
       .bind(chainId, owner),
     db
       .prepare(
-        `SELECT r.job_id, r.licence_id, r.token_id, r.query_hash, r.result_hash, r.epsilon_spent_milli, r.tx_hash, r.block_number, r.block_time,
-         (SELECT log_index FROM events e WHERE e.chain_id = r.chain_id AND e.tx_hash = r.tx_hash AND e.name = 'JobRecorded') AS log_index
+        // A job across assets (R67) is one line per part that ran on the owner's data, pointing at that
+        // part's JobPartRecorded (it names the licence and the ε) and at the group's GroupJobRecorded.
+        `SELECT r.job_id, r.part, r.part_count, r.licence_id, r.token_id, r.query_hash, r.result_hash, r.epsilon_spent_milli,
+           r.tx_hash, r.block_number, r.block_time,
+         (SELECT log_index FROM events e WHERE e.chain_id = r.chain_id AND e.tx_hash = r.tx_hash AND e.licence_id = r.licence_id
+            AND e.name = CASE WHEN r.part_count IS NULL THEN 'JobRecorded' ELSE 'JobPartRecorded' END) AS log_index,
+         CASE WHEN r.part_count IS NOT NULL THEN
+           (SELECT log_index FROM events e WHERE e.chain_id = r.chain_id AND e.tx_hash = r.tx_hash AND e.name = 'GroupJobRecorded')
+         END AS group_log_index
        FROM receipts r JOIN licences l ON l.chain_id = r.chain_id AND l.licence_id = r.licence_id
-       WHERE r.chain_id = ? AND l.owner = ? ORDER BY r.block_number, r.job_id`,
+       WHERE r.chain_id = ? AND l.owner = ? ORDER BY r.block_number, r.job_id, r.part`,
       )
       .bind(chainId, owner),
   ])
   const assets = assetRows.results as Array<{ token_id: string; content_hash: string; revoked: number; frozen: number }>
   const payments = paymentRows.results as unknown as PaymentRow[]
   const licences = licenceRows.results as Array<Record<string, string | number>>
-  const usage = usageRows.results as Array<Record<string, string | number>>
+  const usage = usageRows.results as Array<Record<string, string | number | null>>
   if (!assets.length && !payments.length && !licences.length) {
     notFound('owner_not_found', `No asset, sale or payment of ${owner} is indexed on chain ${chainId}`)
   }
@@ -134,6 +141,13 @@ export const reports = new Hono<AppEnv>().get('/owner/:address', async (c) => {
     })),
     usage: usage.map((u) => ({
       jobId: u.job_id,
+      ...(u.part_count === null
+        ? {}
+        : {
+            part: Number(u.part),
+            partCount: Number(u.part_count),
+            groupEvidence: evidence(chainId, String(u.tx_hash), Number(u.group_log_index), Number(u.block_number)),
+          }),
       licenceId: u.licence_id,
       tokenId: u.token_id,
       queryHash: u.query_hash,

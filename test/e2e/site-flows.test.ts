@@ -138,6 +138,8 @@ describe('site flows with the development wallet', () => {
       /Offer set in transaction 0x[0-9a-f]{64}/,
     )
     tokenId = /\/assets\/(\d+)$/.exec((await indexed.getAttribute('href'))!)![1]
+    // The metadata (title, description) is fetched from IPFS by the indexer after the mint is indexed.
+    await expect.poll(async () => (await api(`/assets/${tokenId}`)).metadataStatus, POLL).toBe('ok')
     const asset = await api(`/assets/${tokenId}`)
     expect(asset).toMatchObject({
       status: 'indexed',

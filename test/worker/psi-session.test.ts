@@ -69,7 +69,11 @@ class LedgerDouble implements PsiLedger {
   held = new Map<string, { transcriptHash: string; intersectionSize: number }>()
   sends = 0
   refusals = 0
-  constructor(private faults: { loseAnswers?: number; staleReads?: number }) {}
+  /**
+   * `landedEarlier`: an earlier attempt's transaction for the session is already on chain (with the
+   * commitment this attempt sends) though reads have not seen it yet, so a send meets the replay refusal.
+   */
+  constructor(private faults: { loseAnswers?: number; staleReads?: number; landedEarlier?: boolean }) {}
   txHash = (sessionId: string) => '0x' + sessionId.slice(2, 10).padEnd(64, 'f')
   async read(sessionId: string): Promise<LedgerCommitment | undefined> {
     if (this.faults.staleReads && this.faults.staleReads-- > 0) return undefined
@@ -77,6 +81,8 @@ class LedgerDouble implements PsiLedger {
     return c && { ...c, txHash: this.txHash(sessionId), blockNumber: 7 }
   }
   async commit(sessionId: string, transcriptHash: string, intersectionSize: number) {
+    if (this.faults.landedEarlier && !this.held.has(sessionId))
+      this.held.set(sessionId, { transcriptHash, intersectionSize })
     if (this.held.has(sessionId)) {
       this.refusals++
       throw new ContractRevertError('ComputeLedgerPsiAlreadyCommitted', [sessionId])
@@ -267,16 +273,20 @@ describe('PSI sessions', () => {
     })
 
     it('reads the chain’s replay refusal as done by an earlier attempt', async () => {
-      const chain = new LedgerDouble({ staleReads: 1 })
+      // An earlier attempt's transaction is on chain, but the first read does not see it yet. (Set up
+      // before the run: the alarm may commit as soon as the lists are compared.)
+      const chain = new LedgerDouble({ staleReads: 1, landedEarlier: true })
       const { a, b, sessionId, ta, tb } = await openSession()
       await useLedger(sessionId, chain)
       const [ra] = await Promise.all([
         a.run({ sessionId, role: 'A', transport: ta, items: ['x'], engine: portableEngine, pollMs: 20 }),
         b.run({ sessionId, role: 'B', transport: tb, items: ['x'], engine: portableEngine, pollMs: 20 }),
       ])
-      // An earlier attempt's transaction is on chain, but the first read does not see it yet.
-      chain.held.set(sessionId, { transcriptHash: psiTranscriptHash(ra.transcript), intersectionSize: 1 })
       const done = await settled(sessionId)
+      expect(chain.held.get(sessionId)).toEqual({
+        transcriptHash: psiTranscriptHash(ra.transcript),
+        intersectionSize: 1,
+      })
       expect(done).toMatchObject({ status: 'committed', attempts: 1, txHash: chain.txHash(sessionId) })
       expect(chain.sends).toBe(0)
       expect(chain.refusals).toBe(1)

@@ -159,6 +159,11 @@ export interface LicenceState {
 /**
  * The buyer's licences for an asset, read from the chain (LicencePurchased logs, then their current
  * state), newest first — so a buyer needs no indexer to find what it owns.
+ *
+ * `seenAtBlock` is the block of a purchase the caller has just made: the log query then ends at a block
+ * number at least that high instead of at "latest". A provider that answers "latest" from a cache (ethers
+ * shares an identical in-flight request for 250 ms) or from a node a block behind would otherwise hide
+ * the licence just bought — a read-after-write miss seen in the browser under load.
  */
 export async function findLicences(
   provider: Provider,
@@ -166,12 +171,14 @@ export async function findLicences(
   buyer: string,
   tokenId: string | bigint,
   fromBlock = 0,
+  seenAtBlock?: number,
 ): Promise<LicenceState[]> {
   const contract = new Contract(dataMarket, dataMarketAbi, provider)
+  const toBlock = seenAtBlock === undefined ? 'latest' : Math.max(seenAtBlock, await provider.getBlockNumber())
   const logs = await provider.getLogs({
     address: dataMarket,
     fromBlock,
-    toBlock: 'latest',
+    toBlock,
     topics: market.encodeFilterTopics('LicencePurchased', [null, BigInt(tokenId), buyer]),
   })
   const ids = logs.map((l) => market.parseLog(l)!.args.licenceId as bigint).reverse()

@@ -313,13 +313,8 @@ describe('site flows with the development wallet', () => {
     await expect
       .poll(() => page.locator('[data-job-status]').textContent(), { timeout: 60_000 })
       .toMatch(/Bought licence \d+/)
-    try {
-      await expect.poll(() => page.getByLabel('Run under licence').inputValue(), POLL).toMatch(/^\d+$/)
-    } catch (e) {
-      // What the page said instead (a rare miss here under load has not been explained yet).
-      console.error('the page said:', await page.locator('main').innerText())
-      throw e
-    }
+    // The purchase's block bounds the licence read: a cached "latest" once hid it (find-licences.test.ts).
+    await expect.poll(() => page.getByLabel('Run under licence').inputValue(), POLL).toMatch(/^\d+$/)
     await page.getByRole('button', { name: 'Sign and run query' }).click()
     const table = page.locator('[data-result] table')
     await table.waitFor({ timeout: 180_000 })

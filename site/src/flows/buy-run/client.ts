@@ -37,16 +37,22 @@ export async function quote(tokenId: string, offerId: string): Promise<QuoteView
 }
 
 /** Sends the quoted purchase from the connected wallet; one transaction. */
-export async function buy(q: PurchaseQuote): Promise<{ licenceId: string; txHash: string }> {
+export async function buy(q: PurchaseQuote): Promise<{ licenceId: string; txHash: string; blockNumber: number }> {
   const wallet = await currentWallet()
   const receipt = await sendBuilt(wallet.signer, q)
   const { licenceId } = marketEvents(receipt)
   if (!licenceId) throw new Error(`Transaction ${receipt.hash} was mined but bought no licence.`)
-  return { licenceId, txHash: receipt.hash }
+  return { licenceId, txHash: receipt.hash, blockNumber: receipt.blockNumber }
 }
 
-/** The connected buyer's licences for this asset, straight from the chain (no indexer needed). */
-export async function myLicences(tokenId: string): Promise<{ address: string; licences: LicenceState[] }> {
+/**
+ * The connected buyer's licences for this asset, straight from the chain (no indexer needed); after a
+ * purchase, `seenAtBlock` makes sure the read reaches the purchase's block.
+ */
+export async function myLicences(
+  tokenId: string,
+  seenAtBlock?: number,
+): Promise<{ address: string; licences: LicenceState[] }> {
   const wallet = await currentWallet()
   const c = wallet.config
   const licences = await findLicences(
@@ -55,6 +61,7 @@ export async function myLicences(tokenId: string): Promise<{ address: string; li
     wallet.address,
     tokenId,
     c.deployedAtBlock,
+    seenAtBlock,
   )
   return { address: wallet.address, licences }
 }

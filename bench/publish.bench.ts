@@ -78,6 +78,7 @@ export default async function run(): Promise<BenchResult[]> {
       format: 'csv',
       declaration: { name: 'bench', lawfulBasis: { basis: 'owned', statement: 'bench', personalData: false } },
       enclave: { rpcUrl: stack.urls.chain },
+      upload: 'stream',
       ...nodeBackends,
       onProgress: (e) => {
         if (e.phase === 'signing') hashedAt = performance.now()

@@ -142,6 +142,31 @@ export interface Publish {
   deadline: bigint | number
 }
 
+/**
+ * `UploadIntent(address owner,uint256 size,bytes32 nonce,uint256 deadline)`, signed under the
+ * DataAssetNFT's domain but never sent on chain: an owner asks the marketplace for an upload ticket
+ * before the ciphertext's CID is known, so a publish can encrypt, hash and upload in one pass (issue 5).
+ * The type name separates it from `Publish`; the nonce becomes the single-use ticket's id.
+ */
+export const uploadIntentTypes = {
+  UploadIntent: [
+    { name: 'owner', type: 'address' },
+    { name: 'size', type: 'uint256' },
+    { name: 'nonce', type: 'bytes32' },
+    { name: 'deadline', type: 'uint256' },
+  ],
+} as const satisfies Record<string, TypedDataField[]>
+
+export interface UploadIntent {
+  owner: string
+  /** Exact ciphertext length in bytes. */
+  size: number
+  /** 32 random bytes, 0x-hex. */
+  nonce: string
+  /** Unix seconds; the ticket expires no later. */
+  deadline: number
+}
+
 // ---- Offers and licences ----------------------------------------------------------------------
 
 /** Terms an owner puts on sale (`DataMarket.setOffer`). Currency zero = native. ε in milli-ε. */

@@ -17,8 +17,12 @@ const MIN_KEY_BYTES = 32
 export interface UploadTicket {
   /** Single use: the uploader refuses a ticket id it has seen. */
   id: string
-  /** The CIDv1 (raw leaves, 256 KiB chunks) the owner signed. */
-  cid: string
+  /**
+   * The CIDv1 (raw leaves, 256 KiB chunks) the owner signed, or null for a one-pass upload: the owner
+   * signed an UploadIntent for `size` bytes before the CID was known, the uploader answers with the CID
+   * it computed, and the worker pins only the CID the owner then signs in the Publish manifest.
+   */
+  cid: string | null
   /** Exact ciphertext length in bytes. */
   size: number
   /** The owner's address (for logs and audits; the CID is what binds the content). */
@@ -91,9 +95,7 @@ function isTicket(x: unknown): x is UploadTicket {
     t !== null &&
     typeof t.id === 'string' &&
     /^[A-Za-z0-9-]{8,64}$/.test(t.id) &&
-    typeof t.cid === 'string' &&
-    t.cid.length > 0 &&
-    t.cid.length <= 200 &&
+    (t.cid === null || (typeof t.cid === 'string' && t.cid.length > 0 && t.cid.length <= 200)) &&
     Number.isSafeInteger(t.size) &&
     t.size > 0 &&
     typeof t.owner === 'string' &&

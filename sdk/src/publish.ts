@@ -4,8 +4,9 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import type { Signer } from 'ethers'
-import { publishDomain, publishTypes } from '../../contracts/index'
+import { publishDomain, publishTypes, uploadIntentTypes } from '../../contracts/index'
 import {
+  chunkedCiphertextLength,
   encryptChunked,
   toReadableStream,
   wrapDataKey,
@@ -23,6 +24,7 @@ import {
 } from './declaration'
 import { trustEnclave, type TrustedEnclave, type TrustEnclaveOptions } from './enclave'
 import { ApiRequestError, InvalidPublicationError } from './errors'
+import { feeding, finishUploaded, Handoff, isOutcome, putCiphertext, type UploadTarget } from './upload'
 
 /** A dataset that can be read from the start more than once (a file path, a browser File). */
 export interface PublishSource {
@@ -63,9 +65,12 @@ export interface PublishOptions {
   /**
    * How the ciphertext reaches IPFS. `direct` (the default when the marketplace offers it): straight to
    * IPFS's uploader with a single-use ticket, then the publication is polled until minted — no size cap
-   * from the worker and no long-held request. `body`: streamed through the worker in one request.
+   * from the worker and no long-held request; two passes over the file, one signature. `stream`: the same
+   * uploader, in one pass — encrypt once, upload and compute the CID together — at the cost of a second
+   * signature (an UploadIntent, before the CID is known); best where the client holds the key (the CLI).
+   * `body`: streamed through the worker in one request.
    */
-  upload?: 'auto' | 'direct' | 'body'
+  upload?: 'auto' | 'direct' | 'stream' | 'body'
   /** fetch for the direct upload's PUT (default: global fetch). */
   fetch?: typeof fetch
   /** Milliseconds between polls of a direct publication (default 1000). */
@@ -113,6 +118,19 @@ function base64url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
+/** What a publish has settled before the bytes move: shared by the one-pass and two-pass paths. */
+interface Session {
+  opts: PublishOptions
+  enclave: TrustedEnclave
+  owner: string
+  total: number
+  dataKey: Uint8Array
+  noncePrefix: Uint8Array
+  rand: (n: number) => Uint8Array
+  now: () => number
+  progress: (phase: PublishPhase, bytes?: number) => void
+}
+
 export async function publish(opts: PublishOptions): Promise<PublishResult> {
   checkDeclarationInput(opts.declaration)
   const total = opts.source.size
@@ -124,128 +142,218 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   progress('attesting')
   const enclave =
     'trusted' in opts.enclave ? opts.enclave.trusted : await trustEnclave(opts.api, { ...opts.enclave, now })
-  const owner = await opts.signer.getAddress()
-  const dataKey = rand(32)
-  const noncePrefix = rand(4)
+  const s: Session = {
+    opts,
+    enclave,
+    owner: await opts.signer.getAddress(),
+    total,
+    dataKey: rand(32),
+    noncePrefix: rand(4),
+    rand,
+    now,
+    progress,
+  }
   try {
-    // Pass 1: plaintext hash and ciphertext CID. The same key and nonce prefix make pass 2 byte-identical.
-    const hasher = (opts.createHasher ?? nobleHasher)()
-    let seen = 0
-    let ciphertextSize = 0
-    const plaintext = counted(opts.source.open(), (b) => {
-      hasher.update(b)
-      seen += b.length
-      progress('hashing', seen)
-    })
-    const cipher = opts.cipher
-    const ciphertext = counted(
-      encryptChunked(dataKey, plaintext, { noncePrefix, cipher }),
-      (b) => (ciphertextSize += b.length),
-    )
-    const ciphertextCid = await (opts.computeCid ?? kuboCidV1)(ciphertext)
-    if (seen !== total)
-      throw new InvalidPublicationError(`the file changed while it was read (${seen} of ${total} bytes)`)
-    const contentHash = `0x${bytesToHex(hasher.digest())}`
-
-    const nft = enclave.contracts.DataAssetNFT
-    const declaration: Declaration = {
-      name: opts.declaration.name.trim(),
-      description: (opts.declaration.description ?? '').trim(),
-      ...(opts.declaration.image ? { image: opts.declaration.image } : {}),
-      attributes: [
-        { trait_type: 'format', value: opts.format },
-        { trait_type: 'privacy', value: (opts.declaration.policy ?? { mode: 'dp' }).mode },
-        { trait_type: 'size (bytes)', value: total },
-      ],
-      stillflow: {
-        version: DECLARATION_VERSION,
-        owner,
-        chainId: enclave.chainId,
-        dataAssetNft: nft,
-        contentHash,
-        ciphertextCid,
-        ciphertextSize,
-        plaintextSize: total,
-        format: opts.format,
-        tags: opts.declaration.tags ?? [],
-        policy: opts.declaration.policy ?? ({ mode: 'dp' } as PrivacyPolicy),
-        lawfulBasis: opts.declaration.lawfulBasis,
-      },
-    }
-    const declarationBytes = encodeDeclaration(declaration)
-    const metadataDigest = `0x${bytesToHex(sha256(declarationBytes))}`
-    const wrappedKey = await wrapDataKey(dataKey, enclave.clusterPublicKey, {
-      chainId: enclave.chainId,
-      contract: nft,
-      contentHash,
-    })
-
-    progress('signing')
-    const deadline = Math.floor(now() / 1000) + (opts.validForSeconds ?? 3600)
-    const signature = await opts.signer.signTypedData(publishDomain(enclave.chainId, nft), publishTypes, {
-      owner,
-      contentHash,
-      metadataDigest,
-      deadline,
-    })
-    const manifest = { declaration: base64url(declarationBytes), signature, deadline, wrappedKey }
-
-    // Pass 2: the upload itself, streamed with backpressure: the next chunk is read and encrypted only
-    // when the socket has taken the last, so a few 1 MiB chunks are in memory whatever the file size.
-    // Every streamed upload is sent with `redirect: 'error'`: with the default 'follow', Node's fetch
-    // tees the body to be able to replay it and buffers the unread branch — the whole file
-    // (nodejs/undici#4058; measured: 1.1 GiB RSS uploading 1 GiB, 190 MiB with 'error').
-    let sent = 0
-    const upload = () =>
-      toReadableStream(
-        counted(encryptChunked(dataKey, opts.source.open(), { noncePrefix, cipher }), (b) => {
-          sent += b.length
-          progress('uploading', Math.min(total, Math.round((sent / ciphertextSize) * total)))
-        }),
-      )
-    const headers = {
-      'idempotency-key': opts.idempotencyKey ?? bytesToHex(rand(16)),
-      'x-stillflow-manifest': base64url(new TextEncoder().encode(JSON.stringify(manifest))),
-    }
     const mode = opts.upload ?? 'auto'
-    let result: PublishResult | undefined
-    if (mode !== 'body') {
-      try {
-        result = await publishDirect(opts, headers, ciphertextSize, upload, () => progress('ingesting', total))
-      } catch (err) {
-        if (!(mode === 'auto' && err instanceof ApiRequestError && err.code === 'direct_upload_unavailable')) throw err
-      }
-    }
-    result ??= await opts.api.request<PublishResult>('/assets', {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(ciphertextSize) },
-      body: upload(),
-      redirect: 'error',
-      // Node's fetch (undici) streams request bodies only in half-duplex mode.
-      ...({ duplex: 'half' } as object),
-    })
+    let result = mode === 'stream' ? await publishOnePass(s) : undefined
+    result ??= await publishTwoPass(s, mode === 'body' ? 'body' : mode === 'direct' ? 'direct' : 'auto')
     progress('done', total)
     return result
   } finally {
-    dataKey.fill(0)
+    s.dataKey.fill(0)
+  }
+}
+
+/** The plaintext stream, counted and hashed as it is read. */
+function hashed(s: Session) {
+  const hasher = (s.opts.createHasher ?? nobleHasher)()
+  const read = { bytes: 0, digest: () => `0x${bytesToHex(hasher.digest())}` }
+  const plaintext = counted(s.opts.source.open(), (b) => {
+    hasher.update(b)
+    read.bytes += b.length
+  })
+  return { plaintext, read }
+}
+
+function checkWholeFile(s: Session, seen: number): void {
+  if (seen !== s.total)
+    throw new InvalidPublicationError(`the file changed while it was read (${seen} of ${s.total} bytes)`)
+}
+
+/**
+ * One pass (R1; issue 5's throughput): an UploadIntent signature buys a ticket for exactly this many
+ * bytes, then each chunk is encrypted once and goes both to the uploader and to the client's own CID
+ * computation; the CID the uploader stored must be the one computed here before the owner signs it.
+ * Two signatures instead of one, so it suits keys the client holds (the CLI); a browser wallet would
+ * prompt twice. Undefined when the marketplace offers no direct uploads (the caller falls back).
+ */
+async function publishOnePass(s: Session): Promise<PublishResult | undefined> {
+  const { opts, enclave } = s
+  const size = chunkedCiphertextLength(s.total)
+  const intent = {
+    owner: s.owner,
+    size,
+    nonce: `0x${bytesToHex(s.rand(32))}`,
+    deadline: Math.floor(s.now() / 1000) + ONE_PASS_TICKET_S,
+  }
+  const signature = await opts.signer.signTypedData(
+    publishDomain(enclave.chainId, enclave.contracts.DataAssetNFT),
+    uploadIntentTypes,
+    intent,
+  )
+  let target: UploadTarget
+  try {
+    ;({ upload: target } = await opts.api.request<{ upload: UploadTarget }>('/uploads', {
+      method: 'POST',
+      json: { ...intent, signature },
+    }))
+  } catch (err) {
+    if (err instanceof ApiRequestError && (err.code === 'direct_upload_unavailable' || err.status === 404)) {
+      return undefined
+    }
+    throw err
+  }
+
+  const { plaintext, read } = hashed(s)
+  const feed = new Handoff<Uint8Array>()
+  const cidComputed = (opts.computeCid ?? kuboCidV1)(feed)
+  let sent = 0
+  const ciphertext = counted(
+    feeding(encryptChunked(s.dataKey, plaintext, { noncePrefix: s.noncePrefix, cipher: opts.cipher }), feed),
+    (b) => {
+      sent += b.length
+      s.progress('uploading', Math.min(s.total, Math.round((sent / size) * s.total)))
+    },
+  )
+  let stored: { cid: string }
+  try {
+    stored = await putCiphertext(opts, target, size, toReadableStream(ciphertext))
+  } catch (err) {
+    feed.close(err)
+    await cidComputed.catch(() => undefined)
+    throw err
+  }
+  const ciphertextCid = await cidComputed
+  checkWholeFile(s, read.bytes)
+  if (stored.cid !== ciphertextCid) {
+    throw new InvalidPublicationError(
+      `IPFS stored ${stored.cid}, but the ciphertext sent has CID ${ciphertextCid}; nothing was published`,
+    )
+  }
+  const headers = await signManifest(s, { contentHash: read.digest(), ciphertextCid, ciphertextSize: size })
+  return finishUploaded(opts, headers, () => s.progress('ingesting', s.total))
+}
+
+/** How long a one-pass ticket may take to start the upload. */
+const ONE_PASS_TICKET_S = 600
+
+/**
+ * Two passes (one signature): pass 1 hashes the plaintext and computes the ciphertext CID, the owner
+ * signs the manifest naming it, and pass 2 encrypts again — byte-identical, same key and nonce prefix —
+ * while uploading, directly to the uploader with a ticket or in the request body.
+ */
+async function publishTwoPass(s: Session, mode: 'auto' | 'direct' | 'body'): Promise<PublishResult> {
+  const { opts } = s
+  const cipher = opts.cipher
+  const { plaintext, read } = hashed(s)
+  let ciphertextSize = 0
+  const ciphertext = counted(
+    encryptChunked(
+      s.dataKey,
+      counted(plaintext, () => s.progress('hashing', read.bytes)),
+      { noncePrefix: s.noncePrefix, cipher },
+    ),
+    (b) => (ciphertextSize += b.length),
+  )
+  const ciphertextCid = await (opts.computeCid ?? kuboCidV1)(ciphertext)
+  checkWholeFile(s, read.bytes)
+  const headers = await signManifest(s, { contentHash: read.digest(), ciphertextCid, ciphertextSize })
+
+  // Pass 2: the upload itself, streamed with backpressure: the next chunk is read and encrypted only
+  // when the socket has taken the last, so a few 1 MiB chunks are in memory whatever the file size.
+  let sent = 0
+  const upload = () =>
+    toReadableStream(
+      counted(encryptChunked(s.dataKey, opts.source.open(), { noncePrefix: s.noncePrefix, cipher }), (b) => {
+        sent += b.length
+        s.progress('uploading', Math.min(s.total, Math.round((sent / ciphertextSize) * s.total)))
+      }),
+    )
+  if (mode !== 'body') {
+    try {
+      return await publishDirect(opts, headers, ciphertextSize, upload, () => s.progress('ingesting', s.total))
+    } catch (err) {
+      if (!(mode === 'auto' && err instanceof ApiRequestError && err.code === 'direct_upload_unavailable')) throw err
+    }
+  }
+  return opts.api.request<PublishResult>('/assets', {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(ciphertextSize) },
+    body: upload(),
+    // See putCiphertext: a streamed body is never sent with redirect 'follow'.
+    redirect: 'error',
+    ...({ duplex: 'half' } as object),
+  })
+}
+
+/** Builds the declaration, wraps the data key to the enclave, and has the owner sign Publish once. */
+async function signManifest(
+  s: Session,
+  c: { contentHash: string; ciphertextCid: string; ciphertextSize: number },
+): Promise<Record<string, string>> {
+  const { opts, enclave, owner, total } = s
+  const nft = enclave.contracts.DataAssetNFT
+  const declaration: Declaration = {
+    name: opts.declaration.name.trim(),
+    description: (opts.declaration.description ?? '').trim(),
+    ...(opts.declaration.image ? { image: opts.declaration.image } : {}),
+    attributes: [
+      { trait_type: 'format', value: opts.format },
+      { trait_type: 'privacy', value: (opts.declaration.policy ?? { mode: 'dp' }).mode },
+      { trait_type: 'size (bytes)', value: total },
+    ],
+    stillflow: {
+      version: DECLARATION_VERSION,
+      owner,
+      chainId: enclave.chainId,
+      dataAssetNft: nft,
+      contentHash: c.contentHash,
+      ciphertextCid: c.ciphertextCid,
+      ciphertextSize: c.ciphertextSize,
+      plaintextSize: total,
+      format: opts.format,
+      tags: opts.declaration.tags ?? [],
+      policy: opts.declaration.policy ?? ({ mode: 'dp' } as PrivacyPolicy),
+      lawfulBasis: opts.declaration.lawfulBasis,
+    },
+  }
+  const declarationBytes = encodeDeclaration(declaration)
+  const metadataDigest = `0x${bytesToHex(sha256(declarationBytes))}`
+  const wrappedKey = await wrapDataKey(s.dataKey, enclave.clusterPublicKey, {
+    chainId: enclave.chainId,
+    contract: nft,
+    contentHash: c.contentHash,
+  })
+
+  s.progress('signing')
+  const deadline = Math.floor(s.now() / 1000) + (opts.validForSeconds ?? 3600)
+  const signature = await opts.signer.signTypedData(publishDomain(enclave.chainId, nft), publishTypes, {
+    owner,
+    contentHash: c.contentHash,
+    metadataDigest,
+    deadline,
+  })
+  const manifest = { declaration: base64url(declarationBytes), signature, deadline, wrappedKey }
+  return {
+    'idempotency-key': opts.idempotencyKey ?? bytesToHex(s.rand(16)),
+    'x-stillflow-manifest': base64url(new TextEncoder().encode(JSON.stringify(manifest))),
   }
 }
 
 interface DirectStart {
   id: string
-  upload: { url: string; ticket: string; size: number; expiresAt: string }
+  upload: UploadTarget
 }
-
-interface PublicationView {
-  id: string
-  status: 'pending' | 'ingested' | 'minted' | 'failed'
-  step: string
-  error?: { code: string; message: string; status?: number }
-  result?: PublishResult
-}
-
-/** A finished publish answers 200 with its outcome instead of 202 (a replay of a minted request). */
-const isOutcome = (x: unknown): x is PublishResult => (x as PublishResult).status === 'minted'
 
 /**
  * The direct path: ask for a ticket (the worker checks the whole manifest first), PUT the ciphertext to
@@ -263,41 +371,6 @@ async function publishDirect(
     headers: { ...headers, 'x-stillflow-upload': 'direct' },
   })
   if (isOutcome(start)) return start
-  const res = await (opts.fetch ?? fetch)(start.upload.url, {
-    method: 'PUT',
-    headers: {
-      'content-type': 'application/octet-stream',
-      'content-length': String(size),
-      'x-stillflow-ticket': start.upload.ticket,
-    },
-    body: ciphertext(),
-    redirect: 'error',
-    ...({ duplex: 'half' } as object),
-  })
-  const text = await res.text()
-  if (!res.ok) {
-    let err: { code?: string; message?: string } | undefined
-    try {
-      err = (JSON.parse(text) as { error?: typeof err }).error
-    } catch {
-      err = undefined
-    }
-    throw new ApiRequestError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? text.slice(0, 200))
-  }
-  const committed = await opts.api.request<{ id: string } | PublishResult>('/assets', {
-    method: 'POST',
-    headers: { ...headers, 'x-stillflow-upload': 'uploaded' },
-  })
-  if (isOutcome(committed)) return committed
-  onIngesting()
-  const interval = opts.pollIntervalMs ?? 1000
-  for (;;) {
-    const p = await opts.api.request<PublicationView>(`/publications/${committed.id}`)
-    if (p.status === 'minted' && p.result) return p.result
-    if (p.status === 'failed') {
-      const e = p.error ?? { code: 'publish_failed', message: `the publish failed at step ${p.step}` }
-      throw new ApiRequestError(e.status ?? 422, e.code, e.message, { error: { ...e, step: p.step } })
-    }
-    await new Promise((r) => setTimeout(r, interval))
-  }
+  await putCiphertext(opts, start.upload, size, ciphertext())
+  return finishUploaded(opts, headers, onIngesting)
 }

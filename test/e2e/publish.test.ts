@@ -8,15 +8,17 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { Contract, HDNodeWallet, JsonRpcProvider, Mnemonic, type Wallet } from 'ethers'
 import { create } from 'kubo-rpc-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dataAssetNftAbi, publishDomain, publishTypes } from '../../contracts/index'
+import { dataAssetNftAbi, publishDomain, publishTypes, uploadIntentTypes } from '../../contracts/index'
 import {
   ApiClient,
   DECLARATION_VERSION,
   encodeDeclaration,
   kuboCidV1,
+  publish,
   trustEnclave,
   type Declaration,
 } from '../../sdk/src/index'
+import { fileSource, nodeBackends } from '../../sdk/src/node/index'
 import { encryptChunked, wrapDataKey } from '../../tee-sim/src/index'
 import { cliRunner } from '../support/cli'
 import { devWallet, freePorts, startStack, type Stack } from '../../scripts/stack'
@@ -454,7 +456,7 @@ describe('publishing', () => {
       expect((await pins()).has(cid)).toBe(false)
     })
 
-    it('refuses an unknown upload mode and a finish without a ticket first', async () => {
+    it('refuses an unknown upload mode', async () => {
       const { manifest } = await build({})
       const res = await fetch(`${stack.urls.api}/assets`, {
         method: 'POST',
@@ -462,10 +464,151 @@ describe('publishing', () => {
       })
       expect(res.status).toBe(400)
       expect(((await res.json()) as Json).error.code).toBe('invalid_upload_mode')
-      expect(await post(manifest, crypto.randomUUID(), 'uploaded')).toMatchObject({
-        status: 409,
-        body: { error: { code: 'upload_not_started' } },
+    })
+
+    describe('in one pass (a signed UploadIntent buys a ticket before the CID is known)', () => {
+      const intent = async (
+        over: Partial<{ size: number; deadline: number; nonce: string; owner: string }> = {},
+        signer: Wallet | HDNodeWallet = devWallet(9, provider),
+      ) => {
+        const message = {
+          owner: signer.address,
+          size: 1000,
+          nonce: `0x${bytesToHex(crypto.getRandomValues(new Uint8Array(32)))}`,
+          deadline: Math.floor(Date.now() / 1000) + 600,
+          ...over,
+        }
+        const nftAddress = stack.addressBook.contracts.DataAssetNFT
+        const signature = await signer.signTypedData(publishDomain(31337, nftAddress), uploadIntentTypes, message)
+        return { ...message, signature }
+      }
+      const ask = async (body: unknown) => {
+        const res = await fetch(`${stack.urls.api}/uploads`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        })
+        return { status: res.status, body: (await res.json()) as Json }
+      }
+
+      it('publishes: ticket for the size, PUT answers with the CID stored, then the manifest naming it is finished', async () => {
+        const before = await pins()
+        const { manifest, body, cid, contentHash } = await build({})
+        const signed = await intent({ size: body.length })
+        const granted = await ask(signed)
+        expect(granted.status, JSON.stringify(granted.body)).toBe(201)
+        expect(granted.body.upload).toMatchObject({ size: body.length })
+        // The uploader says which CID it stored; nothing is pinned until the signed manifest arrives.
+        expect(await put(granted.body.upload.url, granted.body.upload.ticket, body)).toEqual({
+          status: 201,
+          body: { cid, size: body.length },
+        })
+        expect((await pins()).has(cid)).toBe(false)
+        // The same signed intent again yields a ticket that no longer starts an upload (replay).
+        const replay = await ask(signed)
+        expect(replay.status).toBe(201)
+        expect(await put(replay.body.upload.url, replay.body.upload.ticket, body)).toMatchObject({
+          status: 409,
+          body: { error: { code: 'ticket_used' } },
+        })
+        const done = await post(manifest, crypto.randomUUID(), 'uploaded')
+        expect(done.status, JSON.stringify(done.body)).toBe(202)
+        const p = await poll(done.body.id)
+        expect(p.status, JSON.stringify(p)).toBe('minted')
+        expect(p.result).toMatchObject({ ciphertextCid: cid, contentHash })
+        expect(await nft.ownerOf(p.result.tokenId)).toBe(devWallet(9, provider).address)
+        expect((await pins()).size).toBe(before.size + 3)
       })
+
+      it('a finish whose ciphertext IPFS does not hold: 409 upload_missing, nothing kept, and the same key works once uploaded', async () => {
+        const before = await pins()
+        const { manifest, body, cid, contentHash } = await build({})
+        const key = crypto.randomUUID()
+        expect(await post(manifest, key, 'uploaded')).toMatchObject({
+          status: 409,
+          body: { error: { code: 'upload_missing' } },
+        })
+        expect(await pins()).toEqual(before)
+        const granted = await ask(await intent({ size: body.length }))
+        expect((await put(granted.body.upload.url, granted.body.upload.ticket, body)).status).toBe(201)
+        const done = await post(manifest, key, 'uploaded')
+        expect(done.status, JSON.stringify(done.body)).toBe(202)
+        expect((await poll(done.body.id)).result).toMatchObject({ ciphertextCid: cid, contentHash })
+      })
+
+      it('never signs a CID the uploader made up: the client checks it against its own, and nothing is pinned or minted', async () => {
+        const before = await pins()
+        const file = join(dataDir, 'lying-uploader.csv')
+        writeFileSync(file, CSV.replace('station', 'station_one_pass'))
+        const signer = devWallet(9, provider)
+        const signed: string[] = []
+        const watched = Object.assign(Object.create(signer), {
+          signTypedData: (...args: Parameters<typeof signer.signTypedData>) => {
+            signed.push(Object.keys(args[1])[0])
+            return signer.signTypedData(...args)
+          },
+        })
+        const lying: typeof fetch = async (input, init) => {
+          const res = await fetch(input, init)
+          if (init?.method !== 'PUT') return res
+          const stored = (await res.json()) as Json
+          return new Response(
+            JSON.stringify({ ...stored, cid: 'bafkreifcoyh3u6mss4buj2ahxcu32dbm7hr5xyeflpzqzvgz7lqteuhnge' }),
+            {
+              status: res.status,
+            },
+          )
+        }
+        await expect(
+          publish({
+            api,
+            signer: watched,
+            source: fileSource(file),
+            format: 'csv',
+            declaration: { name: 'One pass', lawfulBasis: { basis: 'owned', statement: 'test', personalData: false } },
+            enclave: { rpcUrl: stack.urls.chain },
+            upload: 'stream',
+            fetch: lying,
+            ...nodeBackends,
+          }),
+        ).rejects.toThrow(/IPFS stored bafkrei\w+, but the ciphertext sent has CID \w+; nothing was published/)
+        expect(signed).toEqual(['UploadIntent'])
+        expect(await pins()).toEqual(before)
+      })
+
+      const refused: Array<[string, () => Promise<unknown>, number, string]> = [
+        [
+          'an intent signed by someone else',
+          async () => ({ ...(await intent({}, devWallet(10, provider))), owner: devWallet(11, provider).address }),
+          401,
+          'invalid_signature',
+        ],
+        [
+          'an intent whose signed size was changed',
+          async () => ({ ...(await intent({ size: 1000 })), size: 2000 }),
+          401,
+          'invalid_signature',
+        ],
+        ['an expired intent', () => intent({ deadline: Math.floor(Date.now() / 1000) - 5 }), 422, 'signature_expired'],
+        [
+          'an intent valid for more than an hour',
+          () => intent({ deadline: Math.floor(Date.now() / 1000) + 7200 }),
+          422,
+          'deadline_too_far',
+        ],
+        ['an oversized upload', () => intent({ size: 2 ** 31 }), 413, 'upload_too_large'],
+        ['a malformed intent', async () => ({ ...(await intent()), nonce: '0x1234' }), 400, 'invalid_intent'],
+        ['a body that is not JSON', async () => 'size=1000', 400, 'invalid_intent'],
+        ['an oversized body', async () => ({ ...(await intent()), pad: 'x'.repeat(4096) }), 413, 'request_too_large'],
+      ]
+      for (const [name, make, status, code] of refused) {
+        it(`refuses ${name} with ${status} ${code}, issuing no ticket`, async () => {
+          const res = await ask(await make())
+          expect(res.body.error?.code, JSON.stringify(res.body)).toBe(code)
+          expect(res.status).toBe(status)
+          expect(res.body.upload).toBeUndefined()
+        })
+      }
     })
   })
 })

@@ -39,6 +39,13 @@ describe('upload tickets', () => {
   it('refuses a validly signed payload that is not a ticket', async () => {
     const token = await signUploadTicket(key, { ...ticket, size: -1 })
     expect(await problem(openUploadTicket(key, token, 0))).toBe('malformed')
+    const noCid = await signUploadTicket(key, { ...ticket, cid: '' })
+    expect(await problem(openUploadTicket(key, noCid, 0))).toBe('malformed')
+  })
+
+  it('round-trips a one-pass ticket, which names a size but no CID', async () => {
+    const open = { ...ticket, cid: null }
+    expect(await openUploadTicket(key, await signUploadTicket(key, open), 0)).toEqual(open)
   })
 
   it('takes keys of at least 32 bytes as base64url or 0x-hex', () => {

@@ -23,6 +23,7 @@ import { licences } from './routes/licences'
 import { offers } from './routes/offers'
 import { buyerReport } from './routes/buyer-report'
 import { wallet } from './routes/wallet'
+import { uploads } from './routes/uploads'
 
 export const api = new Hono<AppEnv>()
   .basePath('/api')
@@ -32,6 +33,7 @@ export const api = new Hono<AppEnv>()
   .route('/rpc', rpc)
   .route('/enclave', enclave)
   .route('/assets', assets)
+  .route('/uploads', uploads)
   .route('/verify', verify)
   .route('/auth', auth)
   .route('/publications', publications)

@@ -98,6 +98,8 @@ export const publishCommand: Command = {
         },
         enclave: { rpcUrl: rpcUrl(ctx) },
         idempotencyKey: ctx.flags['idempotency-key'] as string | undefined,
+        // The CLI holds the key, so the second signature of a one-pass upload costs nothing (issue 5).
+        upload: 'stream',
         ...nodeBackends,
         onProgress: (p) => {
           if (p.phase === 'attesting') bar.note('verifying the enclave attestation and its on-chain approval…')

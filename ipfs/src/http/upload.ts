@@ -1,6 +1,7 @@
 // PUT /upload: the ticketed uploader on the gateway listener — the one write a client (not the worker)
 // may make. The body is the raw ciphertext (no multipart), streamed into the importer; its blocks become
-// visible only if the bytes are exactly the ticket's size and hash to the ticket's CID, and they are
+// visible only if the bytes are exactly the ticket's size and hash to the ticket's CID (when it names
+// one: a one-pass upload's ticket does not, and the answer says which CID arrived), and they are
 // stored unpinned: the worker pins the CID once the owner's publish goes ahead, so an abandoned upload
 // never holds a pin (see ../upload-ticket.ts for the whole flow).
 
@@ -119,7 +120,7 @@ export async function upload(req: IncomingMessage, res: ServerResponse, ctx: Upl
       throw new UploadRefused(400, 'upload_truncated', `the ticket is for ${ticket.size} bytes; ${bytes} arrived`)
     }
     const { cid } = await importer.end()
-    if (cid.toString() !== ticket.cid) {
+    if (ticket.cid !== null && cid.toString() !== ticket.cid) {
       throw new UploadRefused(
         422,
         'ciphertext_cid_mismatch',
@@ -128,7 +129,7 @@ export async function upload(req: IncomingMessage, res: ServerResponse, ctx: Upl
     }
     await writer.seal()
     sealed = true
-    send(res, 201, { cid: ticket.cid, size: bytes })
+    send(res, 201, { cid: cid.toString(), size: bytes })
   } catch (err) {
     if (!sealed) await writer.discard()
     if (!(err instanceof UploadRefused)) throw err

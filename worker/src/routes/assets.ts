@@ -9,32 +9,35 @@
 //    manifest with `x-stillflow-upload: uploaded`; the worker pins the CID the owner signed (proof IPFS
 //    holds exactly those bytes) and answers 202 at once — ingest and mint of a large file take minutes,
 //    longer than clients wait for response headers — and the client polls GET /api/publications/:id.
+//  - one pass: the ticket comes from a signed UploadIntent before the CID is known (routes/uploads.ts);
+//    after the PUT the client sends the manifest with `x-stillflow-upload: uploaded` as above, with no
+//    `direct` request before it.
 import { Hono } from 'hono'
-import { verifyTypedData } from 'ethers'
 import { CID } from 'multiformats/cid'
 import { z } from 'zod'
-import { publishDomain, publishTypes } from '../../../contracts/index'
+import { publishTypes } from '../../../contracts/index'
 import type { AppEnv } from '../env'
 import { indexNow } from '../indexer'
 import { ApiError } from '../errors'
 import { addressBook } from '../services/config'
-import { directUploadsOffered } from '../services/ipfs'
+import { directUploadsOffered, maxUploadBytes } from '../services/ipfs'
 import {
   beginDirectUpload,
   claim,
   claimUploaded,
   fail,
   finishUploaded,
+  forget,
   pinUploaded,
   preflight,
   PublishError,
+  requireOwnerSignature,
   runPipeline,
   type PublishRequest,
 } from '../services/publish'
 
 const MANIFEST_HEADER = 'x-stillflow-manifest'
 const UPLOAD_HEADER = 'x-stillflow-upload'
-const DEFAULT_MAX_UPLOAD = 1 << 30
 /** The signature must outlive the upload, ingest and mint. */
 const MIN_DEADLINE_SLACK_S = 60
 
@@ -146,7 +149,7 @@ async function parseRequest(c: {
   if (cid.version !== 1)
     throw new ApiError(422, 'invalid_metadata', 'stillflow.ciphertextCid must be a CIDv1 (raw leaves)')
 
-  const maxBytes = Number(c.env.MAX_UPLOAD_BYTES ?? DEFAULT_MAX_UPLOAD)
+  const maxBytes = maxUploadBytes(c.env)
   const declaredLength = Number(c.req.header('content-length') ?? sf.ciphertextSize)
   if (sf.ciphertextSize > maxBytes || declaredLength > maxBytes) {
     throw new ApiError(
@@ -165,20 +168,7 @@ async function parseRequest(c: {
   }
   const metadataDigest = toHex(await crypto.subtle.digest('SHA-256', declarationBytes))
   const message = { owner: sf.owner, contentHash: sf.contentHash, metadataDigest, deadline: manifest.data.deadline }
-  let signer: string
-  try {
-    signer = verifyTypedData(
-      publishDomain(book.chainId, book.contracts.DataAssetNFT),
-      publishTypes,
-      message,
-      manifest.data.signature,
-    )
-  } catch {
-    throw new ApiError(401, 'invalid_signature', 'the Publish signature is malformed')
-  }
-  if (signer.toLowerCase() !== sf.owner.toLowerCase()) {
-    throw new ApiError(401, 'invalid_signature', `the Publish signature is by ${signer}, not by the owner ${sf.owner}`)
-  }
+  requireOwnerSignature(c.env, publishTypes, message, manifest.data.signature, sf.owner)
   // What the owner asked for, without the parts a fresh encryption changes (CID, wrapped key, signature):
   // re-running the same publish with the same Idempotency-Key is the same request.
   const { ciphertextCid: _cid, ...logical } = sf
@@ -238,10 +228,15 @@ export const assets = new Hono<AppEnv>().post('/', async (c) => {
   }
 
   if (mode === 'uploaded') {
-    const { id, done } = await claimUploaded(c.env, req)
+    const { id, done, fresh } = await claimUploaded(c.env, req)
     if (done) return c.json(done, 200)
     await checkBeforeUpload(c.env, id, req)
-    const progress = await pinUploaded(c.env, id, req)
+    const progress = await pinUploaded(c.env, id, req).catch(async (err: unknown) => {
+      // A one-pass publication that starts here and finds no upload leaves nothing behind; one that
+      // began with a ticket keeps waiting at step `upload` for the PUT.
+      if (fresh && err instanceof PublishError && err.code === 'upload_missing') await forget(c.env, id)
+      throw err
+    })
     c.executionCtx.waitUntil(
       finishUploaded(c.env, id, req, progress).catch((err) => {
         // A PublishError is recorded on the publication for the client's poll; anything else is ours.
@@ -255,12 +250,6 @@ export const assets = new Hono<AppEnv>().post('/', async (c) => {
   if (done) return c.json(done, 200)
   await checkBeforeUpload(c.env, id, req)
   if (!c.req.raw.body) throw new ApiError(400, 'body_required', 'send the ciphertext as the request body')
-  const outcome = await runPipeline(
-    c.env,
-    id,
-    req,
-    c.req.raw.body,
-    Number(c.env.MAX_UPLOAD_BYTES ?? DEFAULT_MAX_UPLOAD),
-  )
+  const outcome = await runPipeline(c.env, id, req, c.req.raw.body, maxUploadBytes(c.env))
   return c.json(outcome, 201)
 })

@@ -8,8 +8,7 @@ import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
-
-const DEFAULT_MAX = 1 << 30
+import { maxUploadBytes } from '../services/ipfs'
 
 async function hashBody(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
   const h = sha256.create()
@@ -36,7 +35,7 @@ export const verify = new Hono<AppEnv>().post('/', async (c) => {
     contentHash = body.contentHash.toLowerCase()
   } else if (type === 'application/octet-stream') {
     if (!c.req.raw.body) throw new ApiError(400, 'body_required', 'send the file as the body')
-    contentHash = await hashBody(c.req.raw.body, Number(c.env.MAX_UPLOAD_BYTES ?? DEFAULT_MAX))
+    contentHash = await hashBody(c.req.raw.body, maxUploadBytes(c.env))
   } else {
     throw new ApiError(
       415,

@@ -146,16 +146,25 @@ export interface DirectUpload {
   expiresAt: string
 }
 
+/** The largest ciphertext this deployment takes, in bytes (MAX_UPLOAD_BYTES, default 1 GiB). */
+export function maxUploadBytes(env: Bindings): number {
+  return Number(env.MAX_UPLOAD_BYTES ?? 1 << 30)
+}
+
 /** Whether this deployment offers direct uploads (both settings present). */
 export function directUploadsOffered(env: Bindings): boolean {
   const e = env as Bindings & UploadBindings
   return Boolean(e.IPFS_UPLOAD_URL && e.UPLOAD_TICKET_KEY)
 }
 
-/** Issues a single-use ticket for exactly `size` bytes hashing to `cid`, from `owner`. */
+/**
+ * Issues a single-use ticket for exactly `size` bytes hashing to `cid` (any bytes when `cid` is null: a
+ * one-pass upload), from `owner`. `id` (default random) is what the uploader spends; `notAfter` caps the
+ * expiry (an UploadIntent's deadline).
+ */
 export async function issueUploadTicket(
   env: Bindings,
-  t: { cid: string; size: number; owner: string },
+  t: { cid: string | null; size: number; owner: string; id?: string; notAfter?: number },
 ): Promise<DirectUpload> {
   const e = env as Bindings & UploadBindings
   let key: Uint8Array
@@ -164,8 +173,14 @@ export async function issueUploadTicket(
   } catch (err) {
     throw new ConfigError('UPLOAD_TICKET_KEY', (err as Error).message)
   }
-  const expiresAt = Math.floor(Date.now() / 1000) + TICKET_TTL_S
-  const ticket = await signUploadTicket(key, { id: crypto.randomUUID(), ...t, expiresAt })
+  const expiresAt = Math.min(Math.floor(Date.now() / 1000) + TICKET_TTL_S, t.notAfter ?? Infinity)
+  const ticket = await signUploadTicket(key, {
+    id: t.id ?? crypto.randomUUID(),
+    cid: t.cid,
+    size: t.size,
+    owner: t.owner,
+    expiresAt,
+  })
   return {
     url: e.IPFS_UPLOAD_URL!,
     ticket,

@@ -2,7 +2,9 @@
 // the one the owner signed) → enclave ingest → metadata → relayer mint. Each step is recorded in D1; a
 // failure undoes the earlier steps (unpins), so there is never an NFT without its data or an orphan pin.
 import { and, eq } from 'drizzle-orm'
+import { verifyTypedData, type TypedDataField } from 'ethers'
 import { drizzle } from 'drizzle-orm/d1'
+import { publishDomain } from '../../../contracts/index'
 import { publications } from '../db/schema'
 import type { Bindings } from '../env'
 import { ApiError } from '../errors'
@@ -224,6 +226,35 @@ function mintFailure(err: unknown, contentHash: string): PublishError {
 }
 
 /** Records a failure that happened before the pipeline ran. */
+/**
+ * Checks an owner's EIP-712 signature under the DataAssetNFT's domain (`Publish`, `UploadIntent`):
+ * 401 `invalid_signature` when it is malformed or by anyone but `owner`.
+ */
+export function requireOwnerSignature(
+  env: Bindings,
+  types: Record<string, TypedDataField[]>,
+  message: Record<string, unknown>,
+  signature: string,
+  owner: string,
+): void {
+  const book = addressBook(env)
+  const name = Object.keys(types)[0]
+  let signer: string
+  try {
+    signer = verifyTypedData(publishDomain(book.chainId, book.contracts.DataAssetNFT), types, message, signature)
+  } catch {
+    throw new ApiError(401, 'invalid_signature', `the ${name} signature is malformed`)
+  }
+  if (signer.toLowerCase() !== owner.toLowerCase()) {
+    throw new ApiError(401, 'invalid_signature', `the ${name} signature is by ${signer}, not by the owner ${owner}`)
+  }
+}
+
+/** Removes a publication that never got past its first check: nothing was pinned, minted or charged. */
+export async function forget(env: Bindings, id: string): Promise<void> {
+  await drizzle(env.DB).delete(publications).where(eq(publications.id, id))
+}
+
 export async function fail(env: Bindings, id: string, err: PublishError): Promise<void> {
   await mark(env, id, { status: 'failed', step: err.step, errorCode: err.code, errorMessage: err.message })
 }
@@ -323,20 +354,20 @@ export async function beginDirectUpload(env: Bindings, id: string, req: PublishR
 
 /**
  * Direct upload, second half: the same signed manifest again, after the PUT. Returns the publication to
- * finish, or a finished outcome when this is a replay of a minted request.
+ * finish, or a finished outcome when this is a replay of a minted request. With no earlier request (a
+ * one-pass upload: the ticket came from an UploadIntent, routes/uploads.ts) the publication starts here,
+ * `fresh`: if IPFS turns out not to hold the CID, `forget` it, so nothing of it remains.
  */
 export async function claimUploaded(
   env: Bindings,
   req: PublishRequest,
-): Promise<{ done?: PublishOutcome; id: string }> {
+): Promise<{ done?: PublishOutcome; id: string; fresh?: boolean }> {
   const row = await sameRequest(env, req)
   if (!row) {
-    throw new PublishError(
-      409,
-      'upload_not_started',
-      'ask for an upload ticket first (x-stillflow-upload: direct)',
-      'upload',
-    )
+    const claimed = await claim(env, req)
+    if (claimed.done) return claimed
+    await mark(env, claimed.id, { step: 'upload', ciphertextCid: req.ciphertextCid })
+    return { id: claimed.id, fresh: true }
   }
   if (row.status === 'minted') return { id: row.id, done: outcomeOf(row) }
   if (row.status === 'failed') {

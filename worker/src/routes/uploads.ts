@@ -1,0 +1,85 @@
+// POST /api/uploads — a one-pass upload ticket (issue 5; R1, R13). The direct publish path asks for a
+// ticket with the signed Publish manifest, which names the ciphertext's CID, so the client must read and
+// encrypt the whole file once to learn the CID and again to upload it. Here the owner signs an
+// `UploadIntent` (owner, exact size, nonce, deadline) instead: the ticket names no CID, the client
+// encrypts, hashes and uploads in the same pass, the uploader answers with the CID it stored (unpinned),
+// and the owner then signs the Publish manifest naming that CID and finishes with
+// `POST /api/assets` + `x-stillflow-upload: uploaded`, which pins it. Nothing is pinned or minted here.
+//
+// Replay: the intent's nonce is the ticket's id, which the uploader spends on first use, so resending
+// the same signed intent only yields a ticket that no longer starts an upload.
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { uploadIntentTypes } from '../../../contracts/index'
+import type { AppEnv } from '../env'
+import { ApiError } from '../errors'
+import { directUploadsOffered, issueUploadTicket, maxUploadBytes } from '../services/ipfs'
+import { requireOwnerSignature } from '../services/publish'
+
+/** A ticket is for starting an upload soon, not for hoarding: the intent may not reach further. */
+const MAX_INTENT_S = 3600
+const MAX_BODY_BYTES = 2048
+
+const intentSchema = z.strictObject({
+  owner: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address'),
+  size: z.number().int().positive(),
+  nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x and 32 bytes of hex'),
+  deadline: z.number().int().positive(),
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be 0x and 65 bytes of hex'),
+})
+
+export const uploads = new Hono<AppEnv>().post('/', async (c) => {
+  if (!directUploadsOffered(c.env)) {
+    throw new ApiError(
+      422,
+      'direct_upload_unavailable',
+      'this marketplace takes the ciphertext in the request body (no IPFS_UPLOAD_URL configured)',
+    )
+  }
+  if (Number(c.req.header('content-length') ?? 0) > MAX_BODY_BYTES) {
+    throw new ApiError(413, 'request_too_large', `an upload intent is at most ${MAX_BODY_BYTES} bytes of JSON`)
+  }
+  const text = await c.req.text()
+  if (text.length > MAX_BODY_BYTES) {
+    throw new ApiError(413, 'request_too_large', `an upload intent is at most ${MAX_BODY_BYTES} bytes of JSON`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new ApiError(400, 'invalid_intent', 'send { owner, size, nonce, deadline, signature } as JSON')
+  }
+  const parsed = intentSchema.safeParse(json)
+  if (!parsed.success) {
+    throw new ApiError(
+      400,
+      'invalid_intent',
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'value'} ${i.message}`).join('; '),
+    )
+  }
+  const { signature, ...intent } = parsed.data
+  const max = maxUploadBytes(c.env)
+  if (intent.size > max) {
+    throw new ApiError(413, 'upload_too_large', `uploads are limited to ${max} bytes; this one is ${intent.size}`)
+  }
+  const now = Math.floor(Date.now() / 1000)
+  if (intent.deadline <= now) {
+    throw new ApiError(422, 'signature_expired', 'the UploadIntent deadline has passed; sign again')
+  }
+  if (intent.deadline > now + MAX_INTENT_S) {
+    throw new ApiError(
+      422,
+      'deadline_too_far',
+      `an UploadIntent may be valid for at most ${MAX_INTENT_S} s; sign one with an earlier deadline`,
+    )
+  }
+  requireOwnerSignature(c.env, uploadIntentTypes, intent, signature, intent.owner)
+  const upload = await issueUploadTicket(c.env, {
+    cid: null,
+    size: intent.size,
+    owner: intent.owner.toLowerCase(),
+    id: intent.nonce.slice(2),
+    notAfter: intent.deadline,
+  })
+  return c.json({ upload }, 201)
+})

@@ -215,7 +215,8 @@ export async function* decryptChunked(
       len -= start
     }
   }
-  if (!header) throw new CiphertextIntegrityError('ciphertext is shorter than its header')
+  // The byte count tells an empty or cut-off fetch (0–15 bytes arrived) from a wrong file.
+  if (!header) throw new CiphertextIntegrityError(`ciphertext is shorter than its header (${len} bytes arrived)`)
   if (len < GCM_TAG_LENGTH) throw new CiphertextIntegrityError('ciphertext ends without a final chunk (truncated)')
   if (len === GCM_TAG_LENGTH && index > 0) throw new CiphertextIntegrityError('empty final chunk is not canonical')
   yield await open(buf.subarray(0, len), true)

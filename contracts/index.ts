@@ -157,16 +157,6 @@ export const uploadIntentTypes = {
   ],
 } as const satisfies Record<string, TypedDataField[]>
 
-export interface UploadIntent {
-  owner: string
-  /** Exact ciphertext length in bytes. */
-  size: number
-  /** 32 random bytes, 0x-hex. */
-  nonce: string
-  /** Unix seconds; the ticket expires no later. */
-  deadline: number
-}
-
 // ---- Offers and licences ----------------------------------------------------------------------
 
 /** Terms an owner puts on sale (`DataMarket.setOffer`). Currency zero = native. ε in milli-ε. */

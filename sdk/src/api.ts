@@ -31,22 +31,30 @@ export class ApiClient {
       body = JSON.stringify(init.json)
     }
     const res = await this.fetcher(`${this.apiUrl}${path}`, { ...init, headers, body })
-    const text = await res.text()
-    let parsed: unknown
-    try {
-      parsed = text ? JSON.parse(text) : undefined
-    } catch {
-      parsed = undefined
-    }
-    if (!res.ok) {
-      const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error
-      throw new ApiRequestError(
-        res.status,
-        err?.code ?? `http_${res.status}`,
-        err?.message ?? (text.slice(0, 200) || res.statusText),
-        parsed,
-      )
-    }
-    return parsed as T
+    return readAnswer<T>(res)
   }
+}
+
+/**
+ * A marketplace answer's JSON body; a non-2xx answer (`{ error: { code, message } }` or anything else)
+ * throws ApiRequestError. Also for services outside the API that answer the same way (IPFS's uploader).
+ */
+export async function readAnswer<T>(res: Response): Promise<T> {
+  const text = await res.text()
+  let parsed: unknown
+  try {
+    parsed = text ? JSON.parse(text) : undefined
+  } catch {
+    parsed = undefined
+  }
+  if (!res.ok) {
+    const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error
+    throw new ApiRequestError(
+      res.status,
+      err?.code ?? `http_${res.status}`,
+      err?.message ?? (text.slice(0, 200) || res.statusText),
+      parsed,
+    )
+  }
+  return parsed as T
 }

@@ -156,7 +156,8 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   try {
     const mode = opts.upload ?? 'auto'
     let result = mode === 'stream' ? await publishOnePass(s) : undefined
-    result ??= await publishTwoPass(s, mode === 'body' ? 'body' : mode === 'direct' ? 'direct' : 'auto')
+    // A marketplace without one-pass tickets still takes the two-pass upload.
+    result ??= await publishTwoPass(s, mode === 'stream' ? 'auto' : mode)
     progress('done', total)
     return result
   } finally {
@@ -164,13 +165,14 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   }
 }
 
-/** The plaintext stream, counted and hashed as it is read. */
-function hashed(s: Session) {
+/** The plaintext stream, counted and hashed as it is read; `onRead` sees the running byte count. */
+function hashed(s: Session, onRead?: (bytes: number) => void) {
   const hasher = (s.opts.createHasher ?? nobleHasher)()
   const read = { bytes: 0, digest: () => `0x${bytesToHex(hasher.digest())}` }
   const plaintext = counted(s.opts.source.open(), (b) => {
     hasher.update(b)
     read.bytes += b.length
+    onRead?.(read.bytes)
   })
   return { plaintext, read }
 }
@@ -255,14 +257,10 @@ const ONE_PASS_TICKET_S = 600
 async function publishTwoPass(s: Session, mode: 'auto' | 'direct' | 'body'): Promise<PublishResult> {
   const { opts } = s
   const cipher = opts.cipher
-  const { plaintext, read } = hashed(s)
+  const { plaintext, read } = hashed(s, (bytes) => s.progress('hashing', bytes))
   let ciphertextSize = 0
   const ciphertext = counted(
-    encryptChunked(
-      s.dataKey,
-      counted(plaintext, () => s.progress('hashing', read.bytes)),
-      { noncePrefix: s.noncePrefix, cipher },
-    ),
+    encryptChunked(s.dataKey, plaintext, { noncePrefix: s.noncePrefix, cipher }),
     (b) => (ciphertextSize += b.length),
   )
   const ciphertextCid = await (opts.computeCid ?? kuboCidV1)(ciphertext)

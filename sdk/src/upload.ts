@@ -2,6 +2,7 @@
 // worker pin what was stored, the poll until minted, and the hand-off that lets one encryption pass feed
 // both the upload and the client's own CID computation.
 import type { PublishOptions, PublishResult } from './publish'
+import { readAnswer } from './api'
 import { ApiRequestError } from './errors'
 
 export interface UploadTarget {
@@ -46,21 +47,15 @@ export async function putCiphertext(
     // Node's fetch (undici) streams request bodies only in half-duplex mode.
     ...({ duplex: 'half' } as object),
   })
-  const text = await res.text()
-  let parsed: { cid?: string; size?: number; error?: { code?: string; message?: string } } | undefined
-  try {
-    parsed = JSON.parse(text) as typeof parsed
-  } catch {
-    parsed = undefined
+  const stored = await readAnswer<{ cid?: unknown; size?: unknown } | undefined>(res)
+  if (typeof stored?.cid !== 'string' || stored.size !== size) {
+    throw new ApiRequestError(
+      502,
+      'bad_upload_answer',
+      `the uploader answered ${JSON.stringify(stored)?.slice(0, 200)}, not the ${size} bytes sent`,
+    )
   }
-  if (!res.ok) {
-    const err = parsed?.error
-    throw new ApiRequestError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? text.slice(0, 200))
-  }
-  if (typeof parsed?.cid !== 'string' || parsed.size !== size) {
-    throw new ApiRequestError(502, 'bad_upload_answer', `the uploader answered ${text.slice(0, 200)}`)
-  }
-  return { cid: parsed.cid, size: parsed.size }
+  return { cid: stored.cid, size }
 }
 
 /**

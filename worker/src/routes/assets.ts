@@ -20,7 +20,7 @@ import type { AppEnv } from '../env'
 import { indexNow } from '../indexer'
 import { ApiError } from '../errors'
 import { addressBook } from '../services/config'
-import { directUploadsOffered, maxUploadBytes } from '../services/ipfs'
+import { maxUploadBytes, requireDirectUploads } from '../services/ipfs'
 import {
   beginDirectUpload,
   claim,
@@ -213,13 +213,7 @@ export const assets = new Hono<AppEnv>().post('/', async (c) => {
   const req = await parseRequest(c)
 
   if (mode === 'direct') {
-    if (!directUploadsOffered(c.env)) {
-      throw new ApiError(
-        422,
-        'direct_upload_unavailable',
-        'this marketplace takes the ciphertext in the request body (no IPFS_UPLOAD_URL configured)',
-      )
-    }
+    requireDirectUploads(c.env)
     const { id, done } = await claim(c.env, req, { direct: true })
     if (done) return c.json(done, 200)
     await checkBeforeUpload(c.env, id, req)

@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
+import { readCappedText } from '../middleware/body'
 import { addressBook, reaching, requireSetting } from '../services/config'
 
 /** Largest request body accepted, and largest upstream answer passed on. */
@@ -71,12 +72,12 @@ function checkCall(raw: unknown, contracts: Set<string>, where: string): RpcCall
 }
 
 export const rpc = new Hono<AppEnv>().post('/', async (c) => {
-  const declared = Number(c.req.header('content-length') ?? 0)
-  if (declared > MAX_REQUEST_BYTES)
-    throw new ApiError(413, 'rpc_request_too_large', `JSON-RPC requests are limited to ${MAX_REQUEST_BYTES} bytes`)
-  const text = await c.req.text()
-  if (new TextEncoder().encode(text).byteLength > MAX_REQUEST_BYTES)
-    throw new ApiError(413, 'rpc_request_too_large', `JSON-RPC requests are limited to ${MAX_REQUEST_BYTES} bytes`)
+  const text = await readCappedText(
+    c.req,
+    MAX_REQUEST_BYTES,
+    'rpc_request_too_large',
+    `JSON-RPC requests are limited to ${MAX_REQUEST_BYTES} bytes`,
+  )
   let body: unknown
   try {
     body = JSON.parse(text)

@@ -13,7 +13,8 @@ import { z } from 'zod'
 import { uploadIntentTypes } from '../../../contracts/index'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
-import { directUploadsOffered, issueUploadTicket, maxUploadBytes } from '../services/ipfs'
+import { readCappedText } from '../middleware/body'
+import { issueUploadTicket, maxUploadBytes, requireDirectUploads } from '../services/ipfs'
 import { requireOwnerSignature } from '../services/publish'
 
 /** A ticket is for starting an upload soon, not for hoarding: the intent may not reach further. */
@@ -29,20 +30,13 @@ const intentSchema = z.strictObject({
 })
 
 export const uploads = new Hono<AppEnv>().post('/', async (c) => {
-  if (!directUploadsOffered(c.env)) {
-    throw new ApiError(
-      422,
-      'direct_upload_unavailable',
-      'this marketplace takes the ciphertext in the request body (no IPFS_UPLOAD_URL configured)',
-    )
-  }
-  if (Number(c.req.header('content-length') ?? 0) > MAX_BODY_BYTES) {
-    throw new ApiError(413, 'request_too_large', `an upload intent is at most ${MAX_BODY_BYTES} bytes of JSON`)
-  }
-  const text = await c.req.text()
-  if (text.length > MAX_BODY_BYTES) {
-    throw new ApiError(413, 'request_too_large', `an upload intent is at most ${MAX_BODY_BYTES} bytes of JSON`)
-  }
+  requireDirectUploads(c.env)
+  const text = await readCappedText(
+    c.req,
+    MAX_BODY_BYTES,
+    'request_too_large',
+    `an upload intent is at most ${MAX_BODY_BYTES} bytes of JSON`,
+  )
   let json: unknown
   try {
     json = JSON.parse(text)

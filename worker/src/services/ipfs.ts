@@ -4,6 +4,7 @@ import { create, type KuboRPCClient } from 'kubo-rpc-client'
 import { CID } from 'multiformats/cid'
 import { parseTicketKey, signUploadTicket } from '../../../ipfs/src/upload-ticket'
 import type { Bindings } from '../env'
+import { ApiError } from '../errors'
 import { ConfigError, reaching, requireSetting } from './config'
 
 /**
@@ -155,6 +156,17 @@ export function maxUploadBytes(env: Bindings): number {
 export function directUploadsOffered(env: Bindings): boolean {
   const e = env as Bindings & UploadBindings
   return Boolean(e.IPFS_UPLOAD_URL && e.UPLOAD_TICKET_KEY)
+}
+
+/** 422 `direct_upload_unavailable` unless this deployment offers direct uploads (clients fall back). */
+export function requireDirectUploads(env: Bindings): void {
+  if (!directUploadsOffered(env)) {
+    throw new ApiError(
+      422,
+      'direct_upload_unavailable',
+      'this marketplace takes the ciphertext in the request body (no IPFS_UPLOAD_URL configured)',
+    )
+  }
 }
 
 /**

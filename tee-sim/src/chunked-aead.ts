@@ -21,9 +21,12 @@ export const GCM_TAG_LENGTH = 16
 export const DEFAULT_CHUNK_SIZE = 1 << 20
 export const MAX_CHUNK_SIZE = 1 << 24
 
-/** One AES-256-GCM key, bound once; returns ciphertext ‖ tag, or throws when a tag does not verify. */
+/** Sealed bytes: ciphertext ‖ tag in one array, or as pieces that concatenate to it (in order). */
+export type Sealed = Uint8Array | readonly Uint8Array[]
+
+/** One AES-256-GCM key, bound once; seals to ciphertext ‖ tag, or throws when a tag does not verify. */
 export interface ChunkCipher {
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> | Uint8Array
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Sealed> | Sealed
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array> | Uint8Array
 }
 export type ChunkCipherFactory = (key: Uint8Array) => Promise<ChunkCipher> | ChunkCipher
@@ -110,8 +113,9 @@ export interface EncryptOptions {
 }
 
 /**
- * Encrypts a plaintext stream; yields the header, then one ciphertext chunk per plaintext chunk.
- * Holds at most one chunk of plaintext at a time.
+ * Encrypts a plaintext stream; yields the header, then each chunk's ciphertext ‖ tag, in one piece or
+ * several (as the cipher seals it: pieces spare a backend a copy). Holds at most one chunk of
+ * plaintext at a time.
  *
  * @example
  * const key = crypto.getRandomValues(new Uint8Array(32))
@@ -135,7 +139,7 @@ export async function* encryptChunked(
     while (off < piece.length) {
       if (fill === chunkSize) {
         // More plaintext follows, so the buffered chunk is not the last one.
-        yield await cipher.seal(nonceFor(noncePrefix, index), aadFor(header, index, false), pending)
+        yield* pieces(await cipher.seal(nonceFor(noncePrefix, index), aadFor(header, index, false), pending))
         index++
         pending.fill(0)
         fill = 0
@@ -146,10 +150,12 @@ export async function* encryptChunked(
       off += take
     }
   }
-  yield await cipher.seal(nonceFor(noncePrefix, index), aadFor(header, index, true), pending.subarray(0, fill))
+  yield* pieces(await cipher.seal(nonceFor(noncePrefix, index), aadFor(header, index, true), pending.subarray(0, fill)))
   pending.fill(0)
   pending = new Uint8Array(0)
 }
+
+const pieces = (sealed: Sealed): readonly Uint8Array[] => (sealed instanceof Uint8Array ? [sealed] : sealed)
 
 export interface DecryptOptions {
   cipher?: ChunkCipherFactory

@@ -53,6 +53,7 @@ export {
   encryptChunked,
   webCryptoChunkCipher,
   type ChunkCipher,
+  type Sealed,
   type ChunkCipherFactory,
   type DecryptOptions,
   type EncryptOptions,

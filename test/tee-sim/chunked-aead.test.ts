@@ -64,6 +64,20 @@ describe('chunked AES-256-GCM', () => {
     expect(await dec(a, key, nodeChunkCipher)).toEqual(pt)
   })
 
+  it('node:crypto seals a chunk larger than its update slice to the same bytes, in pieces', async () => {
+    // 300,000-byte chunks span several of the backend's 64 KiB update slices, and the last chunk
+    // ends mid-slice; the pieces must concatenate to exactly what WebCrypto seals in one piece.
+    const pt = Uint8Array.from({ length: 700_001 }, (_, i) => (i * 31) & 0xff)
+    const opts = { chunkSize: 300_000, noncePrefix: prefix }
+    const pieces: Uint8Array[] = []
+    for await (const p of encryptChunked(key, [pt], { ...opts, cipher: nodeChunkCipher })) pieces.push(p)
+    expect(pieces.length).toBeGreaterThan(4) // header + 3 chunks, each sealed in more than one piece
+    expect(pieces.every((p) => p.length <= 64 * 1024)).toBe(true)
+    const whole = await collectBytes(encryptChunked(key, [pt], opts))
+    expect(Buffer.concat(pieces)).toEqual(Buffer.from(whole))
+    expect(await dec(whole, key, nodeChunkCipher)).toEqual(pt)
+  })
+
   it('accepts WHATWG ReadableStreams in and out', async () => {
     const pt = new Uint8Array(300).fill(7)
     const stream = toReadableStream(

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { freePorts, startStack } from '../scripts/stack'
 import type { BenchResult } from './lib'
+import type { ClientResult } from './support/publish-client'
 
 const MIB = 1024 * 1024
 const PUBLISH_MIB = Number(process.env.BENCH_PUBLISH_MIB ?? 256)
@@ -42,19 +43,7 @@ async function publishInClient(
   files: string[],
   account: number,
   mode: 'stream' | 'direct',
-): Promise<{
-  baselineMiBps: number
-  rawLoopMiBps: number
-  slicedLoopMiBps: number
-  subjectMiBps: number
-  subjectRunsMs: string
-  storedMs: number
-  untilFirstByteMs: number
-  untilSignedMs: number
-  signedToStoredMs: number
-  ingestAndMintMs: number
-  tokenId: string
-}> {
+): Promise<ClientResult> {
   const { stdout } = await exec(
     process.execPath,
     ['--import', 'tsx', 'bench/support/publish-client.ts', urls.api, urls.chain, String(account), mode, ...files],
@@ -74,7 +63,7 @@ const load = () =>
   loadavg()
     .map((n) => n.toFixed(1))
     .join(' ')
-const rounded = (r: Record<string, number | string>) =>
+const rounded = (r: object) =>
   Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v) : v]))
 
 export default async function run(): Promise<BenchResult[]> {

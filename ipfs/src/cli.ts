@@ -1,6 +1,6 @@
 // Command line for the embedded node, as `npm start` runs it:
 //   node --import tsx ipfs/src/cli.ts --repo .data/ipfs --api-port 5001 --gateway-port 8080
-//        [--host 127.0.0.1] [--max-upload-bytes N]
+//        [--host 127.0.0.1] [--max-upload-bytes N] [--gc-interval SECONDS] [--gc-grace SECONDS]
 // With IPFS_UPLOAD_TICKET_KEY in the environment (a secret: never on the command line, where `ps` shows
 // it), the gateway also accepts ticketed uploads at PUT /upload.
 // Prints one JSON line {"api": …, "gateway": …} once both ports listen; stops on SIGINT/SIGTERM.
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
         'api-port': { type: 'string' },
         'gateway-port': { type: 'string' },
         'max-upload-bytes': { type: 'string' },
+        'gc-interval': { type: 'string' },
+        'gc-grace': { type: 'string' },
       },
       strict: true,
     }))
@@ -37,9 +39,10 @@ async function main(): Promise<void> {
     fail((err as Error).message)
   }
   if (!values.repo) fail('--repo is required')
-  const maxRaw = values['max-upload-bytes']
-  if (maxRaw !== undefined && !/^\d+$/.test(maxRaw)) {
-    fail(`--max-upload-bytes must be a non-negative integer, got "${maxRaw}"`)
+  const count = (name: string): number | undefined => {
+    const raw = values[name]
+    if (raw !== undefined && !/^\d+$/.test(raw)) fail(`--${name} must be a non-negative integer, got "${raw}"`)
+    return raw === undefined ? undefined : Number(raw)
   }
 
   let uploadTicketKey: Uint8Array | undefined
@@ -59,7 +62,9 @@ async function main(): Promise<void> {
       host: values.host,
       apiPort: port('api-port', values['api-port']),
       gatewayPort: port('gateway-port', values['gateway-port']),
-      maxUploadBytes: maxRaw === undefined ? undefined : Number(maxRaw),
+      maxUploadBytes: count('max-upload-bytes'),
+      gcIntervalSeconds: count('gc-interval'),
+      gcGraceSeconds: count('gc-grace'),
       uploadTicketKey,
     })
   } catch (err) {

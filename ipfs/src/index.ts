@@ -4,9 +4,10 @@
 // in pack files in a local repo. It never touches the network beyond its two listeners.
 
 import type { Server } from 'node:http'
+import { join } from 'node:path'
 import type { Handler, NodeContext } from './http/context'
 import { gateway } from './http/gateway'
-import { SpentTickets, upload } from './http/upload'
+import { SPENT_TICKETS_FILE, SpentTickets, upload } from './http/upload'
 import { rpc } from './http/rpc'
 import { listen, serve, shutdown, urlOf } from './http/server'
 import { discardBlocks } from './repo/pack-file'
@@ -47,6 +48,15 @@ export async function cidOfStream(content: AsyncIterable<Uint8Array>): Promise<s
   return (await importer.end()).cid.toString()
 }
 
+/** A day: far beyond the hour an upload may wait for its owner's Publish signature. */
+export const DEFAULT_GC_GRACE_SECONDS = 24 * 60 * 60
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`${name} must be a non-negative integer, got ${value}`)
+  return value
+}
+
 /** 2 GiB: enough for the 1 GiB uploads the product must accept, with room to spare. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3
 
@@ -67,6 +77,13 @@ export interface IpfsNodeOptions {
    * too large to pass through the worker. Unset: the gateway stays read-only.
    */
   uploadTicketKey?: Uint8Array
+  /**
+   * Garbage collection (repo/gc.ts) keeps packs written less than this many seconds ago, whether or not
+   * a pin reaches them: an upload waits unpinned for its owner's signature. Default one day.
+   */
+  gcGraceSeconds?: number
+  /** Collect garbage this often, in seconds (and on demand through `repo/gc`). Default 0: only on demand. */
+  gcIntervalSeconds?: number
   /** Receives failures that are not the client's fault. Default: one line on stderr. */
   log?: (err: unknown) => void
 }
@@ -94,18 +111,28 @@ export interface IpfsNode {
 export async function startIpfsNode(opts: IpfsNodeOptions): Promise<IpfsNode> {
   const host = opts.host ?? '127.0.0.1'
   const maxUploadBytes = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES
-  if (!Number.isSafeInteger(maxUploadBytes) || maxUploadBytes < 0) {
-    throw new RangeError(`maxUploadBytes must be a non-negative integer, got ${maxUploadBytes}`)
-  }
+  nonNegative('maxUploadBytes', maxUploadBytes)
+  const gcGraceSeconds = nonNegative('gcGraceSeconds', opts.gcGraceSeconds ?? DEFAULT_GC_GRACE_SECONDS)
+  const gcIntervalSeconds = nonNegative('gcIntervalSeconds', opts.gcIntervalSeconds ?? 0)
   const repo = await openRepo(opts.repo)
   const ctx: NodeContext = {
     repo,
     maxUploadBytes,
+    gcGraceMs: gcGraceSeconds * 1000,
     log: opts.log ?? ((err) => process.stderr.write(`ipfs: ${err instanceof Error ? err.stack : String(err)}\n`)),
   }
   const servers: Server[] = []
+  let collecting: Promise<unknown> = Promise.resolve()
+  const timer =
+    gcIntervalSeconds > 0
+      ? setInterval(() => {
+          collecting = repo.gc({ graceMs: ctx.gcGraceMs }).catch(ctx.log)
+        }, gcIntervalSeconds * 1000).unref()
+      : undefined
   const close = async () => {
+    clearInterval(timer)
     await Promise.all(servers.map(shutdown))
+    await collecting
     await repo.close()
   }
   try {
@@ -113,9 +140,11 @@ export async function startIpfsNode(opts: IpfsNodeOptions): Promise<IpfsNode> {
     servers.push(api)
     const apiPort = await listen(api, 'api', host, opts.apiPort)
     const key = opts.uploadTicketKey
-    const spent = new SpentTickets()
+    const spent = key && (await SpentTickets.open(join(repo.path, SPENT_TICKETS_FILE), Math.floor(Date.now() / 1000)))
     const gatewayOrUpload: Handler = (req, res, url, c) =>
-      key && url.pathname === '/upload' ? upload(req, res, { ...c, ticketKey: key, spent }) : gateway(req, res, url, c)
+      key && spent && url.pathname === '/upload'
+        ? upload(req, res, { ...c, ticketKey: key, spent })
+        : gateway(req, res, url, c)
     const gw = serve(gatewayOrUpload, ctx)
     servers.push(gw)
     const gatewayPort = await listen(gw, 'gateway', host, opts.gatewayPort)

@@ -218,6 +218,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           String(ports.ipfsApi),
           '--gateway-port',
           String(ports.ipfsGateway),
+          // Hourly: uploads that never became assets (abandoned or failed publishes) are removed a day on.
+          '--gc-interval',
+          '3600',
         ],
         { cwd: root, logDir, env: { IPFS_UPLOAD_TICKET_KEY: uploadTicketKey } },
       )

@@ -85,6 +85,8 @@ describe('ipfs cli', () => {
     [['--repo', 'x', '--gateway-port', '0'], /--api-port is required/],
     [['--repo', 'x', '--api-port', '99999', '--gateway-port', '0'], /--api-port must be a port number/],
     [['--repo', 'x', '--api-port', '0', '--gateway-port', '0', '--max-upload-bytes', '-5'], /--max-upload-bytes/],
+    [['--repo', 'x', '--api-port', '0', '--gateway-port', '0', '--gc-interval', 'hourly'], /--gc-interval must be/],
+    [['--repo', 'x', '--api-port', '0', '--gateway-port', '0', '--gc-grace', '1.5'], /--gc-grace must be/],
     [['--repo', 'x', '--bogus'], /Unknown option '--bogus'/],
   ])('exits 1 with a message for %j', async (args, message) => {
     const { code, stderr } = await output(cli(args))

@@ -7,6 +7,8 @@ import type { BlockBufferPool } from '../unixfs/file-reader'
 export interface NodeContext {
   repo: Repo
   maxUploadBytes: number
+  /** Garbage collection keeps packs written less than this long ago (repo/gc.ts). */
+  gcGraceMs: number
   /** Called once for each failure that is not the client's fault. */
   log: (err: unknown) => void
 }

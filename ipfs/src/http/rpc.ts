@@ -57,12 +57,15 @@ const pinAdd: Handler = async (_req, res, url, ctx) => {
   const params = new Params(url.searchParams)
   const cids = requiredCids(params)
   const type: StoredPinType = params.bool('recursive', true) ? 'recursive' : 'direct'
-  for (const cid of cids) {
-    // Kubo would fetch what is missing; offline, a pin must prove the whole DAG is here.
-    if (type === 'recursive') await drain(walkDag(ctx.repo.blocks, cid, { readLeaves: false }))
-    else await requireBlock(ctx, cid)
-  }
-  for (const cid of cids) await ctx.repo.pins.add(cid.toString(), type)
+  // Under the GC lock: a collection between the check and the pin could remove what was just checked.
+  await ctx.repo.gcLock.withShared(async () => {
+    for (const cid of cids) {
+      // Kubo would fetch what is missing; offline, a pin must prove the whole DAG is here.
+      if (type === 'recursive') await drain(walkDag(ctx.repo.blocks, cid, { readLeaves: false }))
+      else await requireBlock(ctx, cid)
+    }
+    for (const cid of cids) await ctx.repo.pins.add(cid.toString(), type)
+  })
   sendJson(res, { Pins: cids.map(String) })
 }
 
@@ -167,6 +170,18 @@ const repoStat: Handler = async (_req, res, url, ctx) => {
   )
 }
 
+/**
+ * Kubo's `repo/gc`: removes the blocks no pin reaches, except those of packs younger than the node's
+ * grace period (repo/gc.ts), and streams one `{"Key":{"/":cid}}` line per removed block.
+ */
+const repoGc: Handler = async (_req, res, url, ctx) => {
+  const params = new Params(url.searchParams)
+  for (const flag of ['quiet', 'stream-errors', 'silent']) params.bool(flag, false)
+  const removed = await ctx.repo.gc({ graceMs: ctx.gcGraceMs })
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'X-Chunked-Output': '1' })
+  res.end(removed.map((cid) => JSON.stringify({ Key: { '/': cid.toString() } }) + '\n').join(''))
+}
+
 const COMMANDS: Record<string, Handler> = {
   add,
   cat,
@@ -175,6 +190,7 @@ const COMMANDS: Record<string, Handler> = {
   'pin/add': pinAdd,
   'pin/ls': pinLs,
   'pin/rm': pinRm,
+  'repo/gc': repoGc,
   'repo/stat': repoStat,
   version,
 }

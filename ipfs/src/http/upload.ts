@@ -5,6 +5,7 @@
 // stored unpinned: the worker pins the CID once the owner's publish goes ahead, so an abandoned upload
 // never holds a pin (see ../upload-ticket.ts for the whole flow).
 
+import { appendFile, readFile, rename, writeFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { openUploadTicket, UploadTicketError, type UploadTicket } from '../upload-ticket'
 import { FileImporter } from '../unixfs/file-importer'
@@ -31,16 +32,59 @@ const CORS = {
   'Access-Control-Max-Age': '600',
 }
 
-/** Ticket ids seen, with their expiry; entries leave once a replay would fail as expired anyway. */
-export class SpentTickets {
-  private readonly seen = new Map<string, number>()
+/** In the repo directory: the ticket ids the uploader has taken (see SpentTickets). */
+export const SPENT_TICKETS_FILE = 'spent-tickets.jsonl'
 
-  /** Marks `ticket` used; false when it already was. */
-  spend(ticket: UploadTicket, nowSeconds: number): boolean {
+/**
+ * Ticket ids seen, with their expiry; entries leave once a replay would fail as expired anyway. Kept in
+ * a file in the repo (one JSON line per ticket, appended before the upload starts), so a restarted node
+ * still refuses a ticket it has already taken; the file is rewritten without expired entries on open
+ * and whenever it holds many more lines than live tickets.
+ */
+export class SpentTickets {
+  private lines = 0
+
+  private constructor(
+    private readonly seen: Map<string, number>,
+    private readonly file: string,
+  ) {}
+
+  /** The set kept in `file`; lines that do not parse (a write cut short by a crash) are skipped. */
+  static async open(file: string, nowSeconds: number): Promise<SpentTickets> {
+    const seen = new Map<string, number>()
+    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return ''
+      throw err
+    })
+    for (const line of text.split('\n')) {
+      try {
+        const [id, exp] = JSON.parse(line) as unknown[]
+        if (typeof id === 'string' && typeof exp === 'number' && exp > nowSeconds) seen.set(id, exp)
+      } catch {
+        // not a whole line: skipped
+      }
+    }
+    const spent = new SpentTickets(seen, file)
+    await spent.compact()
+    return spent
+  }
+
+  /** Marks `ticket` used, on disk before this returns; false when it already was. */
+  async spend(ticket: UploadTicket, nowSeconds: number): Promise<boolean> {
     for (const [id, exp] of this.seen) if (exp <= nowSeconds) this.seen.delete(id)
     if (this.seen.has(ticket.id)) return false
     this.seen.set(ticket.id, ticket.expiresAt)
+    await appendFile(this.file, JSON.stringify([ticket.id, ticket.expiresAt]) + '\n')
+    if (++this.lines > 2 * this.seen.size + 1000) await this.compact()
     return true
+  }
+
+  private async compact(): Promise<void> {
+    const live = [...this.seen].map((entry) => JSON.stringify(entry) + '\n').join('')
+    await writeFile(this.file + '.tmp', live)
+    // rename(2) is atomic: the file is the old set or the new one, never a mix.
+    await rename(this.file + '.tmp', this.file)
+    this.lines = this.seen.size
   }
 }
 
@@ -86,7 +130,7 @@ async function admit(req: IncomingMessage, ctx: UploadContext): Promise<UploadTi
     )
   }
   // Spent before a byte is read: a ticket starts at most one upload, whatever its outcome.
-  if (!ctx.spent.spend(ticket, now)) {
+  if (!(await ctx.spent.spend(ticket, now))) {
     throw new UploadRefused(
       409,
       'ticket_used',

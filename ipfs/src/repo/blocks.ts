@@ -2,7 +2,7 @@
 // blockstore-fs layout that repos written before packs existed still hold (read, never written).
 
 import { access, close, open, read } from 'node:fs'
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { NextToLast } from 'blockstore-fs/sharding'
 import type { CID } from 'multiformats/cid'
@@ -15,10 +15,21 @@ export type BlockReader = Pick<RepoBlocks, 'bytes' | 'has'>
 /** Pack files kept open for reading; more are opened (and the least recently used closed) on demand. */
 const OPEN_PACKS = 32
 
+/** A sealed pack, as garbage collection sees it. */
+export interface PackInfo {
+  name: string
+  /** Every block key its index lists (some may be served from another pack that has them too). */
+  keys: string[]
+  /** When its index was written (ms since the epoch): when its upload finished. */
+  writtenAt: number
+}
+
 export class RepoBlocks {
   private readonly index = new Map<string, PackLocation>()
+  /** Each sealed pack's own index entries, so a pack can be dropped and its blocks found elsewhere. */
+  private readonly packEntries = new Map<string, Array<[string, PackLocation]>>()
   private readonly readers = new Map<string, { fd: Promise<number>; users: number }>()
-  private packs = 0
+  private written = 0
 
   private constructor(
     private readonly dir: string,
@@ -39,9 +50,9 @@ export class RepoBlocks {
       }
     }
     for (const name of indexed) {
-      for (const [key, location] of decodeIndex(name, await readFile(join(packDir, name + INDEX_EXT)))) {
-        blocks.index.set(key, location)
-      }
+      const entries = decodeIndex(name, await readFile(join(packDir, name + INDEX_EXT)))
+      blocks.packEntries.set(name, entries)
+      for (const [key, location] of entries) if (!blocks.index.has(key)) blocks.index.set(key, location)
     }
     return blocks
   }
@@ -65,15 +76,57 @@ export class RepoBlocks {
    * catch (err) { await writer.discard(); throw err }
    */
   writer(): PackWriter {
-    const name = `${Date.now().toString(36)}-${process.pid}-${(this.packs++).toString(36)}`
+    const name = `${Date.now().toString(36)}-${process.pid}-${(this.written++).toString(36)}`
     return new PackWriter(
       this.packDir,
       name,
       (key) => this.index.has(key),
       (entries) => {
+        this.packEntries.set(name, [...entries])
         for (const [key, location] of entries) if (!this.index.has(key)) this.index.set(key, location)
       },
     )
+  }
+
+  /** The sealed packs (see repo/gc.ts). */
+  async packs(): Promise<PackInfo[]> {
+    const out: PackInfo[] = []
+    for (const [name, entries] of this.packEntries) {
+      const written = await stat(join(this.packDir, name + INDEX_EXT)).catch(() => undefined)
+      if (written) out.push({ name, keys: entries.map(([key]) => key), writtenAt: written.mtimeMs })
+    }
+    return out
+  }
+
+  /**
+   * Deletes a sealed pack; returns the keys of the blocks the repo no longer holds (a block another
+   * pack also holds stays readable from there). The index goes first, so a crash in between leaves a
+   * pack without an index, which the next open deletes. A read already under way finishes (the open
+   * file outlives the unlink).
+   */
+  async removePack(name: string): Promise<string[]> {
+    const entries = this.packEntries.get(name)
+    if (!entries) return []
+    this.packEntries.delete(name)
+    const lost = new Set<string>()
+    for (const [key] of entries) {
+      if (this.index.get(key)?.pack !== name) continue
+      this.index.delete(key)
+      lost.add(key)
+    }
+    for (const other of this.packEntries.values()) {
+      for (const [key, location] of other) {
+        if (lost.delete(key)) this.index.set(key, location)
+      }
+    }
+    const reader = this.readers.get(name)
+    if (reader) {
+      this.readers.delete(name)
+      if (reader.users === 0) reader.fd.then(fsClose, () => undefined)
+    }
+    await rm(join(this.packDir, name + INDEX_EXT), { force: true })
+    await rm(join(this.packDir, name + PACK_EXT), { force: true })
+    return [...lost]
   }
 
   async has(cid: CID): Promise<boolean> {
@@ -133,6 +186,8 @@ export class RepoBlocks {
       return buffer
     } finally {
       reader.users--
+      // A pack removed while this read ran is no longer in `readers`: its file is closed here.
+      if (reader.users === 0 && this.readers.get(pack) !== reader) reader.fd.then(fsClose, () => undefined)
       this.evictIdleReaders()
     }
   }

@@ -6,11 +6,14 @@
 //               before packs also hold blockstore-fs files (base32 multihash names, sharded by
 //               the next-to-last chars), which are still read
 //   pins.json   the pin set
+//   spent-tickets.jsonl   upload tickets already taken (http/upload.ts), when uploads are enabled
 
 import { mkdir, open, readFile, readdir, stat, statfs, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import type { CID } from 'multiformats/cid'
 import { RepoLockedError } from '../errors'
 import { legacyBlockKey, RepoBlocks } from './blocks'
+import { collectGarbage, GcLock, type GcOptions } from './gc'
 import { PinSet } from './pins'
 
 export interface RepoStat {
@@ -27,7 +30,11 @@ export interface Repo {
   readonly path: string
   readonly blocks: RepoBlocks
   readonly pins: PinSet
+  /** Held (shared) while pinning, so a collection never removes what is being pinned. */
+  readonly gcLock: GcLock
   stat(): Promise<RepoStat>
+  /** Deletes unpinned packs older than the grace period (repo/gc.ts); returns the removed blocks. */
+  gc(opts: GcOptions): Promise<CID[]>
   close(): Promise<void>
 }
 
@@ -39,11 +46,14 @@ export async function openRepo(dir: string): Promise<Repo> {
   try {
     const blocks = await RepoBlocks.open(join(path, 'blocks'))
     const pins = await PinSet.load(join(path, 'pins.json'))
+    const gcLock = new GcLock()
     return {
       path,
       blocks,
       pins,
+      gcLock,
       stat: () => repoStat(path, blocks),
+      gc: (opts) => collectGarbage({ blocks, pins, gcLock }, opts),
       async close() {
         await blocks.close()
         await unlink(lockFile).catch(() => undefined)

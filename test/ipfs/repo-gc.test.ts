@@ -1,0 +1,79 @@
+// repo/gc: uploads nobody pinned are removed once they are older than the grace period; whatever a pin
+// reaches, and anything younger, stays readable — also after a restart.
+
+import { afterEach, describe, expect, it } from 'vitest'
+import { seededBytes } from './support/bytes'
+import { startTestNode, type TestNode } from './support/node'
+
+const KiB = 1024
+let node: TestNode | undefined
+afterEach(async () => {
+  await node?.destroy()
+  node = undefined
+})
+
+const gc = async (n: TestNode): Promise<string[]> => {
+  const res = await n.rpc('repo/gc')
+  expect(res.status).toBe(200)
+  const text = await res.text()
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { Key: { '/': string } }).Key['/'])
+}
+const numObjects = async (n: TestNode) =>
+  ((await (await n.rpc('repo/stat')).json()) as { NumObjects: number }).NumObjects
+const held = async (n: TestNode, cid: string) => (await n.rpc('block/stat', `arg=${cid}`)).status === 200
+const cat = async (n: TestNode, cid: string) => Buffer.from(await (await n.rpc('cat', `arg=${cid}`)).arrayBuffer())
+
+describe('repo/gc', () => {
+  it('removes unpinned uploads past the grace period and keeps pinned DAGs whole', async () => {
+    node = await startTestNode({ gcGraceSeconds: 0 })
+    const kept = seededBytes('gc-kept', 600 * KiB) // three leaves under a root
+    const dropped = seededBytes('gc-dropped', 600 * KiB)
+    const keptCid = (await node.client.add(kept, { cidVersion: 1, pin: true })).cid.toString()
+    const droppedCid = (await node.client.add(dropped, { cidVersion: 1, pin: false })).cid.toString()
+    const before = await numObjects(node)
+
+    const removed = await gc(node)
+    expect(removed).toHaveLength(4) // the unpinned file's root and its three leaves
+    expect(await held(node, droppedCid)).toBe(false)
+    expect(await numObjects(node)).toBe(before - 4)
+    expect(await cat(node, keptCid)).toEqual(kept)
+    // A second collection finds nothing more, and a restart does not bring anything back.
+    expect(await gc(node)).toEqual([])
+    node = await node.restart()
+    expect(await held(node, droppedCid)).toBe(false)
+    expect(await cat(node, keptCid)).toEqual(kept)
+  })
+
+  it('keeps a pack one of whose blocks a pin reaches, and blocks unpinned then re-pinned', async () => {
+    node = await startTestNode({ gcGraceSeconds: 0 })
+    // Two files in one upload pack (one add request): pinning one keeps the pack, so both stay.
+    const a = seededBytes('gc-a', 10 * KiB)
+    const b = seededBytes('gc-b', 10 * KiB)
+    const added = []
+    for await (const entry of node.client.addAll([{ content: a }, { content: b }], { cidVersion: 1, pin: false })) {
+      added.push(entry.cid.toString())
+    }
+    expect((await node.rpc('pin/add', `arg=${added[0]}`)).status).toBe(200)
+    expect(await gc(node)).toEqual([])
+    expect(await cat(node, added[1])).toEqual(b)
+    // Unpinned again, the pack goes.
+    expect((await node.rpc('pin/rm', `arg=${added[0]}`)).status).toBe(200)
+    expect((await gc(node)).sort()).toEqual([...added].sort())
+  })
+
+  it('keeps unpinned uploads younger than the grace period', async () => {
+    node = await startTestNode() // default grace: a day
+    const bytes = seededBytes('gc-young', 300 * KiB)
+    const cid = (await node.client.add(bytes, { cidVersion: 1, pin: false })).cid.toString()
+    expect(await gc(node)).toEqual([])
+    expect(await cat(node, cid)).toEqual(bytes)
+  })
+
+  it('refuses GET like every RPC command', async () => {
+    node = await startTestNode()
+    expect((await fetch(`${node.apiUrl}/api/v0/repo/gc`)).status).toBe(405)
+  })
+})

@@ -16,6 +16,8 @@ export interface Bindings {
   RELAYER_KEY?: string
   /** Largest ciphertext upload accepted, bytes (default 1 GiB). */
   MAX_UPLOAD_BYTES?: string
+  /** One-pass upload tickets one owner may take per rolling hour (default 60). */
+  UPLOAD_TICKETS_PER_HOUR?: string
   /** Compute jobs to run (wrangler.toml [[queues]]); the message is only `{ jobId }`, D1 holds the job. */
   JOBS: Queue<{ jobId: string }>
   /**

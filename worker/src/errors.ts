@@ -31,7 +31,12 @@ export function problem(
 
 /** Hono `onError`: translate known errors, log unknown ones once, never leak a stack trace. */
 export function onError(err: Error, c: Context) {
-  if (err instanceof ApiError) return problem(c, err.status, err.code, err.message, err.fields)
+  if (err instanceof ApiError) {
+    // A refusal that names when to come back says so the HTTP way too (RFC 9110 §10.2.3).
+    const retry = err.fields.retryAfterSeconds
+    if (typeof retry === 'number') c.header('Retry-After', String(retry))
+    return problem(c, err.status, err.code, err.message, err.fields)
+  }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode
     return problem(c, status, status === 400 ? 'bad_request' : `http_${status}`, err.message || 'Request rejected')

@@ -317,6 +317,23 @@ export const assetMetadata = sqliteTable('asset_metadata', {
   fetchedAt: integer('fetched_at'),
 })
 
+/**
+ * One-pass upload intents (issue 5): a row per ticket issued. The nonce buys one ticket (a replayed
+ * intent is refused here, before the uploader would refuse its ticket), and an owner's rows in the last
+ * hour are counted against the per-owner limit. Rows leave once past both the hour and their deadline.
+ */
+export const uploadIntents = sqliteTable(
+  'upload_intents',
+  {
+    nonce: text('nonce').primaryKey(),
+    owner: text('owner').notNull(),
+    size: integer('size').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('upload_intents_owner').on(t.owner, t.createdAt)],
+)
+
 /** Sign-In with Ethereum nonces (EIP-4361): each is spent once, and only before it expires. */
 export const authNonces = sqliteTable('auth_nonces', {
   nonce: text('nonce').primaryKey(),

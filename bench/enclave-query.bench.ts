@@ -1,4 +1,4 @@
-// The simulated enclave's query path against plaintext, same run, same parser (csv-parse):
+// The simulated enclave's query path against plaintext, same run, same parser (the enclave's CSV reader):
 //  1. DP GROUP BY over 1M rows from ciphertext (HPKE unwrap + chunked AES-GCM decrypt + SHA-256
 //     check + parse + query + discrete-Laplace release) vs the same aggregate on plaintext
 //     (parse with the same known schema + exact query). Target ≤ 1.5× time.
@@ -104,8 +104,8 @@ export default async function run(): Promise<BenchResult[]> {
   return [
     {
       name: 'enclave DP GROUP BY over 1M rows from ciphertext',
-      baseline: 'csv-parse + exact GROUP BY on plaintext',
-      subject: 'unwrap + decrypt + SHA-256 + csv-parse + DP GROUP BY',
+      baseline: 'CSV parse + exact GROUP BY on plaintext',
+      subject: 'unwrap + decrypt + SHA-256 + CSV parse + DP GROUP BY',
       ratio: r1,
       ratioMeaning: 'time',
       target: '≤ 1.5×',

@@ -47,7 +47,13 @@ describe('measurement', () => {
     writeFileSync(join(copy, 'tee-sim', 'src', 'host', 'extra.ts'), 'export {}\n')
     expect(computeMeasurement({ repoRoot: copy }).measurement).toBe(here.measurement)
     const lock = readFileSync(join(copy, 'package-lock.json'), 'utf8')
-    writeFileSync(join(copy, 'package-lock.json'), lock.replace('"version": "7.0.3"', '"version": "7.0.4"'))
+    // node-sql-parser: a package the enclave code imports (measurement.ts, ENCLAVE_DEPENDENCIES).
+    const bumped = lock.replace(
+      /("node_modules\/node-sql-parser": \{\s*"version": ")5\.4\.0"/,
+      (_, head: string) => `${head}5.4.1"`,
+    )
+    expect(bumped).not.toBe(lock)
+    writeFileSync(join(copy, 'package-lock.json'), bumped)
     expect(computeMeasurement({ repoRoot: copy }).measurement).not.toBe(here.measurement)
     writeFileSync(join(copy, 'package-lock.json'), lock)
   })

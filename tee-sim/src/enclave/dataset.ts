@@ -1,9 +1,9 @@
-// Datasets inside the enclave: streaming parse of CSV (csv-parse) and JSON lines into columns, schema
+// Datasets inside the enclave: streaming parse of CSV (./csv.ts) and JSON lines into columns, schema
 // inference, and wiping of decrypted input chunks once the parser no longer references them.
-import { parse } from 'csv-parse'
 import { iterateBytes, type ByteSource } from '../byte-source'
 import { wipe } from '../bytes'
 import { DatasetFormatError, EnclaveError } from '../errors'
+import { CsvReader, CsvSyntaxError } from './csv'
 
 export type DatasetFormat = 'csv' | 'jsonl'
 export type ColumnType = 'integer' | 'number' | 'boolean' | 'string'
@@ -79,16 +79,18 @@ function inferType(cells: (string | null)[]): ColumnType {
   return int ? 'integer' : num ? 'number' : 'string'
 }
 
-function toColumn(name: string, type: ColumnType, cells: (string | null)[]): Column {
+/** @param inferred the type came from inferType, which already matched every cell against its pattern */
+function toColumn(name: string, type: ColumnType, cells: (string | null)[], inferred: boolean): Column {
   const n = cells.length
   if (type === 'integer' || type === 'number') {
     const values = new Float64Array(n)
+    const re = type === 'number' ? NUM_RE : INT_RE
     for (let i = 0; i < n; i++) {
       const c = cells[i]
       if (c === null) values[i] = NaN
       else {
         const v = Number(c)
-        if (!Number.isFinite(v) || (type === 'number' ? !NUM_RE.test(c) : !INT_RE.test(c))) {
+        if (!Number.isFinite(v) || (!inferred && !re.test(c))) {
           throw new DatasetFormatError(`column "${name}" is declared ${type} but row ${i + 1} is not`)
         }
         values[i] = v
@@ -130,7 +132,7 @@ function finish(raw: RawColumns, known?: ColumnSchema[]): Dataset {
     }
   }
   const schema = raw.names.map((name, i) => ({ name, type: known ? known[i].type : inferType(raw.cells[i]) }))
-  const columns = schema.map((c, i) => toColumn(c.name, c.type, raw.cells[i]))
+  const columns = schema.map((c, i) => toColumn(c.name, c.type, raw.cells[i], !known))
   const rowCount = raw.rows
   for (const c of raw.cells) c.length = 0
   return { schema, rowCount, columns }
@@ -141,32 +143,13 @@ async function parseCsv(
   limits: DatasetLimits,
   known?: ColumnSchema[],
 ): Promise<Dataset> {
-  const parser = parse({
-    bom: true,
-    skip_empty_lines: true,
-    max_record_size: limits.maxRecordBytes,
-    relax_column_count: true,
-  })
+  const reader = new CsvReader(limits.maxRecordBytes)
+  // Not fatal on invalid UTF-8 (U+FFFD instead), as csv-parse decoded before it.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  const records: string[][] = []
   let raw: RawColumns | undefined
-  let previous: Uint8Array | undefined
-  let sourceError: unknown
-  const writer = (async () => {
-    try {
-      for await (const chunk of source) {
-        await new Promise<void>((ok, fail) => parser.write(chunk, (err) => (err ? fail(err) : ok())))
-        // csv-parse may keep a view of the previous chunk (an unfinished record) until the next
-        // write concatenates it into a copy; only then is that chunk unreferenced and wiped.
-        wipe(previous)
-        previous = chunk
-      }
-      parser.end()
-    } catch (err) {
-      sourceError = err
-      parser.destroy(err as Error)
-    }
-  })()
-  try {
-    for await (const record of parser as AsyncIterable<string[]>) {
+  const take = () => {
+    for (const record of records) {
       if (!raw) {
         raw = new RawColumns(checkNames(record, limits))
         continue
@@ -179,15 +162,23 @@ async function parseCsv(
       if (raw.rows >= limits.maxRows) throw new DatasetFormatError(`dataset has more than ${limits.maxRows} rows`)
       for (let i = 0; i < record.length; i++) raw.cells[i].push(record[i] === '' ? null : record[i])
     }
+    records.length = 0
+  }
+  try {
+    for await (const chunk of source) {
+      const text = decoder.decode(chunk, { stream: true })
+      // The decoder keeps at most a partial character of its own: the decrypted chunk can go now.
+      wipe(chunk)
+      reader.push(text, records)
+      take()
+    }
+    reader.push(decoder.decode(), records)
+    reader.end(records)
+    take()
   } catch (err) {
-    parser.destroy()
-    if (sourceError !== undefined) throw sourceError // e.g. CiphertextIntegrityError from decryption
-    if (err instanceof EnclaveError) throw err
-    // Only the parser's error code: its messages can quote field values, i.e. plaintext.
-    throw new DatasetFormatError('not valid CSV', { cause: err, details: (err as { code?: string }).code })
-  } finally {
-    await writer
-    wipe(previous)
+    // Only the reader's error code: field values are plaintext and never go into an error.
+    if (err instanceof CsvSyntaxError) throw new DatasetFormatError('not valid CSV', { cause: err, details: err.code })
+    throw err
   }
   if (!raw) throw new DatasetFormatError('CSV has no header row')
   return finish(raw, known)

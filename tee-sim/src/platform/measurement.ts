@@ -26,7 +26,6 @@ export const ENCLAVE_DEPENDENCIES = [
   '@noble/ciphers',
   '@noble/curves',
   '@noble/hashes',
-  'csv-parse',
   'ethers',
   'node-sql-parser',
 ] as const

@@ -21,13 +21,16 @@ export const GCM_TAG_LENGTH = 16
 export const DEFAULT_CHUNK_SIZE = 1 << 20
 export const MAX_CHUNK_SIZE = 1 << 24
 
-/** Sealed bytes: ciphertext ‖ tag in one array, or as pieces that concatenate to it (in order). */
-export type Sealed = Uint8Array | readonly Uint8Array[]
+/** Bytes in one array, or as pieces that concatenate to them (in order): pieces spare a backend a copy. */
+export type Parts = Uint8Array | readonly Uint8Array[]
 
-/** One AES-256-GCM key, bound once; seals to ciphertext ‖ tag, or throws when a tag does not verify. */
+/**
+ * One AES-256-GCM key, bound once; seals to ciphertext ‖ tag, opens to the plaintext only once the tag
+ * verified (throws otherwise).
+ */
 export interface ChunkCipher {
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Sealed> | Sealed
-  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array> | Uint8Array
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Promise<Parts> | Parts
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Promise<Parts> | Parts
 }
 export type ChunkCipherFactory = (key: Uint8Array) => Promise<ChunkCipher> | ChunkCipher
 
@@ -155,7 +158,7 @@ export async function* encryptChunked(
   pending = new Uint8Array(0)
 }
 
-const pieces = (sealed: Sealed): readonly Uint8Array[] => (sealed instanceof Uint8Array ? [sealed] : sealed)
+const pieces = (parts: Parts): readonly Uint8Array[] => (parts instanceof Uint8Array ? [parts] : parts)
 
 export interface DecryptOptions {
   cipher?: ChunkCipherFactory
@@ -180,7 +183,7 @@ export async function* decryptChunked(
   let buf = new Uint8Array(64)
   let len = 0
   let index = 0
-  const open = async (ct: Uint8Array, final: boolean): Promise<Uint8Array> => {
+  const open = async (ct: Uint8Array, final: boolean): Promise<Parts> => {
     try {
       return await cipher.open(nonceFor(header!.noncePrefix, index), aadFor(header!.bytes, index, final), ct)
     } catch (cause) {
@@ -212,7 +215,7 @@ export async function* decryptChunked(
     // Strictly more than one frame buffered: the first frame cannot be the final one.
     let start = 0
     while (len - start > frame) {
-      yield await open(buf.subarray(start, start + frame), false)
+      yield* pieces(await open(buf.subarray(start, start + frame), false))
       index++
       start += frame
     }
@@ -225,7 +228,7 @@ export async function* decryptChunked(
   if (!header) throw new CiphertextIntegrityError(`ciphertext is shorter than its header (${len} bytes arrived)`)
   if (len < GCM_TAG_LENGTH) throw new CiphertextIntegrityError('ciphertext ends without a final chunk (truncated)')
   if (len === GCM_TAG_LENGTH && index > 0) throw new CiphertextIntegrityError('empty final chunk is not canonical')
-  yield await open(buf.subarray(0, len), true)
+  yield* pieces(await open(buf.subarray(0, len), true))
 }
 
 /** Ciphertext length for a plaintext length (header + one tag per chunk). */

@@ -53,7 +53,7 @@ export {
   encryptChunked,
   webCryptoChunkCipher,
   type ChunkCipher,
-  type Sealed,
+  type Parts,
   type ChunkCipherFactory,
   type DecryptOptions,
   type EncryptOptions,

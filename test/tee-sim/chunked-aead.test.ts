@@ -76,6 +76,16 @@ describe('chunked AES-256-GCM', () => {
     const whole = await collectBytes(encryptChunked(key, [pt], opts))
     expect(Buffer.concat(pieces)).toEqual(Buffer.from(whole))
     expect(await dec(whole, key, nodeChunkCipher)).toEqual(pt)
+    // Opening in pieces too: a tampered second chunk releases nothing of it, only the first chunk.
+    const tampered = whole.slice()
+    tampered[16 + 300_016 + 1000] ^= 1
+    const got: Uint8Array[] = []
+    await expect(
+      (async () => {
+        for await (const p of decryptChunked(key, [tampered], { cipher: nodeChunkCipher })) got.push(p)
+      })(),
+    ).rejects.toThrow(/chunk 1 does not authenticate/)
+    expect(Buffer.concat(got)).toEqual(Buffer.from(pt.subarray(0, 300_000)))
   })
 
   it('accepts WHATWG ReadableStreams in and out', async () => {

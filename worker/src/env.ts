@@ -21,6 +21,11 @@ export interface Bindings {
   /** Compute jobs to run (wrangler.toml [[queues]]); the message is only `{ jobId }`, D1 holds the job. */
   JOBS: Queue<{ jobId: string }>
   /**
+   * Publications to finish (ingest, metadata, mint) after their upload: longer than a request may keep
+   * running after its response. Unset: finished in the request's `waitUntil` (local tools only).
+   */
+  PUBLISH?: Queue<{ publicationId: string }>
+  /**
    * A trustless IPFS gateway the enclave fetches ciphertext from (`<url>/ipfs/<cid>`). Unset: the enclave
    * fetches it through the worker (`GET /api/jobs/:id/ciphertext`, streamed from IPFS_API_URL).
    */

@@ -17,6 +17,7 @@ import { verify } from './routes/verify'
 import { reports } from './routes/reports'
 import { rpc } from './routes/rpc'
 import { handleJobBatch, type JobMessage } from './jobs/queue'
+import { handlePublishBatch, PUBLISH_QUEUE, type PublishMessage } from './services/publish-queue'
 import { sweepJobs } from './jobs/sweeper'
 import { jobs } from './routes/jobs'
 import { licences } from './routes/licences'
@@ -64,8 +65,9 @@ export default {
     // Compute jobs: expire overdue ones, re-enqueue stale ones, drop results past retention.
     ctx.waitUntil(sweepJobs(env))
   },
-  // Compute jobs (wrangler.toml [[queues.consumers]]): the job queue and its dead-letter queue.
+  // wrangler.toml [[queues.consumers]]: publications to finish, and the job queue with its dead letters.
   queue(batch, env) {
+    if (batch.queue === PUBLISH_QUEUE) return handlePublishBatch(batch as MessageBatch<PublishMessage>, env)
     return handleJobBatch(batch as MessageBatch<JobMessage>, env)
   },
 } satisfies ExportedHandler<AppEnv['Bindings']>

@@ -38,6 +38,12 @@ export const publications = sqliteTable(
     txHash: text('tx_hash'),
     /** The finished response body (public facts only), returned unchanged when the request is replayed. */
     result: text('result'),
+    /**
+     * The checked request while the publish queue finishes it (services/publish-queue.ts): the signed
+     * declaration, signature and deadline and the data key wrapped to the enclave — no secret. Cleared
+     * when the publication ends.
+     */
+    pendingRequest: text('pending_request'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },

@@ -17,16 +17,17 @@ import { CID } from 'multiformats/cid'
 import { z } from 'zod'
 import { publishTypes } from '../../../contracts/index'
 import type { AppEnv } from '../env'
+import { fromBase64url } from '../services/base64url'
 import { indexNow } from '../indexer'
 import { ApiError } from '../errors'
 import { addressBook } from '../services/config'
 import { maxUploadBytes, requireDirectUploads } from '../services/ipfs'
+import { enqueueFinish, finishInBackground } from '../services/publish-queue'
 import {
   beginDirectUpload,
   claim,
   claimUploaded,
   fail,
-  finishUploaded,
   forget,
   pinUploaded,
   preflight,
@@ -79,12 +80,6 @@ const declarationSchema = z.object({
     }),
   }),
 })
-
-function fromBase64url(s: string): Uint8Array {
-  const b64 = s.replace(/-/g, '+').replace(/_/g, '/')
-  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4))
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0))
-}
 
 const toHex = (bytes: ArrayBuffer) =>
   `0x${[...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('')}`
@@ -225,18 +220,13 @@ export const assets = new Hono<AppEnv>().post('/', async (c) => {
     const { id, done, fresh } = await claimUploaded(c.env, req)
     if (done) return c.json(done, 200)
     await checkBeforeUpload(c.env, id, req)
-    const progress = await pinUploaded(c.env, id, req).catch(async (err: unknown) => {
+    await pinUploaded(c.env, id, req).catch(async (err: unknown) => {
       // A one-pass publication that starts here and finds no upload leaves nothing behind; one that
       // began with a ticket keeps waiting at step `upload` for the PUT.
       if (fresh && err instanceof PublishError && err.code === 'upload_missing') await forget(c.env, id)
       throw err
     })
-    c.executionCtx.waitUntil(
-      finishUploaded(c.env, id, req, progress).catch((err) => {
-        // A PublishError is recorded on the publication for the client's poll; anything else is ours.
-        if (!(err instanceof PublishError)) console.error('publish failed', id, err)
-      }),
-    )
+    if (!(await enqueueFinish(c.env, id, req))) c.executionCtx.waitUntil(finishInBackground(c.env, id, req))
     return c.json({ id, status: 'pending', step: 'ingest', poll: `/api/publications/${id}` }, 202)
   }
 

@@ -8,6 +8,7 @@ import { publishDomain } from '../../../contracts/index'
 import { publications } from '../db/schema'
 import type { Bindings } from '../env'
 import { ApiError } from '../errors'
+import { base64url, fromBase64url } from './base64url'
 import { addressBook } from './config'
 import { enclaveIngest, UpstreamError, type IngestResult } from './enclave'
 import {
@@ -429,6 +430,34 @@ export async function pinUploaded(env: Bindings, id: string, req: PublishRequest
   return { step: 'ingest', pinned: [req.ciphertextCid] }
 }
 
+/**
+ * Keeps the checked request on the publication for the publish queue (services/publish-queue.ts). It
+ * holds nothing secret: the signed declaration, signature and deadline, and the data key wrapped to
+ * the enclave.
+ */
+export async function holdRequest(env: Bindings, id: string, req: PublishRequest): Promise<void> {
+  await mark(env, id, { pendingRequest: JSON.stringify({ ...req, declarationBytes: base64url(req.declarationBytes) }) })
+}
+
+/**
+ * Takes the held request off the publication, atomically: of two deliveries of one message, only one
+ * finishes the publication. Undefined when no request is held (taken already, or never held).
+ */
+export async function takeHeldRequest(env: Bindings, id: string): Promise<PublishRequest | undefined> {
+  // One batch is one transaction: the read and the clearing cannot interleave with another delivery's.
+  const [read, cleared] = await env.DB.batch([
+    env.DB.prepare('SELECT pending_request AS held FROM publications WHERE id = ?1').bind(id),
+    env.DB.prepare(
+      `UPDATE publications SET pending_request = NULL, updated_at = ?2
+       WHERE id = ?1 AND pending_request IS NOT NULL AND status = 'pending' AND step = 'ingest'`,
+    ).bind(id, now()),
+  ])
+  const held = (read.results[0] as { held: string | null } | undefined)?.held
+  if (cleared.meta.changes !== 1 || !held) return undefined
+  const parsed = JSON.parse(held) as Omit<PublishRequest, 'declarationBytes'> & { declarationBytes: string }
+  return { ...parsed, declarationBytes: fromBase64url(parsed.declarationBytes) }
+}
+
 /** Ingest, metadata and mint after a pinned upload, undoing everything on failure. */
 export function finishUploaded(
   env: Bindings,
@@ -540,12 +569,6 @@ async function ingestAndMint(
   return outcome
 }
 
-function base64url(bytes: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
 /**
  * Fails a publication whose ingest or metadata step stopped making progress (see HEARTBEAT_MS), undoing
  * its pins; returns the row as it now stands. A publication at step `mint` is left alone: its
@@ -568,6 +591,7 @@ export async function failIfAbandoned(
   await undo(env, [row.ciphertextCid, row.metadataCid])
   const fields = {
     status: 'failed' as const,
+    pendingRequest: null,
     errorCode: failure.code,
     errorMessage: failure.message,
     result: JSON.stringify({ error: { status: failure.status, code: failure.code, message: failure.message } }),

@@ -1,0 +1,107 @@
+// The publish queue inside workerd against real D1: a publication's held request is taken by exactly one
+// delivery, a message for a publication with nothing held (finished, failed, taken) or a malformed one is
+// acknowledged without work, and a failing finish is recorded on the publication (the enclave at the
+// closed port 9 refuses the connection), not retried. The full flow is in test/e2e/publish.test.ts.
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { holdRequest, takeHeldRequest, type PublishRequest } from '../../worker/src/services/publish'
+import { handlePublishBatch, PUBLISH_QUEUE, type PublishMessage } from '../../worker/src/services/publish-queue'
+
+const base = {
+  ...env,
+  CHAIN_RPC_URL: 'http://127.0.0.1:9',
+  ENCLAVE_URL: 'http://127.0.0.1:9',
+  IPFS_API_URL: 'http://127.0.0.1:9',
+  ADDRESS_BOOK: JSON.stringify({ chainId: 31337, contracts: { DataAssetNFT: `0x${'44'.repeat(20)}` } }),
+}
+
+async function publication(status = 'pending', step = 'ingest'): Promise<string> {
+  const id = crypto.randomUUID()
+  const t = Date.now()
+  await env.DB.prepare(
+    `INSERT INTO publications (id, owner, idempotency_key, request_hash, content_hash, status, step, ciphertext_cid, created_at, updated_at)
+     VALUES (?1, ?2, ?3, 'h', ?4, ?5, ?6, 'bafkreicid', ?7, ?7)`,
+  )
+    .bind(id, `0x${'aa'.repeat(20)}`, id, `0x${'11'.repeat(32)}`, status, step, t)
+    .run()
+  return id
+}
+
+const request = (id: string): PublishRequest => ({
+  owner: `0x${'aa'.repeat(20)}`,
+  idempotencyKey: id,
+  requestHash: 'h',
+  contentHash: `0x${'11'.repeat(32)}`,
+  ciphertextCid: 'bafkreicid',
+  declarationBytes: new TextEncoder().encode('{"name":"x"}'),
+  declaration: { name: 'x', description: '', attributes: [], stillflow: {} },
+  metadataDigest: `0x${'22'.repeat(32)}`,
+  signature: `0x${'33'.repeat(65)}`,
+  deadline: Math.floor(Date.now() / 1000) + 3600,
+  wrappedKey: `0x${'44'.repeat(80)}`,
+  format: 'csv',
+  policy: { mode: 'dp' },
+})
+
+function batchOf(bodies: unknown[]) {
+  const acked: unknown[] = []
+  const retried: unknown[] = []
+  const batch = {
+    queue: PUBLISH_QUEUE,
+    messages: bodies.map((body, i) => ({
+      id: `m${i}`,
+      body,
+      attempts: 1,
+      ack: () => acked.push(body),
+      retry: () => retried.push(body),
+    })),
+  } as unknown as MessageBatch<PublishMessage>
+  return { batch, acked, retried }
+}
+
+const row = (id: string) =>
+  env.DB.prepare('SELECT status, step, error_code, pending_request FROM publications WHERE id = ?1')
+    .bind(id)
+    .first<{ status: string; step: string; error_code: string | null; pending_request: string | null }>()
+
+describe('the publish queue', () => {
+  it('hands a held request to one delivery only, byte for byte', async () => {
+    const id = await publication()
+    const req = request(id)
+    await holdRequest(base, id, req)
+    const [a, b] = await Promise.all([takeHeldRequest(base, id), takeHeldRequest(base, id)])
+    const taken = [a, b].filter(Boolean)
+    expect(taken).toHaveLength(1)
+    expect(taken[0]).toEqual(req)
+    expect((await row(id))?.pending_request).toBeNull()
+  })
+
+  it('takes nothing from a publication that is no longer waiting to be finished', async () => {
+    const id = await publication('failed', 'ingest')
+    await holdRequest(base, id, request(id))
+    expect(await takeHeldRequest(base, id)).toBeUndefined()
+  })
+
+  it('acknowledges malformed messages and messages with nothing held, without work', async () => {
+    const finished = await publication('minted', 'mint')
+    const { batch, acked, retried } = batchOf([{ publicationId: finished }, { nope: 1 }, null])
+    await handlePublishBatch(batch, base)
+    expect(acked).toHaveLength(3)
+    expect(retried).toHaveLength(0)
+    expect((await row(finished))?.status).toBe('minted')
+  })
+
+  it('records a finish that fails on the publication (failed, step ingest, request gone) and does not retry', async () => {
+    const id = await publication()
+    await holdRequest(base, id, request(id))
+    const { batch, acked, retried } = batchOf([{ publicationId: id }])
+    await handlePublishBatch(batch, base)
+    expect(acked).toHaveLength(1)
+    expect(retried).toHaveLength(0)
+    expect(await row(id)).toMatchObject({ status: 'failed', step: 'ingest', pending_request: null })
+    // A second delivery of the same message finds nothing left to do.
+    const again = batchOf([{ publicationId: id }])
+    await handlePublishBatch(again.batch, base)
+    expect(again.acked).toHaveLength(1)
+  })
+})

@@ -1,0 +1,65 @@
+// The publish queue (issue 5): once a direct upload is pinned, the rest of the publication — the
+// enclave's ingest, metadata, the relayer's mint — runs in a queue consumer rather than in the request's
+// `waitUntil`, which deployed Workers end about 30 s after the response (a 1 GiB ingest takes longer).
+// D1 stays the source of truth: the publication holds its checked request until a delivery takes it,
+// so a duplicate delivery finds nothing to do; a message lost (wrangler restarts drop undelivered ones)
+// leaves a publication whose heartbeat never starts, which the poll fails as `interrupted` (undoing its
+// pins) so the owner can retry with the same Idempotency-Key.
+import type { Bindings } from '../env'
+import { finishUploaded, holdRequest, PublishError, takeHeldRequest, type PublishRequest } from './publish'
+
+export const PUBLISH_QUEUE = 'stillflow-publish'
+
+export interface PublishMessage {
+  publicationId: string
+}
+
+/**
+ * Hands a pinned publication to the queue. False when this deployment has no publish queue or the
+ * message could not be sent: the caller finishes it in `waitUntil` instead.
+ */
+export async function enqueueFinish(env: Bindings, id: string, req: PublishRequest): Promise<boolean> {
+  if (!env.PUBLISH) return false
+  await holdRequest(env, id, req)
+  try {
+    await env.PUBLISH.send({ publicationId: id })
+    return true
+  } catch (err) {
+    console.error('publish queue unavailable; finishing in the request', id, err)
+    await takeHeldRequest(env, id)
+    return false
+  }
+}
+
+/** Finishes a pinned publication in the background: the route's fallback when there is no queue. */
+export function finishInBackground(env: Bindings, id: string, req: PublishRequest): Promise<void> {
+  return finishUploaded(env, id, req, { step: 'ingest', pinned: [req.ciphertextCid] }).then(
+    () => undefined,
+    (err: unknown) => {
+      // A PublishError is recorded on the publication for the client's poll; anything else is ours.
+      if (!(err instanceof PublishError)) console.error('publish failed', id, err)
+    },
+  )
+}
+
+/** The consumer: one publication at a time (one relayer key sends the mints, one enclave host ingests). */
+export async function handlePublishBatch(batch: MessageBatch<PublishMessage>, env: Bindings): Promise<void> {
+  for (const msg of batch.messages) {
+    const id = (msg.body as Partial<PublishMessage> | null)?.publicationId
+    if (typeof id !== 'string') {
+      console.error('dropping a malformed publish message', msg.id)
+      msg.ack()
+      continue
+    }
+    try {
+      const req = await takeHeldRequest(env, id)
+      // Taken by another delivery, finished or failed: D1 says so, and there is nothing left to do.
+      if (req) await finishInBackground(env, id, req)
+      msg.ack()
+    } catch (err) {
+      // Only D1 itself failing gets here (a failed publish is recorded, not thrown): try again.
+      console.error('publish queue', id, err)
+      msg.retry({ delaySeconds: Math.min(30, 2 ** msg.attempts) })
+    }
+  }
+}

@@ -2,7 +2,7 @@
 // blockstore-fs layout that repos written before packs existed still hold (read, never written).
 
 import { access, close, open, read } from 'node:fs'
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { NextToLast } from 'blockstore-fs/sharding'
 import type { CID } from 'multiformats/cid'
@@ -29,6 +29,8 @@ export class RepoBlocks {
   /** Each sealed pack's own index entries, so a pack can be dropped and its blocks found elsewhere. */
   private readonly packEntries = new Map<string, Array<[string, PackLocation]>>()
   private readonly readers = new Map<string, { fd: Promise<number>; users: number }>()
+  /** When an upload last reused a block of each pack instead of writing it again (see `reuse`). */
+  private readonly reusedAt = new Map<string, number>()
   private written = 0
 
   private constructor(
@@ -80,7 +82,7 @@ export class RepoBlocks {
     return new PackWriter(
       this.packDir,
       name,
-      (key) => this.index.has(key),
+      (key) => this.reuse(key),
       (entries) => {
         this.packEntries.set(name, [...entries])
         for (const [key, location] of entries) if (!this.index.has(key)) this.index.set(key, location)
@@ -88,25 +90,47 @@ export class RepoBlocks {
     )
   }
 
+  /**
+   * True when the repo holds `key`, which the upload asking then does not write again. Its pack counts as
+   * written now: the new upload needs that block, though nothing may pin it yet, so garbage collection
+   * must wait out the grace period again. Marked in memory (no race with a collection) and on the
+   * index's mtime (so a restart remembers).
+   */
+  private reuse(key: string): boolean {
+    const location = this.index.get(key)
+    if (!location) return false
+    const now = Date.now()
+    if (now - (this.reusedAt.get(location.pack) ?? 0) > 60_000) {
+      this.reusedAt.set(location.pack, now)
+      const when = new Date(now)
+      utimes(join(this.packDir, location.pack + INDEX_EXT), when, when).catch(() => undefined)
+    }
+    return true
+  }
+
   /** The sealed packs (see repo/gc.ts). */
   async packs(): Promise<PackInfo[]> {
     const out: PackInfo[] = []
     for (const [name, entries] of this.packEntries) {
       const written = await stat(join(this.packDir, name + INDEX_EXT)).catch(() => undefined)
-      if (written) out.push({ name, keys: entries.map(([key]) => key), writtenAt: written.mtimeMs })
+      if (!written) continue
+      const writtenAt = Math.max(written.mtimeMs, this.reusedAt.get(name) ?? 0)
+      out.push({ name, keys: entries.map(([key]) => key), writtenAt })
     }
     return out
   }
 
   /**
-   * Deletes a sealed pack; returns the keys of the blocks the repo no longer holds (a block another
-   * pack also holds stays readable from there). The index goes first, so a crash in between leaves a
+   * Deletes a sealed pack, unless an upload reused one of its blocks at or after `ifWrittenBefore`;
+   * returns the keys of the blocks the repo no longer holds (a block another pack also holds stays
+   * readable from there). The index goes first, so a crash in between leaves a
    * pack without an index, which the next open deletes. A read already under way finishes (the open
    * file outlives the unlink).
    */
-  async removePack(name: string): Promise<string[]> {
+  async removePack(name: string, ifWrittenBefore = Infinity): Promise<string[]> {
     const entries = this.packEntries.get(name)
-    if (!entries) return []
+    // Checked here, with no await before the index changes: an upload reusing a block meanwhile wins.
+    if (!entries || (this.reusedAt.get(name) ?? 0) >= ifWrittenBefore) return []
     this.packEntries.delete(name)
     const lost = new Set<string>()
     for (const [key] of entries) {

@@ -4,7 +4,8 @@
 // pins it only when the owner's publish goes ahead (http/upload.ts); an abandoned upload, a publish that
 // failed (its pins undone) or a one-pass upload of a file already registered leave blocks nobody needs.
 // A pack younger than the grace period is kept whatever its pins: its upload may be waiting for the
-// owner's signature and the worker's pin (up to an hour: the intent and Publish deadlines). Collection
+// owner's signature and the worker's pin (up to an hour: the intent and Publish deadlines); a pack one
+// of whose blocks a newer upload reused instead of writing it again counts as written then. Collection
 // works a pack at a time: a pack any pinned DAG reaches stays whole. Blocks in the pre-pack layout are
 // never collected.
 
@@ -75,7 +76,7 @@ export async function collectGarbage(
     const removed: string[] = []
     for (const pack of await repo.blocks.packs()) {
       if (pack.writtenAt > cutoff || pack.keys.some((key) => live.has(key))) continue
-      removed.push(...(await repo.blocks.removePack(pack.name)))
+      removed.push(...(await repo.blocks.removePack(pack.name, cutoff)))
     }
     return removed.map((key) => CID.createV1(raw.code, Digest.decode(Buffer.from(key, 'hex'))))
   })

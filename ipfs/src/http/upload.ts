@@ -5,8 +5,9 @@
 // stored unpinned: the worker pins the CID once the owner's publish goes ahead, so an abandoned upload
 // never holds a pin (see ../upload-ticket.ts for the whole flow).
 
-import { appendFile, readFile, rename, writeFile } from 'node:fs/promises'
+import { appendFile, readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { replaceFile } from '../repo/replace-file'
 import { openUploadTicket, UploadTicketError, type UploadTicket } from '../upload-ticket'
 import { FileImporter } from '../unixfs/file-importer'
 import { kuboDefaults } from '../unixfs/kubo-layout'
@@ -81,9 +82,7 @@ export class SpentTickets {
 
   private async compact(): Promise<void> {
     const live = [...this.seen].map((entry) => JSON.stringify(entry) + '\n').join('')
-    await writeFile(this.file + '.tmp', live)
-    // rename(2) is atomic: the file is the old set or the new one, never a mix.
-    await rename(this.file + '.tmp', this.file)
+    await replaceFile(this.file, live)
     this.lines = this.seen.size
   }
 }

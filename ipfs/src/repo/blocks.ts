@@ -26,8 +26,10 @@ export interface PackInfo {
 
 export class RepoBlocks {
   private readonly index = new Map<string, PackLocation>()
-  /** Each sealed pack's own index entries, so a pack can be dropped and its blocks found elsewhere. */
+  /** Each sealed pack's own index entries, so a pack can be dropped (repo/gc.ts). */
   private readonly packEntries = new Map<string, Array<[string, PackLocation]>>()
+  /** Blocks two packs both hold (uploads that raced): the copies `index` does not point to. */
+  private readonly spares = new Map<string, PackLocation[]>()
   private readonly readers = new Map<string, { fd: Promise<number>; users: number }>()
   /** When an upload last reused a block of each pack instead of writing it again (see `reuse`). */
   private readonly reusedAt = new Map<string, number>()
@@ -52,9 +54,7 @@ export class RepoBlocks {
       }
     }
     for (const name of indexed) {
-      const entries = decodeIndex(name, await readFile(join(packDir, name + INDEX_EXT)))
-      blocks.packEntries.set(name, entries)
-      for (const [key, location] of entries) if (!blocks.index.has(key)) blocks.index.set(key, location)
+      blocks.addPack(name, decodeIndex(name, await readFile(join(packDir, name + INDEX_EXT))))
     }
     return blocks
   }
@@ -83,11 +83,16 @@ export class RepoBlocks {
       this.packDir,
       name,
       (key) => this.reuse(key),
-      (entries) => {
-        this.packEntries.set(name, [...entries])
-        for (const [key, location] of entries) if (!this.index.has(key)) this.index.set(key, location)
-      },
+      (entries) => this.addPack(name, [...entries]),
     )
+  }
+
+  private addPack(name: string, entries: Array<[string, PackLocation]>): void {
+    this.packEntries.set(name, entries)
+    for (const [key, location] of entries) {
+      if (!this.index.has(key)) this.index.set(key, location)
+      else this.spares.set(key, [...(this.spares.get(key) ?? []), location])
+    }
   }
 
   /**
@@ -132,16 +137,20 @@ export class RepoBlocks {
     // Checked here, with no await before the index changes: an upload reusing a block meanwhile wins.
     if (!entries || (this.reusedAt.get(name) ?? 0) >= ifWrittenBefore) return []
     this.packEntries.delete(name)
-    const lost = new Set<string>()
+    const lost: string[] = []
     for (const [key] of entries) {
+      const spares = this.spares.get(key)?.filter((l) => l.pack !== name)
+      if (spares?.length) this.spares.set(key, spares)
+      else this.spares.delete(key)
       if (this.index.get(key)?.pack !== name) continue
-      this.index.delete(key)
-      lost.add(key)
-    }
-    for (const other of this.packEntries.values()) {
-      for (const [key, location] of other) {
-        if (lost.delete(key)) this.index.set(key, location)
+      // Served from another pack's copy if there is one; otherwise the repo no longer holds it.
+      const spare = spares?.shift()
+      if (spare) this.index.set(key, spare)
+      else {
+        this.index.delete(key)
+        lost.push(key)
       }
+      if (spares?.length === 0) this.spares.delete(key)
     }
     const reader = this.readers.get(name)
     if (reader) {
@@ -150,7 +159,7 @@ export class RepoBlocks {
     }
     await rm(join(this.packDir, name + INDEX_EXT), { force: true })
     await rm(join(this.packDir, name + PACK_EXT), { force: true })
-    return [...lost]
+    return lost
   }
 
   async has(cid: CID): Promise<boolean> {

@@ -12,9 +12,10 @@
 // and never deduplicated against, so opening the repo deletes it.
 
 import { close, open, writev } from 'node:fs'
-import { rename, rm, writeFile } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
+import { replaceFile } from './replace-file'
 import { WriteBehind } from './write-behind'
 
 export const PACK_EXT = '.pack'
@@ -132,9 +133,8 @@ export class PackWriter implements BlockSink {
     await fsClose(await this.fd)
     this.fd = undefined
     const index = join(this.dir, this.name + INDEX_EXT)
-    await writeFile(index + '.tmp', encodeIndex(this.entries))
-    // rename(2) is atomic: the index appears whole or not at all.
-    await rename(index + '.tmp', index)
+    // The index appears whole or not at all.
+    await replaceFile(index, encodeIndex(this.entries))
     this.publish(this.entries)
   }
 

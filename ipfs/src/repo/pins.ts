@@ -1,6 +1,7 @@
 // The pin set: which roots the repo keeps, persisted as one JSON file that is replaced atomically.
 
-import { rename, readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
+import { replaceFile } from './replace-file'
 import { PinStateError } from '../errors'
 
 /** Kubo's two stored pin kinds; "indirect" is derived from recursive pins, never stored. */
@@ -81,9 +82,7 @@ export class PinSet {
 
   private async persist(): Promise<void> {
     const body: PinFile = { version: 1, pins: Object.fromEntries(this.pins) }
-    const tmp = `${this.file}.tmp`
-    await writeFile(tmp, JSON.stringify(body, null, 1))
-    // rename(2) is atomic, so a crash leaves either the old or the new pin set, never half of one.
-    await rename(tmp, this.file)
+    // A crash leaves either the old or the new pin set, never half of one.
+    await replaceFile(this.file, JSON.stringify(body, null, 1))
   }
 }

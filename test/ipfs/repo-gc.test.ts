@@ -88,6 +88,16 @@ describe('repo/gc', () => {
     expect(await cat(node, cid)).toEqual(bytes)
   })
 
+  it('refuses a grace period or interval that is not a whole number of seconds, before opening the repo', async () => {
+    const { startIpfsNode } = await import('../../ipfs/src/index')
+    const repo = '/nonexistent/stillflow-gc-options'
+    for (const bad of [{ gcGraceSeconds: -1 }, { gcIntervalSeconds: 1.5 }, { gcIntervalSeconds: Number.NaN }]) {
+      await expect(startIpfsNode({ repo, apiPort: 0, gatewayPort: 0, ...bad })).rejects.toThrow(
+        /must be a non-negative integer/,
+      )
+    }
+  })
+
   it('refuses GET like every RPC command', async () => {
     node = await startTestNode()
     expect((await fetch(`${node.apiUrl}/api/v0/repo/gc`)).status).toBe(405)

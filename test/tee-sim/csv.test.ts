@@ -32,7 +32,7 @@ const field = fc
   .map(([v, forceQuotes]) => (forceQuotes || /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v))
 const row = fc.array(field, { minLength: 1, maxLength: 5 }).map((fs) => fs.join(','))
 const document = fc
-  .tuple(fc.array(row, { maxLength: 8 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.boolean())
+  .tuple(fc.array(row, { maxLength: 8 }), fc.constantFrom('\n', '\r\n', '\r'), fc.boolean(), fc.boolean())
   .map(([rows, eol, bom, lastEol]) => (bom ? '\uFEFF' : '') + rows.join(eol) + (lastEol && rows.length ? eol : ''))
 
 describe('CsvReader', () => {
@@ -57,6 +57,12 @@ describe('CsvReader', () => {
       ['1', ''],
     ])
     expect(read(['a\n', '\n\n', 'b'])).toEqual([['a'], ['b']])
+    // Lone CR line ends (classic Mac OS exports), told from the first line break outside quotes.
+    expect(read(['"h\n1",b\r1,2\r', '\r"x\ry",3\r'])).toEqual([
+      ['h\n1', 'b'],
+      ['1', '2'],
+      ['x\ry', '3'],
+    ])
   })
 
   it.each([

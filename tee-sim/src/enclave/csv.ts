@@ -1,5 +1,6 @@
 // A streaming CSV record reader (RFC 4180: comma-separated, `"` quotes with `""` escapes, quoted fields
-// may hold commas and line breaks; records end in LF or CRLF). Why not csv-parse: ingest and every job
+// may hold commas and line breaks; records end in LF or CRLF, or — as csv-parse detected, for files from
+// classic Mac OS and some spreadsheet exports — in a lone CR, decided by the first line break outside quotes). Why not csv-parse: ingest and every job
 // parse the whole dataset, and csv-parse, which walks every character through its option-rich state
 // machine, was half of a 256 MiB ingest (5 of 11 s, bench/RESULTS.md publish). Lines without a quote —
 // nearly all of a typical dataset — take a fast path: one `indexOf` for the line end and one `split`.
@@ -22,6 +23,26 @@ export class CsvSyntaxError extends Error {
 }
 
 /**
+ * The record delimiter of a text, from its first line break outside quotes: LF for LF or CRLF, CR for
+ * a lone CR; 0 when that cannot be told yet (no line break, or a CR that may be followed by LF).
+ */
+function detectEol(buf: string, final: boolean): 0 | 10 | 13 {
+  let quoted = false
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf.charCodeAt(i)
+    if (c === 34)
+      quoted = !quoted // "" toggles twice: still inside
+    else if (quoted) continue
+    else if (c === 10) return 10
+    else if (c === 13) {
+      if (i + 1 === buf.length) return final ? 13 : 0
+      return buf.charCodeAt(i + 1) === 10 ? 10 : 13
+    }
+  }
+  return final ? 10 : 0
+}
+
+/**
  * Turns text, fed in pieces of any size, into records.
  *
  * @example
@@ -34,6 +55,8 @@ export class CsvReader {
   private carry = ''
   private started = false
   private record = 0
+  /** The record delimiter: LF (CRLF too) or a lone CR; 0 until the first line break is seen. */
+  private eol: 0 | 10 | 13 = 0
 
   /** @param maxRecordChars the longest record accepted, in UTF-16 code units */
   constructor(private readonly maxRecordChars: number) {}
@@ -58,18 +81,25 @@ export class CsvReader {
 
   /** Reads whole records from `buf`; returns where the unfinished rest starts. */
   private read(buf: string, final: boolean, out: string[][]): number {
+    if (this.eol === 0) {
+      const eol = detectEol(buf, final)
+      if (eol === 0) return 0 // no line break yet: all of it is the first record's (the size limit holds)
+      this.eol = eol
+    }
+    const eol = this.eol
+    const eolChar = eol === 10 ? '\n' : '\r'
     let pos = 0
     let quote = buf.indexOf('"')
     if (quote === -1) quote = buf.length
     while (pos < buf.length) {
-      let nl = buf.indexOf('\n', pos)
+      let nl = buf.indexOf(eolChar, pos)
       if (nl === -1) {
         if (!final) return pos
         nl = buf.length
       }
       if (quote >= nl) {
         // The fast path: a whole line without a quote.
-        const end = nl > pos && buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
+        const end = eol === 10 && nl > pos && buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
         if (end - pos > this.maxRecordChars) this.tooLong()
         if (end > pos) {
           out.push(buf.slice(pos, end).split(','))
@@ -93,6 +123,8 @@ export class CsvReader {
    */
   private quoted(buf: string, pos: number, final: boolean, out: string[][]): number {
     const fields: string[] = []
+    const eol = this.eol
+    const lf = eol === 10 // CRLF is a line end too
     let i = pos
     for (;;) {
       let field: string
@@ -120,9 +152,9 @@ export class CsvReader {
           break
         }
         const c = buf.charCodeAt(i)
-        if (c === 13 && i + 1 === buf.length) {
+        if (lf && c === 13 && i + 1 === buf.length) {
           if (!final) return -1 // CR then, perhaps, LF
-        } else if (i < buf.length && c !== 44 && c !== 10 && !(c === 13 && buf.charCodeAt(i + 1) === 10)) {
+        } else if (i < buf.length && c !== 44 && c !== eol && !(lf && c === 13 && buf.charCodeAt(i + 1) === 10)) {
           throw new CsvSyntaxError(
             'CSV_INVALID_CLOSING_QUOTE',
             `record ${this.record + 1}: a closing quote must be followed by a comma or the end of the line`,
@@ -133,7 +165,7 @@ export class CsvReader {
         // could run to the end of the buffer for every field); it may not contain a quote.
         let end = i
         let c = buf.charCodeAt(end)
-        while (end < buf.length && c !== 44 && c !== 10) {
+        while (end < buf.length && c !== 44 && c !== eol) {
           if (c === 34) {
             throw new CsvSyntaxError(
               'CSV_INVALID_QUOTE',
@@ -143,8 +175,8 @@ export class CsvReader {
           c = buf.charCodeAt(++end)
         }
         if (end === buf.length && !final) return -1
-        const lineEnd = c === 10 || end === buf.length
-        field = buf.slice(i, lineEnd && end > i && buf.charCodeAt(end - 1) === 13 ? end - 1 : end)
+        const lineEnd = c === eol || end === buf.length
+        field = buf.slice(i, lf && lineEnd && end > i && buf.charCodeAt(end - 1) === 13 ? end - 1 : end)
         i = end
       }
       fields.push(field)
@@ -160,7 +192,7 @@ export class CsvReader {
         }
         continue
       }
-      i += c === 13 ? 2 : 1 // CRLF (or a final CR) or LF
+      i += lf && c === 13 ? 2 : 1 // CRLF (or a final CR) or LF, or a lone CR
       break
     }
     out.push(fields)

@@ -98,8 +98,20 @@ describe('repo/gc', () => {
     }
   })
 
-  it('refuses GET like every RPC command', async () => {
-    node = await startTestNode()
+  it('refuses GET like every RPC command, and options it does not have, removing nothing', async () => {
+    node = await startTestNode({ gcGraceSeconds: 0 })
+    const cid = (
+      await node.client.add(seededBytes('gc-options', 4 * KiB), { cidVersion: 1, pin: false })
+    ).cid.toString()
     expect((await fetch(`${node.apiUrl}/api/v0/repo/gc`)).status).toBe(405)
+    const res = await node.rpc('repo/gc', 'grace=0')
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { Message: string }).Message).toMatch(/option "grace" is not supported/)
+    expect((await node.rpc('repo/gc', 'quiet=maybe')).status).toBe(400)
+    expect(await held(node, cid)).toBe(true)
+    // The same node, asked as Kubo's client asks (with a global option), collects it.
+    const removed: string[] = []
+    for await (const r of node.client.repo.gc({ timeout: 30_000 })) removed.push(String(r.cid))
+    expect(removed).toContain(cid)
   })
 })

@@ -33,6 +33,16 @@ export class Params {
     return Number(raw)
   }
 
+  /**
+   * Refuses any option not named here (for destructive commands, where an option this node ignores —
+   * say a grace period — would silently do something other than asked).
+   */
+  only(names: readonly string[]): void {
+    for (const name of this.query.keys()) {
+      if (!names.includes(name)) throw new InvalidArgumentError(`option "${name}" is not supported by this command`)
+    }
+  }
+
   /** Every `arg` value; Kubo passes positional arguments this way. */
   args(): string[] {
     return this.query.getAll('arg')

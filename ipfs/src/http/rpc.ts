@@ -176,7 +176,11 @@ const repoStat: Handler = async (_req, res, url, ctx) => {
  */
 const repoGc: Handler = async (_req, res, url, ctx) => {
   const params = new Params(url.searchParams)
-  for (const flag of ['quiet', 'stream-errors', 'silent']) params.bool(flag, false)
+  const flags = ['quiet', 'stream-errors', 'silent']
+  // The grace period is the node's setting (--gc-grace), not the caller's: no option shortens it.
+  // Kubo's global options (encoding, stream-channels, timeout) are accepted as clients send them.
+  params.only([...flags, 'encoding', 'stream-channels', 'timeout'])
+  for (const flag of flags) params.bool(flag, false)
   const removed = await ctx.repo.gc({ graceMs: ctx.gcGraceMs })
   res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'X-Chunked-Output': '1' })
   res.end(removed.map((cid) => JSON.stringify({ Key: { '/': cid.toString() } }) + '\n').join(''))

@@ -456,6 +456,37 @@ describe('publishing', () => {
       expect((await pins()).has(cid)).toBe(false)
     })
 
+    it('waits out an enclave that is down during ingest: pending and retrying, then minted once it is back', async () => {
+      const { manifest, body, cid, contentHash } = await build({})
+      const key = crypto.randomUUID()
+      const start = await post(manifest, key, 'direct')
+      expect((await put(start.body.upload.url, start.body.upload.ticket, body)).status).toBe(201)
+      await stack.stopService('enclave')
+      let id: string
+      try {
+        const done = await post(manifest, key, 'uploaded')
+        expect(done.status).toBe(202)
+        id = done.body.id
+        // The queue's first attempt finds no enclave: the publication stays pending, saying so.
+        let p: Json
+        for (;;) {
+          p = (await (await fetch(`${stack.urls.api}/publications/${id}`)).json()) as Json
+          if (p.retrying || p.status !== 'pending') break
+          await new Promise((r) => setTimeout(r, 250))
+        }
+        expect(p, JSON.stringify(p)).toMatchObject({ status: 'pending', retrying: { code: 'enclave_unavailable' } })
+        expect(p.error).toBeUndefined()
+        expect((await pins()).has(cid)).toBe(true) // kept for the next attempt
+      } finally {
+        await stack.startService('enclave')
+      }
+      const p = await poll(id)
+      expect(p.status, JSON.stringify(p)).toBe('minted')
+      expect(p.retrying).toBeUndefined()
+      expect(p.result).toMatchObject({ ciphertextCid: cid, contentHash })
+      expect(await nft.ownerOf(p.result.tokenId)).toBe(devWallet(9, provider).address)
+    }, 170_000)
+
     it('refuses an unknown upload mode', async () => {
       const { manifest } = await build({})
       const res = await fetch(`${stack.urls.api}/assets`, {

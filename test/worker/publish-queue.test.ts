@@ -1,11 +1,21 @@
 // The publish queue inside workerd against real D1: a publication's held request is taken by exactly one
 // delivery, a message for a publication with nothing held (finished, failed, taken) or a malformed one is
-// acknowledged without work, and a failing finish is recorded on the publication (the enclave at the
-// closed port 9 refuses the connection), not retried. The full flow is in test/e2e/publish.test.ts.
+// acknowledged without work, and a finish that fails because IPFS is unreachable (the closed port 9)
+// is retried with the request back on the publication, until the last attempt records the
+// failure. Failures about the owner's data are not retried: test/e2e/publish.test.ts (corrupt chunk,
+// mismatched content hash) runs through this queue.
+import { SELF } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { holdRequest, takeHeldRequest, type PublishRequest } from '../../worker/src/services/publish'
-import { handlePublishBatch, PUBLISH_QUEUE, type PublishMessage } from '../../worker/src/services/publish-queue'
+import {
+  handlePublishBatch,
+  PUBLISH_ATTEMPTS,
+  PUBLISH_QUEUE,
+  retryDelaySeconds,
+  type PublishMessage,
+} from '../../worker/src/services/publish-queue'
+import { mayPassOnRetry, PublishError } from '../../worker/src/services/publish'
 
 const base = {
   ...env,
@@ -43,17 +53,17 @@ const request = (id: string): PublishRequest => ({
   policy: { mode: 'dp' },
 })
 
-function batchOf(bodies: unknown[]) {
+function batchOf(bodies: unknown[], attempts = 1) {
   const acked: unknown[] = []
-  const retried: unknown[] = []
+  const retried: Array<{ delaySeconds?: number }> = []
   const batch = {
     queue: PUBLISH_QUEUE,
     messages: bodies.map((body, i) => ({
       id: `m${i}`,
       body,
-      attempts: 1,
+      attempts,
       ack: () => acked.push(body),
-      retry: () => retried.push(body),
+      retry: (opts: { delaySeconds?: number } = {}) => retried.push(opts),
     })),
   } as unknown as MessageBatch<PublishMessage>
   return { batch, acked, retried }
@@ -63,6 +73,8 @@ const row = (id: string) =>
   env.DB.prepare('SELECT status, step, error_code, pending_request FROM publications WHERE id = ?1')
     .bind(id)
     .first<{ status: string; step: string; error_code: string | null; pending_request: string | null }>()
+const publicationView = async (id: string) =>
+  (await SELF.fetch(`http://stillflow.test/api/publications/${id}`)).json<Record<string, unknown>>()
 
 describe('the publish queue', () => {
   it('hands a held request to one delivery only, byte for byte', async () => {
@@ -91,17 +103,41 @@ describe('the publish queue', () => {
     expect((await row(finished))?.status).toBe('minted')
   })
 
-  it('records a finish that fails on the publication (failed, step ingest, request gone) and does not retry', async () => {
+  it('retries a finish while IPFS cannot be reached, holding the request again, then records the last failure', async () => {
     const id = await publication()
     await holdRequest(base, id, request(id))
-    const { batch, acked, retried } = batchOf([{ publicationId: id }])
-    await handlePublishBatch(batch, base)
-    expect(acked).toHaveLength(1)
-    expect(retried).toHaveLength(0)
+    for (let attempt = 1; attempt < PUBLISH_ATTEMPTS; attempt++) {
+      const { batch, acked, retried } = batchOf([{ publicationId: id }], attempt)
+      await handlePublishBatch(batch, base)
+      expect(acked).toHaveLength(0)
+      expect(retried).toEqual([{ delaySeconds: retryDelaySeconds(attempt) }])
+      // Still pending at ingest, the request back on the row, the error shown as what is being retried.
+      const waiting = await row(id)
+      expect(waiting).toMatchObject({ status: 'pending', step: 'ingest', error_code: 'ipfs_unavailable' })
+      expect(waiting?.pending_request).not.toBeNull()
+      const view = await publicationView(id)
+      expect(view).toMatchObject({ status: 'pending', retrying: { code: 'ipfs_unavailable' } })
+      expect(view.error).toBeUndefined()
+    }
+    const last = batchOf([{ publicationId: id }], PUBLISH_ATTEMPTS)
+    await handlePublishBatch(last.batch, base)
+    expect(last.acked).toHaveLength(1)
+    expect(last.retried).toHaveLength(0)
     expect(await row(id)).toMatchObject({ status: 'failed', step: 'ingest', pending_request: null })
-    // A second delivery of the same message finds nothing left to do.
-    const again = batchOf([{ publicationId: id }])
+    expect(await publicationView(id)).toMatchObject({ status: 'failed', error: { code: 'ipfs_unavailable' } })
+    // A further delivery of the same message finds nothing left to do.
+    const again = batchOf([{ publicationId: id }], PUBLISH_ATTEMPTS + 1)
     await handlePublishBatch(again.batch, base)
     expect(again.acked).toHaveLength(1)
+  })
+
+  it('retries only what may pass: an unavailable enclave or IPFS at ingest or metadata, never a refusal or a mint', () => {
+    const down = new PublishError(502, 'enclave_unavailable', 'down', 'ingest')
+    expect(mayPassOnRetry(down, 'ingest')).toBe(true)
+    expect(mayPassOnRetry(new Error('ipfs add failed'), 'metadata')).toBe(true)
+    expect(mayPassOnRetry(new PublishError(422, 'csv_invalid', 'bad row', 'ingest'), 'ingest')).toBe(false)
+    expect(mayPassOnRetry(new PublishError(502, 'chain_unavailable', 'down', 'mint'), 'mint')).toBe(false)
+    expect(retryDelaySeconds(1)).toBe(5)
+    expect(retryDelaySeconds(4)).toBe(40)
   })
 })

@@ -20,9 +20,12 @@ function view(row: Row) {
     id: row.id,
     status: row.status,
     step: row.step,
-    error: row.errorCode
-      ? { code: row.errorCode, message: row.errorMessage, status: stored?.error?.status }
-      : undefined,
+    error:
+      row.status === 'failed' && row.errorCode
+        ? { code: row.errorCode, message: row.errorMessage, status: stored?.error?.status }
+        : undefined,
+    // Still running after a failure that may pass (the enclave or IPFS was down): what is being retried.
+    retrying: row.status !== 'failed' && row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
     result: row.status === 'minted' ? stored : undefined,
     owner: row.owner,
     contentHash: row.contentHash,

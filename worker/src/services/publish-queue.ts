@@ -4,11 +4,30 @@
 // D1 stays the source of truth: the publication holds its checked request until a delivery takes it,
 // so a duplicate delivery finds nothing to do; a message lost (wrangler restarts drop undelivered ones)
 // leaves a publication whose heartbeat never starts, which the poll fails as `interrupted` (undoing its
-// pins) so the owner can retry with the same Idempotency-Key.
+// pins) so the owner can retry with the same Idempotency-Key. An enclave or IPFS node that is down or
+// failing during ingest or metadata is waited out: the request goes back on the publication and the
+// message is retried with backoff, PUBLISH_ATTEMPTS times in all, before the publication fails.
 import type { Bindings } from '../env'
-import { finishUploaded, holdRequest, PublishError, takeHeldRequest, type PublishRequest } from './publish'
+import {
+  finishQueued,
+  finishUploaded,
+  holdRequest,
+  PublishError,
+  takeHeldRequest,
+  type PublishRequest,
+} from './publish'
 
 export const PUBLISH_QUEUE = 'stillflow-publish'
+
+/**
+ * Deliveries of one publication's message before a transient failure is final. wrangler.toml's
+ * `max_retries` for the queue must allow at least this many (it allows one more, so the last attempt
+ * is ours to record, not a silent drop).
+ */
+export const PUBLISH_ATTEMPTS = 5
+
+/** Seconds before attempt `attempts + 1`: 5, 10, 20, 40 — about 75 s in all, inside the abandonment window. */
+export const retryDelaySeconds = (attempts: number): number => Math.min(60, 5 * 2 ** (attempts - 1))
 
 export interface PublishMessage {
   publicationId: string
@@ -54,12 +73,16 @@ export async function handlePublishBatch(batch: MessageBatch<PublishMessage>, en
     try {
       const req = await takeHeldRequest(env, id)
       // Taken by another delivery, finished or failed: D1 says so, and there is nothing left to do.
-      if (req) await finishInBackground(env, id, req)
+      if (req && (await finishQueued(env, id, req, msg.attempts >= PUBLISH_ATTEMPTS)) === 'retry') {
+        console.warn('publish', id, `attempt ${msg.attempts} of ${PUBLISH_ATTEMPTS} failed; retrying`)
+        msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) })
+        continue
+      }
       msg.ack()
     } catch (err) {
       // Only D1 itself failing gets here (a failed publish is recorded, not thrown): try again.
       console.error('publish queue', id, err)
-      msg.retry({ delaySeconds: Math.min(30, 2 ** msg.attempts) })
+      msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) })
     }
   }
 }

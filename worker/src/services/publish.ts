@@ -291,21 +291,26 @@ async function undoOnFailure<T>(
   try {
     return await work(progress)
   } catch (err) {
-    const failure =
-      err instanceof PublishError ? err : new PublishError(500, 'internal', 'Internal error', progress.step)
-    await undo(env, progress.pinned)
-    await mark(env, id, {
-      status: 'failed',
-      step: failure.step,
-      errorCode: failure.code,
-      errorMessage: failure.message,
-      result: JSON.stringify({
-        error: { status: failure.status, code: failure.code, message: failure.message, ...failure.fields },
-      }),
-    }).catch(() => undefined)
+    const failure = await recordFailure(env, id, progress, err)
     if (!(err instanceof PublishError)) throw err
     throw failure
   }
+}
+
+/** Unpins what `progress` pinned and records `err` as the publication's failure; returns it as a PublishError. */
+async function recordFailure(env: Bindings, id: string, progress: Progress, err: unknown): Promise<PublishError> {
+  const failure = err instanceof PublishError ? err : new PublishError(500, 'internal', 'Internal error', progress.step)
+  await undo(env, progress.pinned)
+  await mark(env, id, {
+    status: 'failed',
+    step: failure.step,
+    errorCode: failure.code,
+    errorMessage: failure.message,
+    result: JSON.stringify({
+      error: { status: failure.status, code: failure.code, message: failure.message, ...failure.fields },
+    }),
+  }).catch(() => undefined)
+  return failure
 }
 
 /** The request body path: stream the ciphertext into IPFS, check its CID, then ingest, metadata, mint. */
@@ -435,8 +440,16 @@ export async function pinUploaded(env: Bindings, id: string, req: PublishRequest
  * holds nothing secret: the signed declaration, signature and deadline, and the data key wrapped to
  * the enclave.
  */
-export async function holdRequest(env: Bindings, id: string, req: PublishRequest): Promise<void> {
-  await mark(env, id, { pendingRequest: JSON.stringify({ ...req, declarationBytes: base64url(req.declarationBytes) }) })
+export async function holdRequest(
+  env: Bindings,
+  id: string,
+  req: PublishRequest,
+  fields: Partial<typeof publications.$inferInsert> = {},
+): Promise<void> {
+  await mark(env, id, {
+    ...fields,
+    pendingRequest: JSON.stringify({ ...req, declarationBytes: base64url(req.declarationBytes) }),
+  })
 }
 
 /**
@@ -468,6 +481,53 @@ export function finishUploaded(
   return undoOnFailure(env, id, progress, (p) => ingestAndMint(env, id, req, p))
 }
 
+/**
+ * Whether a finish that failed with `err` at `step` may succeed if tried again: the enclave or IPFS
+ * unreachable or failing (5xx) during ingest or metadata, both of which repeat safely (the enclave
+ * returns the same receipt for a re-ingest; pins are idempotent). Never at `mint`: the transaction may
+ * have been sent. A refusal about the owner's data (4xx) fails the same way every time.
+ */
+export function mayPassOnRetry(err: unknown, step: PublishStep): boolean {
+  if (step !== 'ingest' && step !== 'metadata') return false
+  return !(err instanceof PublishError) || err.status >= 500
+}
+
+/**
+ * The publish queue's finish (publish-queue.ts): like finishUploaded, but unless this is the last
+ * attempt, a failure that may pass (mayPassOnRetry) puts the request back on the publication — still
+ * `pending` at `ingest`, the ciphertext still pinned, the error kept for the owner's poll as what is
+ * being retried — and answers 'retry'. Anything else is recorded as finishUploaded records it.
+ */
+export async function finishQueued(
+  env: Bindings,
+  id: string,
+  req: PublishRequest,
+  lastAttempt: boolean,
+): Promise<'done' | 'retry'> {
+  const progress: Progress = { step: 'ingest', pinned: [req.ciphertextCid] }
+  try {
+    await ingestAndMint(env, id, req, progress)
+    return 'done'
+  } catch (err) {
+    if (!lastAttempt && mayPassOnRetry(err, progress.step)) {
+      const failure = err instanceof PublishError ? err : undefined
+      // Metadata pinned by this attempt is pinned again by the next; the ciphertext stays for it.
+      await undo(env, progress.pinned.slice(1))
+      await holdRequest(env, id, req, {
+        status: 'pending',
+        step: 'ingest',
+        errorCode: failure?.code ?? 'unavailable',
+        errorMessage: failure?.message ?? `step ${progress.step} failed: ${(err as Error).message}`,
+      })
+      return 'retry'
+    }
+    const failure = await recordFailure(env, id, progress, err)
+    if (!(err instanceof PublishError)) console.error('publish failed', id, err)
+    else if (failure.status >= 500) console.error('publish failed', id, failure.code, failure.message)
+    return 'done'
+  }
+}
+
 async function ingestAndMint(
   env: Bindings,
   id: string,
@@ -479,6 +539,17 @@ async function ingestAndMint(
   await mark(env, id, { step: 'ingest' })
   const book = addressBook(env)
   let ingest: IngestResult
+  let ciphertext: ReadableStream<Uint8Array>
+  try {
+    ciphertext = await catStream(env, ciphertextCid)
+  } catch (err) {
+    throw new PublishError(
+      502,
+      'ipfs_unavailable',
+      `reading the ciphertext failed: ${(err as Error).message}`,
+      'ingest',
+    )
+  }
   const heartbeat = setInterval(() => void mark(env, id, {}).catch(() => undefined), HEARTBEAT_MS)
   try {
     ingest = await enclaveIngest(
@@ -492,7 +563,7 @@ async function ingestAndMint(
         policy: req.policy,
         publish: { declaration: base64url(req.declarationBytes), signature: req.signature, deadline: req.deadline },
       },
-      await catStream(env, ciphertextCid),
+      ciphertext,
     )
   } catch (err) {
     throw enclaveFailure(err)
@@ -561,6 +632,8 @@ async function ingestAndMint(
   await mark(env, id, {
     status: 'minted',
     step: 'mint',
+    errorCode: null, // an earlier attempt's error, retried past
+    errorMessage: null,
     chainId: book.chainId,
     tokenId: minted.tokenId,
     txHash: minted.txHash,

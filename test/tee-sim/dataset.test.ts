@@ -66,6 +66,7 @@ describe('CSV', () => {
     ['duplicate columns', 'a,a\n1,2\n', /duplicate/],
     ['an empty column name', 'a,\n1,2\n', /non-empty/],
     ['no header', '', /no header/],
+    ['a header and no rows', 'a,b\r\n\r\n', /no rows/],
     ['an unterminated quote', 'a,b\n"1,2\n', /CSV/],
   ])('rejects %s', async (_, text, msg) => {
     await expect(parseDataset('csv', [enc(text)])).rejects.toThrow(msg)

@@ -181,6 +181,9 @@ async function parseCsv(
     throw err
   }
   if (!raw) throw new DatasetFormatError('CSV has no header row')
+  // As for JSON lines: a dataset with nothing in it is nothing to sell computation on (its DP row count
+  // would still show noise, so a listing could not tell).
+  if (raw.rows === 0) throw new DatasetFormatError('CSV has a header but no rows')
   return finish(raw, known)
 }
 

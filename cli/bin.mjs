@@ -4,4 +4,7 @@ import { register } from 'tsx/esm/api'
 
 register()
 const { main } = await import('./src/main.ts')
-process.exitCode = await main(process.argv.slice(2))
+// Exit once the command is done: a handle left open by a library (a provider retrying an unreachable
+// chain, a keep-alive socket) must not keep a finished command running. Writes to pipes and files are
+// synchronous on Linux and macOS, so nothing printed is lost.
+process.exit(await main(process.argv.slice(2)))

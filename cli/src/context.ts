@@ -89,7 +89,13 @@ export async function signer(ctx: CommandContext): Promise<Wallet | HDNodeWallet
   if (dev !== undefined) {
     const index = Number(dev)
     if (!Number.isInteger(index) || index < 0 || index > 19) throw new CliError(EXIT.usage, '--dev-account takes 0–19')
-    const chainId = Number(await provider.send('eth_chainId', []).catch(() => 0))
+    // getNetwork, not send: send waits for the provider to start, which retries an unreachable URL forever.
+    const chainId = Number(
+      await provider.getNetwork().then(
+        (n) => n.chainId,
+        () => 0,
+      ),
+    )
     if (chainId !== 31337)
       throw new CliError(
         EXIT.usage,

@@ -1,5 +1,5 @@
 // A thin typed client for the marketplace HTTP API: JSON in and out, errors as ApiRequestError.
-import { ApiRequestError } from './errors'
+import { ApiRequestError, ServiceUnreachableError } from './errors'
 
 export interface ApiOptions {
   /** Base URL of the API, e.g. http://127.0.0.1:8787/api */
@@ -30,8 +30,28 @@ export class ApiClient {
       headers.set('content-type', 'application/json')
       body = JSON.stringify(init.json)
     }
-    const res = await this.fetcher(`${this.apiUrl}${path}`, { ...init, headers, body })
+    const res = await reaching('the marketplace API', this.apiUrl, () =>
+      this.fetcher(`${this.apiUrl}${path}`, { ...init, headers, body }),
+    )
     return readAnswer<T>(res)
+  }
+}
+
+/**
+ * Runs `send` (a fetch to `url`); a fetch that fails without an answer becomes a ServiceUnreachableError
+ * naming the service and the system's reason (ECONNREFUSED, ENOTFOUND…) instead of undici's bare
+ * "fetch failed". A caller's own abort stays as it is.
+ */
+export async function reaching(what: string, url: string, send: () => Promise<Response>): Promise<Response> {
+  try {
+    return await send()
+  } catch (err) {
+    if ((err as Error)?.name === 'AbortError' || (err as Error)?.name === 'TimeoutError') throw err
+    const cause = (err as { cause?: { code?: string; message?: string } })?.cause
+    const why = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err)
+    throw new ServiceUnreachableError(`${what} at ${url} could not be reached or did not answer (${why})`, {
+      cause: err,
+    })
   }
 }
 

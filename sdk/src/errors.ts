@@ -24,6 +24,11 @@ export class ApiRequestError extends StillflowError {
   }
 }
 
+/** No answer at all: the service could not be reached, or the connection failed before it answered. */
+export class ServiceUnreachableError extends StillflowError {
+  override name = 'ServiceUnreachableError'
+}
+
 /** The enclave's evidence did not check out: never hand it a key. */
 export class EnclaveNotTrustedError extends StillflowError {
   override name = 'EnclaveNotTrustedError'

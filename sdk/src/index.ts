@@ -1,7 +1,13 @@
 // The Stillflow client library: one implementation for the site, the CLI and the tests. Runs in Node and
 // browsers (Node-only helpers live in sdk/src/node).
 export { ApiClient, type ApiOptions } from './api'
-export { ApiRequestError, EnclaveNotTrustedError, InvalidPublicationError, StillflowError } from './errors'
+export {
+  ApiRequestError,
+  EnclaveNotTrustedError,
+  InvalidPublicationError,
+  ServiceUnreachableError,
+  StillflowError,
+} from './errors'
 export { trustEnclave, type EnclaveInfo, type TrustEnclaveOptions, type TrustedEnclave } from './enclave'
 export { kuboCidV1, rawBlockCid, rawCidOfDigest } from './cid'
 export {

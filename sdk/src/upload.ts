@@ -2,7 +2,7 @@
 // worker pin what was stored, the poll until minted, and the hand-off that lets one encryption pass feed
 // both the upload and the client's own CID computation.
 import type { PublishOptions, PublishResult } from './publish'
-import { readAnswer } from './api'
+import { reaching, readAnswer } from './api'
 import { ApiRequestError } from './errors'
 
 export interface UploadTarget {
@@ -35,18 +35,20 @@ export async function putCiphertext(
   size: number,
   body: ReadableStream<Uint8Array>,
 ): Promise<{ cid: string; size: number }> {
-  const res = await (opts.fetch ?? fetch)(target.url, {
-    method: 'PUT',
-    headers: {
-      'content-type': 'application/octet-stream',
-      'content-length': String(size),
-      'x-stillflow-ticket': target.ticket,
-    },
-    body,
-    redirect: 'error',
-    // Node's fetch (undici) streams request bodies only in half-duplex mode.
-    ...({ duplex: 'half' } as object),
-  })
+  const res = await reaching('the IPFS uploader', target.url, () =>
+    (opts.fetch ?? fetch)(target.url, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(size),
+        'x-stillflow-ticket': target.ticket,
+      },
+      body,
+      redirect: 'error',
+      // Node's fetch (undici) streams request bodies only in half-duplex mode.
+      ...({ duplex: 'half' } as object),
+    }),
+  )
   const stored = await readAnswer<{ cid?: unknown; size?: unknown } | undefined>(res)
   if (typeof stored?.cid !== 'string' || stored.size !== size) {
     throw new ApiRequestError(

@@ -13,7 +13,8 @@ export async function readPsiCommitment(opts: {
 }): Promise<PsiCommitmentOnChain & { committedAt: number }> {
   const provider = new JsonRpcProvider(opts.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 })
   try {
-    const chainId = Number(await provider.send('eth_chainId', []))
+    // getNetwork, not send: send waits for the provider to start, which retries an unreachable URL forever.
+    const chainId = Number((await provider.getNetwork()).chainId)
     if (chainId !== opts.chainId)
       throw new Error(`the session is on chain ${opts.chainId} but ${opts.rpcUrl} is chain ${chainId}`)
     const ledger = new Contract(opts.ledger, computeLedgerAbi, provider)

@@ -9,11 +9,10 @@ import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
-import { parseTokenId } from './offers'
+import { parseTokenId, uintOf } from './offers'
 
 const market = new Interface(dataMarketAbi)
-const id = z.union([z.string().regex(/^[1-9][0-9]{0,77}$/), z.number().int().positive()]).transform((v) => BigInt(v))
-const buildSchema = z.strictObject({ tokenId: id, offerId: id })
+const buildSchema = z.strictObject({ tokenId: uintOf(256, true), offerId: uintOf(256, true) })
 
 export const licences = new Hono<AppEnv>()
   // The unsigned `buyLicence` transaction and what it costs: { chainId, to, data, value, price, fee, ... }.

@@ -14,25 +14,35 @@ const market = new Interface(dataMarketAbi)
 /** Offers listed per asset in one answer (ids are 1..offerCount; older ones are usually withdrawn). */
 const MAX_LISTED = 100
 
-const uint = z.union([z.string().regex(/^[0-9]{1,78}$/), z.number().int().nonnegative()]).transform((v) => BigInt(v))
-const positive = uint.refine((v) => v > 0n, 'must be positive')
+/**
+ * A decimal integer (string or JSON number) that fits the contract's `uint<bits>` — and is > 0 when
+ * `positive` — as a bigint. Larger values are a 400 here, not an encoding failure (a 500) later.
+ */
+export function uintOf(bits: number, positive = false) {
+  const max = (1n << BigInt(bits)) - 1n
+  return z
+    .union([z.string().regex(/^[0-9]{1,78}$/), z.number().int().nonnegative()])
+    .transform((v) => BigInt(v))
+    .refine((v) => v <= max && (!positive || v > 0n), `must be an integer from ${positive ? 1 : 0} to 2^${bits}-1`)
+}
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
 
 const buildSchema = z.discriminatedUnion('action', [
   z.strictObject({
     action: z.literal('set'),
-    tokenId: positive,
+    tokenId: uintOf(256, true),
+    // Each as wide as IDataMarket.OfferTerms holds it.
     terms: z.strictObject({
       /** Wei (or the ERC-20's smallest unit), decimal. */
-      price: uint,
+      price: uintOf(128),
       currency: address.default(NATIVE_CURRENCY),
-      durationSeconds: positive,
-      maxJobs: positive,
-      epsilonBudgetMilli: uint,
-      purposes: positive.default(0xffffffffn),
+      durationSeconds: uintOf(64, true),
+      maxJobs: uintOf(32, true),
+      epsilonBudgetMilli: uintOf(64),
+      purposes: uintOf(32, true).default(0xffffffffn),
     }),
   }),
-  z.strictObject({ action: z.literal('withdraw'), tokenId: positive, offerId: positive }),
+  z.strictObject({ action: z.literal('withdraw'), tokenId: uintOf(256, true), offerId: uintOf(256, true) }),
 ])
 
 export interface OfferView {
@@ -75,11 +85,11 @@ export async function offersOf(env: AppEnv['Bindings'], tokenId: bigint): Promis
 }
 
 export function parseTokenId(raw: string | undefined, name = 'tokenId'): bigint {
-  if (!raw || !/^[1-9][0-9]{0,77}$/.test(raw))
+  if (!raw || !/^[1-9][0-9]{0,77}$/.test(raw) || BigInt(raw) >= 1n << 256n)
     throw new ApiError(
       400,
       `invalid_${name === 'tokenId' ? 'asset_id' : name}`,
-      `${name} must be a positive decimal integer`,
+      `${name} must be a positive decimal integer below 2^256`,
     )
   return BigInt(raw)
 }

@@ -1,6 +1,6 @@
 // `stillflow offer create|list|withdraw`: an owner's licence terms on chain (R9, R66). The API builds the
 // transaction; the owner's own wallet signs and sends it.
-import { formatEther, parseEther } from 'ethers'
+import { formatEther } from 'ethers'
 import {
   buildSetOffer,
   buildWithdrawOffer,
@@ -12,14 +12,7 @@ import {
 import type { Command, CommandContext } from '../command'
 import { api, asCliError, keyOptions, signer } from '../context'
 import { CliError, EXIT } from '../exit-codes'
-
-function positiveNumber(ctx: CommandContext, name: string, fallback: number, min: number): number {
-  const raw = ctx.flags[name]
-  if (raw === undefined) return fallback
-  const n = Number(raw)
-  if (!Number.isFinite(n) || n < min) throw new CliError(EXIT.usage, `--${name} must be a number ≥ ${min}`)
-  return n
-}
+import { offerOptions, offerTerms } from '../offer-terms'
 
 function assetId(raw: string | undefined, what = 'asset'): string {
   if (!raw || !/^[1-9][0-9]*$/.test(raw)) throw new CliError(EXIT.usage, `give the ${what} id (a positive integer)`)
@@ -35,24 +28,7 @@ export function describeOffer(o: Pick<Offer, 'price' | 'durationSeconds' | 'maxJ
 
 async function create(ctx: CommandContext) {
   const tokenId = assetId(ctx.args[1])
-  const price = ctx.flags.price
-  if (typeof price !== 'string') throw new CliError(EXIT.usage, '--price ETH is required')
-  let priceWei: bigint
-  try {
-    priceWei = parseEther(price)
-  } catch {
-    throw new CliError(EXIT.usage, '--price is an amount of the native currency, e.g. 0.05')
-  }
-  const durationSeconds =
-    ctx.flags.seconds !== undefined
-      ? Math.round(positiveNumber(ctx, 'seconds', 0, 1))
-      : Math.round(positiveNumber(ctx, 'days', 30, 1 / 86400) * 86400)
-  const terms = {
-    price: priceWei,
-    durationSeconds,
-    maxJobs: Math.round(positiveNumber(ctx, 'jobs', 100, 1)),
-    epsilonBudgetMilli: Math.round(positiveNumber(ctx, 'epsilon', 10, 0.001) * 1000),
-  }
+  const terms = offerTerms(ctx, true)!
   const wallet = await signer(ctx)
   try {
     const tx = await buildSetOffer(api(ctx), tokenId, terms)
@@ -106,11 +82,7 @@ export const offerCommand: Command = {
     '       stillflow offer withdraw <asset> <offer> [--key-file FILE | --dev-account N]',
   options: {
     ...keyOptions,
-    price: { type: 'string' },
-    jobs: { type: 'string' },
-    epsilon: { type: 'string' },
-    days: { type: 'string' },
-    seconds: { type: 'string' },
+    ...offerOptions,
     all: { type: 'boolean' },
   },
   async run(ctx) {

@@ -1,24 +1,16 @@
 // `stillflow publish <file>`: encrypt on this machine, sign once, upload, mint (R1, R7, R11) — and, with
 // --price, put an offer on sale from the owner's wallet (R9, R66: the owner sets the price).
 import { extname } from 'node:path'
-import { Contract, parseEther } from 'ethers'
-import { dataMarketAbi, NATIVE_CURRENCY } from '../../../contracts/index'
-import { publish, type PublishResult } from '../../../sdk/src/index'
+import { formatEther } from 'ethers'
+import { buildSetOffer, marketEvents, publish, sendBuilt, type PublishResult } from '../../../sdk/src/index'
 import { fileSource, nodeBackends } from '../../../sdk/src/node/index'
 import type { Command } from '../command'
 import { api, asCliError, keyOptions, rpcUrl, signer } from '../context'
 import { CliError, EXIT } from '../exit-codes'
+import { offerOptions, offerTerms } from '../offer-terms'
 import { progressBar } from '../progress'
 
 const FORMATS: Record<string, 'csv' | 'jsonl'> = { '.csv': 'csv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' }
-
-function number(ctx: { flags: Record<string, unknown> }, name: string, fallback: number, min: number): number {
-  const raw = ctx.flags[name]
-  if (raw === undefined) return fallback
-  const n = Number(raw)
-  if (!Number.isFinite(n) || n < min) throw new CliError(EXIT.usage, `--${name} must be a number ≥ ${min}`)
-  return n
-}
 
 export const publishCommand: Command = {
   name: 'publish',
@@ -26,7 +18,7 @@ export const publishCommand: Command = {
   usage:
     'stillflow publish <file> --title TEXT [--description TEXT] [--tags a,b] [--format csv|jsonl] ' +
     '[--policy dp|aggregates-only] [--lawful-basis BASIS --statement TEXT] [--personal-data] ' +
-    '[--price ETH [--epsilon E] [--jobs N] [--days D]] [--idempotency-key K] [--key-file FILE | --dev-account N] [--json]',
+    '[--price ETH [--epsilon E] [--jobs N] [--days D | --seconds S]] [--idempotency-key K] [--key-file FILE | --dev-account N] [--json]',
   options: {
     ...keyOptions,
     title: { type: 'string' },
@@ -37,10 +29,7 @@ export const publishCommand: Command = {
     'lawful-basis': { type: 'string' },
     statement: { type: 'string' },
     'personal-data': { type: 'boolean' },
-    price: { type: 'string' },
-    epsilon: { type: 'string' },
-    jobs: { type: 'string' },
-    days: { type: 'string' },
+    ...offerOptions,
     'idempotency-key': { type: 'string' },
   },
   async run(ctx) {
@@ -54,15 +43,8 @@ export const publishCommand: Command = {
     const policyMode = (ctx.flags.policy as string | undefined) ?? 'dp'
     if (policyMode !== 'dp' && policyMode !== 'aggregates-only')
       throw new CliError(EXIT.usage, '--policy is dp or aggregates-only')
-    const price = ctx.flags.price as string | undefined
-    let priceWei: bigint | undefined
-    if (price !== undefined) {
-      try {
-        priceWei = parseEther(price)
-      } catch {
-        throw new CliError(EXIT.usage, '--price is an amount of the native currency, e.g. 0.05')
-      }
-    }
+    // Checked now: once the asset is minted, a bad term could only fail the offer.
+    const terms = offerTerms(ctx, false)
     let source
     try {
       source = fileSource(file)
@@ -115,30 +97,13 @@ export const publishCommand: Command = {
     }
     bar.end()
     let offer: { offerId: string; txHash: string } | undefined
-    if (priceWei !== undefined) {
-      const market = new Contract(
-        (await api(ctx).request<{ contracts: Record<string, string> }>(`/enclave?nonce=0x${'00'.repeat(32)}`)).contracts
-          .DataMarket,
-        dataMarketAbi,
-        wallet,
-      )
-      const terms = {
-        price: priceWei,
-        currency: NATIVE_CURRENCY,
-        duration: Math.round(number(ctx, 'days', 30, 1) * 86400),
-        maxJobs: Math.round(number(ctx, 'jobs', 100, 1)),
-        epsilonBudgetMilli: Math.round(number(ctx, 'epsilon', 10, 0.001) * 1000),
-        purposes: 0xffffffff,
-      }
+    let offerFailure: unknown
+    if (terms) {
       try {
-        const tx = await market.setOffer(result.tokenId, terms)
-        const receipt = await tx.wait()
-        const event = receipt.logs
-          .map((l: { topics: string[]; data: string }) => market.interface.parseLog(l))
-          .find((e: { name?: string } | null) => e?.name === 'OfferSet')
-        offer = { offerId: String(event?.args?.offerId ?? '?'), txHash: receipt.hash }
+        const receipt = await sendBuilt(wallet, await buildSetOffer(api(ctx), result.tokenId, terms))
+        offer = { offerId: marketEvents(receipt).offerId ?? '?', txHash: receipt.hash }
       } catch (err) {
-        asCliError(err)
+        offerFailure = err
       }
     }
     if (!ctx.json) {
@@ -147,7 +112,22 @@ export const publishCommand: Command = {
       ctx.stdout.write(
         `  ciphertext      ipfs://${result.ciphertextCid}\n  metadata        ipfs://${result.metadataCid}\n`,
       )
-      if (offer) ctx.stdout.write(`  offer           #${offer.offerId} at ${price} (tx ${offer.txHash})\n`)
+      if (offer)
+        ctx.stdout.write(`  offer           #${offer.offerId} at ${formatEther(terms!.price)} (tx ${offer.txHash})\n`)
+    }
+    if (offerFailure !== undefined) {
+      // The asset stands (it is minted and listed); only the offer is missing, and the owner can add it.
+      try {
+        asCliError(offerFailure)
+      } catch (e) {
+        const err = e as CliError
+        throw new CliError(
+          err.exitCode,
+          `asset #${result.tokenId} is published, but its offer was not set: ${err.message}; ` +
+            `put it on sale with: stillflow offer create ${result.tokenId} --price ${formatEther(terms!.price)}`,
+          ctx.json ? { ...result, offerError: err.details ?? err.message } : err.details,
+        )
+      }
     }
     return { ...result, offer }
   },

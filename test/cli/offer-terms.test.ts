@@ -1,0 +1,52 @@
+// Offer terms on the command line (`publish --price …`, `offer create`) are checked before anything is
+// signed or sent: a bad --epsilon once surfaced only after the asset was minted. The API here is a closed
+// port, so any of these reaching the network would fail differently (exit 1).
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import { EXIT } from '../../cli/src/exit-codes'
+import { main } from '../../cli/src/main'
+
+const dir = mkdtempSync(join(tmpdir(), 'offer-terms-'))
+const csv = join(dir, 'd.csv')
+writeFileSync(csv, 'a,b\n1,2\n')
+
+async function cli(args: string[]) {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let err = ''
+  stderr.on('data', (d) => (err += d))
+  const code = await main(args, {
+    stdout,
+    stderr,
+    env: { STILLFLOW_HOME: dir, STILLFLOW_PRIVATE_KEY: '11'.repeat(32), STILLFLOW_API: 'http://127.0.0.1:1/api' },
+  })
+  return { code, err }
+}
+
+describe('offer terms from the command line', () => {
+  it.each([
+    [['--epsilon', '1'], /--epsilon is a term of the offer: give --price too/],
+    [['--jobs', '3'], /--jobs is a term of the offer/],
+    [['--price', '1', '--epsilon=-1'], /--epsilon must be a number from 0\.001 to 1000000/],
+    [['--price', '1', '--epsilon', 'lots'], /--epsilon must be a number/],
+    [['--price', '1', '--jobs', '4294967296'], /--jobs must be a number from 1 to 4294967295/],
+    [['--price', '1', '--days', '2', '--seconds', '5'], /--days or --seconds, not both/],
+    [['--price', '1', '--days', '40000'], /--days must be a number/],
+    [['--price', 'free'], /--price is an amount/],
+    [['--price', '-1'], /--price/],
+  ])('publish %j: refused with the usage code before anything is sent', async (flags, message) => {
+    const r = await cli(['publish', csv, '--title', 't', ...flags])
+    expect(r.code).toBe(EXIT.usage)
+    expect(r.err).toMatch(message)
+  })
+
+  it('offer create needs --price and checks the same terms', async () => {
+    expect((await cli(['offer', 'create', '1'])).err).toMatch(/--price ETH is required/)
+    const r = await cli(['offer', 'create', '1', '--price', '1', '--epsilon', '0'])
+    expect(r.code).toBe(EXIT.usage)
+    expect(r.err).toMatch(/--epsilon must be a number from 0\.001/)
+  })
+})

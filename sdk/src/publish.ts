@@ -43,6 +43,11 @@ export interface PublishProgress {
   phase: PublishPhase
   bytes: number
   total: number
+  /**
+   * While `ingesting`: the marketplace could not reach the enclave or IPFS and is trying again (it fails
+   * the publication after a few attempts); reported once per change, cleared by the next phase.
+   */
+  retrying?: { code: string; message: string }
 }
 
 export interface PublishOptions {
@@ -128,14 +133,15 @@ interface Session {
   noncePrefix: Uint8Array
   rand: (n: number) => Uint8Array
   now: () => number
-  progress: (phase: PublishPhase, bytes?: number) => void
+  progress: (phase: PublishPhase, bytes?: number, retrying?: PublishProgress['retrying']) => void
 }
 
 export async function publish(opts: PublishOptions): Promise<PublishResult> {
   checkDeclarationInput(opts.declaration)
   const total = opts.source.size
   if (!Number.isSafeInteger(total) || total <= 0) throw new InvalidPublicationError('the file is empty')
-  const progress = (phase: PublishPhase, bytes = 0) => opts.onProgress?.({ phase, bytes, total })
+  const progress = (phase: PublishPhase, bytes = 0, retrying?: PublishProgress['retrying']) =>
+    opts.onProgress?.({ phase, bytes, total, ...(retrying ? { retrying } : {}) })
   const rand = opts.randomBytes ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)))
   const now = opts.now ?? Date.now
 
@@ -243,7 +249,7 @@ async function publishOnePass(s: Session): Promise<PublishResult | undefined> {
     )
   }
   const headers = await signManifest(s, { contentHash: read.digest(), ciphertextCid, ciphertextSize: size })
-  return finishUploaded(opts, headers, () => s.progress('ingesting', s.total))
+  return finishUploaded(opts, headers, (retrying) => s.progress('ingesting', s.total, retrying))
 }
 
 /** How long a one-pass ticket may take to start the upload. */
@@ -362,7 +368,7 @@ async function publishDirect(
   headers: Record<string, string>,
   size: number,
   ciphertext: () => ReadableStream<Uint8Array>,
-  onIngesting: () => void,
+  onIngesting: (retrying?: PublishProgress['retrying']) => void,
 ): Promise<PublishResult> {
   const start = await opts.api.request<DirectStart | PublishResult>('/assets', {
     method: 'POST',

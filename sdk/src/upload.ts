@@ -1,7 +1,7 @@
 // The ciphertext's way to IPFS's uploader (issue 5): the ticketed PUT, the finishing request that has the
 // worker pin what was stored, the poll until minted, and the hand-off that lets one encryption pass feed
 // both the upload and the client's own CID computation.
-import type { PublishOptions, PublishResult } from './publish'
+import type { PublishOptions, PublishProgress, PublishResult } from './publish'
 import { reaching, readAnswer } from './api'
 import { ApiRequestError } from './errors'
 
@@ -18,6 +18,8 @@ interface PublicationView {
   status: 'pending' | 'ingested' | 'minted' | 'failed'
   step: string
   error?: { code: string; message: string; status?: number }
+  /** Still pending after a failure that may pass (the enclave or IPFS unreachable): what is retried. */
+  retrying?: { code: string; message: string }
   result?: PublishResult
 }
 
@@ -67,7 +69,7 @@ export async function putCiphertext(
 export async function finishUploaded(
   opts: Pick<PublishOptions, 'api' | 'pollIntervalMs'>,
   headers: Record<string, string>,
-  onIngesting: () => void,
+  onIngesting: (retrying?: PublishProgress['retrying']) => void,
 ): Promise<PublishResult> {
   const committed = await opts.api.request<{ id: string } | PublishResult>('/assets', {
     method: 'POST',
@@ -76,9 +78,12 @@ export async function finishUploaded(
   if (isOutcome(committed)) return committed
   onIngesting()
   const interval = opts.pollIntervalMs ?? 1000
+  let retrying: string | undefined
   for (;;) {
     const p = await opts.api.request<PublicationView>(`/publications/${committed.id}`)
     if (p.status === 'minted' && p.result) return p.result
+    if (p.retrying && p.retrying.message !== retrying) onIngesting(p.retrying)
+    retrying = p.retrying?.message
     if (p.status === 'failed') {
       const e = p.error ?? { code: 'publish_failed', message: `the publish failed at step ${p.step}` }
       throw new ApiRequestError(e.status ?? 422, e.code, e.message, { error: { ...e, step: p.step } })

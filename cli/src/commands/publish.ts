@@ -87,7 +87,12 @@ export const publishCommand: Command = {
           if (p.phase === 'attesting') bar.note('verifying the enclave attestation and its on-chain approval…')
           else if (p.phase === 'hashing' || p.phase === 'uploading') bar.update(p.phase, p.bytes, p.total)
           else if (p.phase === 'signing') bar.note('signing the Publish message…')
-          else if (p.phase === 'ingesting')
+          else if (p.phase === 'ingesting' && p.retrying) {
+            // Worth a line in a script's log too, not only on a terminal.
+            const line = `${p.retrying.message}; the marketplace is trying again…`
+            if (ctx.interactive) bar.note(line)
+            else ctx.stderr.write(`stillflow publish: ${line}\n`)
+          } else if (p.phase === 'ingesting')
             bar.note('uploaded; the enclave is ingesting the dataset, then the NFT is minted…')
         },
       })

@@ -108,7 +108,9 @@ export async function runPublish(input: PublishForm, view: PublishView): Promise
     worker.addEventListener('message', async (e: MessageEvent<FromWorker>) => {
       const m = e.data
       if (m.type === 'progress') {
-        view.phase(PHASES[m.progress.phase] ?? m.progress.phase)
+        const phase = PHASES[m.progress.phase] ?? m.progress.phase
+        // The marketplace waits out an enclave or IPFS that is down for a while before giving up: say so.
+        view.phase(m.progress.retrying ? `${phase} (${m.progress.retrying.message}; trying again…)` : phase)
         view.progress(
           m.progress.phase === 'attesting' || m.progress.phase === 'signing'
             ? null

@@ -487,6 +487,35 @@ describe('publishing', () => {
       expect(await nft.ownerOf(p.result.tokenId)).toBe(devWallet(9, provider).address)
     }, 170_000)
 
+    it('counts direct tickets against the owner’s hourly tickets: past the limit 429 with Retry-After, nothing pinned; the same publication asking again does not count', async () => {
+      const signer = devWallet(15, provider)
+      const before = await pins()
+      const keys: Array<{ manifest: string; key: string }> = []
+      for (let i = 0; i < 60; i++) {
+        const { manifest } = await build({ signer })
+        const key = crypto.randomUUID()
+        expect((await post(manifest, key, 'direct')).status).toBe(202)
+        keys.push({ manifest, key })
+      }
+      // A second ticket for a publication already counted is not a new one.
+      expect((await post(keys[0].manifest, keys[0].key, 'direct')).status).toBe(202)
+      const { manifest } = await build({ signer })
+      const key = crypto.randomUUID()
+      const res = await fetch(`${stack.urls.api}/assets`, {
+        method: 'POST',
+        headers: { 'idempotency-key': key, 'x-stillflow-manifest': manifest, 'x-stillflow-upload': 'direct' },
+      })
+      expect(res.status).toBe(429)
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
+      const body = (await res.json()) as Json
+      expect(body.error).toMatchObject({ code: 'too_many_uploads', step: 'upload' })
+      expect(body.error.upload).toBeUndefined()
+      expect(await pins()).toEqual(before)
+      // Another owner is not held back by this one.
+      const other = await build({})
+      expect((await post(other.manifest, crypto.randomUUID(), 'direct')).status).toBe(202)
+    }, 170_000)
+
     it('refuses an unknown upload mode', async () => {
       const { manifest } = await build({})
       const res = await fetch(`${stack.urls.api}/assets`, {

@@ -23,6 +23,7 @@ import { ApiError } from '../errors'
 import { addressBook } from '../services/config'
 import { maxUploadBytes, requireDirectUploads } from '../services/ipfs'
 import { enqueueFinish, finishInBackground } from '../services/publish-queue'
+import { admitUploadTicket } from '../services/upload-quota'
 import {
   beginDirectUpload,
   claim,
@@ -200,6 +201,31 @@ async function checkBeforeUpload(env: AppEnv['Bindings'], id: string, req: Publi
   }
 }
 
+/**
+ * A direct ticket counts against the owner's hourly upload tickets (services/upload-quota.ts); asking
+ * again for the same publication (same owner and Idempotency-Key) does not count twice. Over the limit,
+ * the publication fails at `upload` with 429 — nothing was pinned — and the same key may try again later.
+ */
+async function admitDirectTicket(env: AppEnv['Bindings'], id: string, req: PublishRequest, size: number) {
+  const now = Math.floor(Date.now() / 1000)
+  const owner = req.owner.toLowerCase()
+  try {
+    await admitUploadTicket(
+      env,
+      { nonce: `direct:${owner}:${req.idempotencyKey}`, owner, size, expiresAt: now + TICKET_ROW_S },
+      now,
+      'allow',
+    )
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err
+    const refused = new PublishError(err.status, err.code, err.message, 'upload', err.fields)
+    await fail(env, id, refused)
+    throw refused
+  }
+}
+/** How long a direct ticket's row is kept at least: a ticket's own lifetime (services/ipfs.ts). */
+const TICKET_ROW_S = 600
+
 export const assets = new Hono<AppEnv>().post('/', async (c) => {
   const mode = c.req.header(UPLOAD_HEADER)
   if (mode !== undefined && mode !== 'direct' && mode !== 'uploaded') {
@@ -212,7 +238,9 @@ export const assets = new Hono<AppEnv>().post('/', async (c) => {
     const { id, done } = await claim(c.env, req, { direct: true })
     if (done) return c.json(done, 200)
     await checkBeforeUpload(c.env, id, req)
-    const upload = await beginDirectUpload(c.env, id, req, req.declaration.stillflow.ciphertextSize as number)
+    const size = req.declaration.stillflow.ciphertextSize as number
+    await admitDirectTicket(c.env, id, req, size)
+    const upload = await beginDirectUpload(c.env, id, req, size)
     return c.json({ id, status: 'pending', step: 'upload', upload }, 202)
   }
 

@@ -8,9 +8,9 @@
 //
 // Replay: the intent's nonce is recorded here (D1 `upload_intents`) and is also the ticket's id, which
 // the uploader spends on first use: a resent intent is refused (409 `intent_used`), and a ticket
-// replayed to the uploader starts nothing. Abuse: an owner may take UPLOAD_TICKETS_PER_HOUR tickets
-// per rolling hour (default 60; 429 `too_many_uploads` with Retry-After), since every ticket lets its
-// holder store up to MAX_UPLOAD_BYTES unpinned until garbage collection (ipfs/src/repo/gc.ts).
+// replayed to the uploader starts nothing. Abuse: an owner may take UPLOAD_TICKETS_PER_HOUR tickets,
+// direct ones included, per rolling hour (default 60; 429 `too_many_uploads` with Retry-After;
+// services/upload-quota.ts), since every ticket lets its holder store bytes until garbage collection.
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { uploadIntentTypes } from '../../../contracts/index'
@@ -19,6 +19,7 @@ import { ApiError } from '../errors'
 import { readCappedText } from '../middleware/body'
 import { issueUploadTicket, maxUploadBytes, requireDirectUploads } from '../services/ipfs'
 import { requireOwnerSignature } from '../services/publish'
+import { admitUploadTicket } from '../services/upload-quota'
 
 /** A ticket is for starting an upload soon, not for hoarding: the intent may not reach further. */
 const MAX_INTENT_S = 3600
@@ -80,58 +81,11 @@ export const uploads = new Hono<AppEnv>().post('/', async (c) => {
     id: intent.nonce.slice(2),
     notAfter: intent.deadline,
   })
-  await recordIntent(
+  await admitUploadTicket(
     c.env,
     { nonce: intent.nonce.toLowerCase(), owner, size: intent.size, expiresAt: intent.deadline },
     now,
+    'refuse',
   )
   return c.json({ upload }, 201)
 })
-
-const DEFAULT_TICKETS_PER_HOUR = 60
-const HOUR_S = 3600
-
-/**
- * Records the intent unless its nonce was used or the owner has had `UPLOAD_TICKETS_PER_HOUR` tickets in
- * the last hour, in one statement so two requests at once cannot both take the last place.
- */
-async function recordIntent(
-  env: AppEnv['Bindings'],
-  row: { nonce: string; owner: string; size: number; expiresAt: number },
-  now: number,
-): Promise<void> {
-  const set = Number(env.UPLOAD_TICKETS_PER_HOUR ?? DEFAULT_TICKETS_PER_HOUR)
-  // A setting that is not a positive number falls back to the default, as the other numeric settings do.
-  const limit = Number.isFinite(set) && set >= 1 ? Math.floor(set) : DEFAULT_TICKETS_PER_HOUR
-  const since = now - HOUR_S
-  const [, inserted] = await env.DB.batch([
-    env.DB.prepare('DELETE FROM upload_intents WHERE created_at <= ?1 AND expires_at <= ?2').bind(since, now),
-    env.DB.prepare(
-      `INSERT INTO upload_intents (nonce, owner, size, created_at, expires_at)
-       SELECT ?1, ?2, ?3, ?4, ?5
-       WHERE NOT EXISTS (SELECT 1 FROM upload_intents WHERE nonce = ?1)
-         AND (SELECT count(*) FROM upload_intents WHERE owner = ?2 AND created_at > ?6) < ?7`,
-    ).bind(row.nonce, row.owner, row.size, now, row.expiresAt, since, limit),
-  ])
-  if (inserted.meta.changes === 1) return
-  const used = await env.DB.prepare('SELECT 1 FROM upload_intents WHERE nonce = ?1').bind(row.nonce).first()
-  if (used) {
-    throw new ApiError(
-      409,
-      'intent_used',
-      'this UploadIntent already bought a ticket; sign a new one with a fresh nonce',
-    )
-  }
-  const oldest = await env.DB.prepare(
-    'SELECT min(created_at) AS at FROM upload_intents WHERE owner = ?1 AND created_at > ?2',
-  )
-    .bind(row.owner, since)
-    .first<{ at: number | null }>()
-  const wait = Math.max(1, (oldest?.at ?? now) + HOUR_S - now)
-  throw new ApiError(
-    429,
-    'too_many_uploads',
-    `at most ${limit} upload tickets per owner per hour; the next is free in ${Math.ceil(wait / 60)} min`,
-    { retryAfterSeconds: wait },
-  )
-}

@@ -23,11 +23,15 @@ export interface JobRequest {
   deadline: number
 }
 
+/** A licence id as EIP-712 encodes it: a decimal uint256, positive, without leading zeros. */
+const isLicenceId = (v: unknown): v is string =>
+  typeof v === 'string' && /^[1-9][0-9]{0,77}$/.test(v) && BigInt(v) < 1n << 256n
+
 export function checkJobRequest(r: unknown): JobRequest {
   const x = r as JobRequest
   if (typeof r !== 'object' || r === null) throw new InvalidInputError('request must be an object')
-  if (typeof x.licenceId !== 'string' || !/^[1-9][0-9]{0,77}$/.test(x.licenceId))
-    throw new InvalidInputError('request.licenceId must be a positive decimal string')
+  if (!isLicenceId(x.licenceId))
+    throw new InvalidInputError('request.licenceId must be a positive decimal string below 2^256')
   for (const k of ['contentHash', 'queryHash', 'resultPublicKey', 'nonce'] as const) {
     if (!isHex(x[k], 32)) throw new InvalidInputError(`request.${k} must be 32 bytes of 0x hex`)
   }
@@ -95,8 +99,8 @@ export function checkMultiJobRequest(r: unknown): MultiJobRequest {
   const contents = new Set<string>()
   for (const [i, p] of x.parts.entries()) {
     if (typeof p !== 'object' || p === null) throw new InvalidInputError(`request.parts[${i}] must be an object`)
-    if (typeof p.licenceId !== 'string' || !/^[1-9][0-9]{0,77}$/.test(p.licenceId))
-      throw new InvalidInputError(`request.parts[${i}].licenceId must be a positive decimal string`)
+    if (!isLicenceId(p.licenceId))
+      throw new InvalidInputError(`request.parts[${i}].licenceId must be a positive decimal string below 2^256`)
     if (!isHex(p.contentHash, 32))
       throw new InvalidInputError(`request.parts[${i}].contentHash must be 32 bytes of 0x hex`)
     if (typeof p.table !== 'string' || !TABLE.test(p.table) || RESERVED.has(p.table))

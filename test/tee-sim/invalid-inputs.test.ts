@@ -73,3 +73,20 @@ describe('invalid inputs', () => {
     for (const x of JUNK) await refuses(() => f(x))
   })
 })
+
+describe('job request licence ids', () => {
+  const request = (licenceId: string) => ({
+    licenceId,
+    contentHash: `0x${'11'.repeat(32)}`,
+    queryHash: `0x${'22'.repeat(32)}`,
+    resultPublicKey: `0x${'33'.repeat(32)}`,
+    nonce: `0x${'44'.repeat(32)}`,
+    deadline: 2_000_000_000,
+  })
+  it('refuses an id EIP-712 cannot encode (2^256 and above) as bad input, not later as a bad signature', async () => {
+    const max = ((1n << 256n) - 1n).toString()
+    expect(door.checkJobRequest(request(max)).licenceId).toBe(max)
+    await refuses(() => door.checkJobRequest(request((1n << 256n).toString())))
+    await refuses(() => door.checkJobRequest(request('9'.repeat(78))))
+  })
+})

@@ -83,6 +83,14 @@ describe('POST /api/assets', () => {
         body: { error: { code: 'invalid_manifest' } },
       })
     })
+    it('rejects a declaration whose base64url length cannot be whole bytes (was a 500 from the decoder)', async () => {
+      const res = await post({
+        'idempotency-key': 'k1',
+        'x-stillflow-manifest': manifest(declaration(), { declaration: 'AAAAA' }),
+      })
+      expect(res).toMatchObject({ status: 400, body: { error: { code: 'invalid_manifest' } } })
+      expect(res.body.error.message).toMatch(/whole bytes/)
+    })
     it('names the manifest field that is wrong', async () => {
       const res = await post({
         'idempotency-key': 'k1',
@@ -154,6 +162,33 @@ describe('auth', () => {
       base,
     )
     expect(bad.status).toBe(400)
+    // A time the sign-in parser takes but Date cannot read (a leap second): 400, not a 500 at the insert.
+    const leap = [
+      'stillflow.test wants you to sign in with your Ethereum account:',
+      '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      '',
+      'Sign in',
+      '',
+      'URI: http://stillflow.test',
+      'Version: 1',
+      'Chain ID: 31337',
+      'Nonce: abcdefgh12',
+      'Issued At: 2026-01-01T00:00:00Z',
+      'Expiration Time: 2099-12-31T23:59:60Z',
+    ].join('\n')
+    const res = await app.request(
+      '/api/auth/login',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: leap, signature: '0x' + '11'.repeat(65) }),
+      },
+      base,
+    )
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /Expiration Time is not a valid time/,
+    )
   })
   it('requires a session for /me and /publications', async () => {
     expect((await app.request('/api/auth/me', {}, base)).status).toBe(401)

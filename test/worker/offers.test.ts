@@ -33,6 +33,16 @@ describe('offer and licence numbers the contracts cannot hold', () => {
     expect(r.body.error?.message).toContain(field)
   })
 
+  it('refuses a currency address with a wrong EIP-55 checksum (was a 500 from the encoder)', async () => {
+    const r = await post('/offers/build', {
+      action: 'set',
+      tokenId: '1',
+      terms: { ...terms, currency: '0x5FbDB2315678afecb367f032d93F642f64180aA3' },
+    })
+    expect(r.status).toBe(400)
+    expect(r.body.error?.message).toMatch(/currency has a wrong EIP-55 checksum/)
+  })
+
   it('refuses ids of 2^256 and more', async () => {
     const big = two(256)
     expect((await post('/offers/build', { action: 'set', tokenId: big, terms })).status).toBe(400)

@@ -374,6 +374,22 @@ describe('PSI sessions', () => {
       }
       const notJson = await app.request('/api/psi/sessions', { method: 'POST', body: '{' }, env)
       expect(notJson.status).toBe(400)
+      // Bodies the session object could not even be handed (were 500s): deep nesting, not an object, too big.
+      const deep = `{"sessionId":"0x${'12'.repeat(32)}","x":${'['.repeat(5000)}${']'.repeat(5000)}}`
+      expect((await app.request('/api/psi/sessions', { method: 'POST', body: deep }, env)).status).toBe(400)
+      expect((await app.request('/api/psi/sessions', { method: 'POST', body: 'null' }, env)).status).toBe(400)
+      const joinNull = await app.request(
+        `/api/psi/sessions/0x${'ee'.repeat(32)}/join`,
+        { method: 'POST', body: 'null' },
+        env,
+      )
+      expect(joinNull.status).toBe(400)
+      const huge = await app.request(
+        '/api/psi/sessions',
+        { method: 'POST', body: JSON.stringify({ ...base, pad: 'x'.repeat(64 * 1024) }) },
+        env,
+      )
+      expect(huge.status).toBe(413)
       expect((await app.request('/api/psi/sessions/0x12', {}, env)).status).toBe(400)
       expect((await app.request('/api/psi/sessions/0x' + 'ee'.repeat(32), {}, env)).status).toBe(404)
     })

@@ -51,7 +51,9 @@ describe('POST /api/rpc', () => {
     ])
     expect(batch.status).toBe(200)
     expect(batch.body.map((r: { id: number }) => r.id)).toEqual([1, 2])
-    expect(seen[1]).toEqual([
+    // The log query names a block by number: the head is asked first (see the next tests).
+    expect(seen[1]).toEqual([{ jsonrpc: '2.0', id: 0, method: 'eth_blockNumber', params: [] }])
+    expect(seen[2]).toEqual([
       { jsonrpc: '2.0', id: 1, method: 'eth_call', params: [call, 'latest'] },
       { jsonrpc: '2.0', id: 2, method: 'eth_getLogs', params: [{ address: [LEDGER, REGISTRY], fromBlock: '0x1' }] },
     ])
@@ -70,6 +72,15 @@ describe('POST /api/rpc', () => {
     [{ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: 'x' }, 'invalid_rpc_request'],
     [{ jsonrpc: '2.0', id: 1 }, 'invalid_rpc_request'],
     [[], 'invalid_rpc_request'],
+    // A state override (third parameter) would run code of the caller's choosing on the node.
+    [
+      { jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: LEDGER, data: '0x' }, 'latest', { [LEDGER]: {} }] },
+      'invalid_rpc_request',
+    ],
+    [
+      { jsonrpc: '2.0', id: 1, method: 'eth_getLogs', params: [{ address: LEDGER, toBlock: 'tomorrow' }] },
+      'invalid_rpc_request',
+    ],
     [Array.from({ length: 21 }, (_, id) => ({ jsonrpc: '2.0', id, method: 'eth_chainId' })), 'rpc_batch_too_large'],
   ])('refuses %j with %s before reaching the chain', async (body, code) => {
     seen.length = 0
@@ -78,6 +89,34 @@ describe('POST /api/rpc', () => {
     expect(res.body.error.code).toBe(code)
     expect(res.body.error.message).toBeTruthy()
     expect(seen).toEqual([])
+  })
+
+  it('refuses a log query past the chain head (a node walks towards it and stops answering)', async () => {
+    seen.length = 0
+    const res = await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_getLogs',
+      params: [{ address: LEDGER, fromBlock: '0x0', toBlock: '0xffffffffffffffff' }],
+    })
+    expect(res.status).toBe(400)
+    expect(res.body.error.code).toBe('rpc_block_out_of_range')
+    expect(res.body.error.message).toMatch(/past the chain head 31337/)
+    expect(seen).toEqual([[{ jsonrpc: '2.0', id: 0, method: 'eth_blockNumber', params: [] }]]) // and nothing else
+  })
+
+  it('answers 503 when the chain does not answer in time', async () => {
+    const before = answer
+    answer = () => {
+      throw new DOMException('The operation was aborted due to timeout', 'TimeoutError')
+    }
+    try {
+      const res = await post({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] })
+      expect(res.status).toBe(503)
+      expect(res.body.error.code).toBe('service_unavailable')
+    } finally {
+      answer = before
+    }
   })
 
   it('refuses a write hidden in a batch of reads, naming its position', async () => {

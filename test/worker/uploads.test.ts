@@ -64,6 +64,22 @@ describe('POST /api/uploads', () => {
     expect((await ask(await intent(Wallet.createRandom()))).status).toBe(201)
   })
 
+  it('says an owner with a wrong EIP-55 checksum is a bad address (400), not a bad signature', async () => {
+    const owner = Wallet.createRandom()
+    const signed = await intent(owner)
+    // Flip the case of one letter of the checksummed address: same bytes, wrong checksum.
+    const at = [...signed.owner].findIndex((ch, i) => i > 1 && /[a-fA-F]/.test(ch))
+    const flipped =
+      signed.owner.slice(0, at) +
+      (signed.owner[at] === signed.owner[at].toUpperCase()
+        ? signed.owner[at].toLowerCase()
+        : signed.owner[at].toUpperCase()) +
+      signed.owner.slice(at + 1)
+    const res = await ask({ ...signed, owner: flipped })
+    expect(res.status).toBe(400)
+    expect(res.body.error?.code).toBe('invalid_owner')
+  })
+
   it('does not count refused intents against the owner', async () => {
     const owner = Wallet.createRandom()
     const forged = { ...(await intent(Wallet.createRandom())), owner: owner.address }

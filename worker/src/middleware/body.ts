@@ -19,3 +19,30 @@ export async function readCappedText(
   if (new TextEncoder().encode(text).byteLength > maxBytes) throw new ApiError(413, code, message)
   return text
 }
+
+/**
+ * `text` as a JSON object nested at most `maxDepth` levels, or 400 `code`. Bounded depth matters where
+ * the value travels on (a Durable Object call serialises it, and overflows its stack on deep nesting).
+ */
+export function parseJsonObject(
+  text: string,
+  maxDepth: number,
+  code: string,
+  message: string,
+): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new ApiError(400, code, message)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError(400, code, message)
+  const pending: Array<[unknown, number]> = [[value, 1]]
+  while (pending.length > 0) {
+    const [v, depth] = pending.pop()!
+    if (typeof v !== 'object' || v === null) continue
+    if (depth > maxDepth) throw new ApiError(400, code, `${message} (nested at most ${maxDepth} levels)`)
+    for (const child of Object.values(v)) pending.push([child, depth + 1])
+  }
+  return value as Record<string, unknown>
+}

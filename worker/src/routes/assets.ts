@@ -51,6 +51,8 @@ const manifestSchema = z.strictObject({
   declaration: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+    // A length of 4n+1 is never whole base64 (it would leave 6 bits): refused here, not by the decoder.
+    .refine((s) => s.length % 4 !== 1, 'must be base64url of whole bytes')
     .max(12_000),
   signature: hex(65),
   deadline: z.number().int().positive(),
@@ -117,9 +119,10 @@ async function parseRequest(c: {
   }
   const manifest = manifestSchema.safeParse(manifestJson)
   if (!manifest.success) throw new ApiError(400, 'invalid_manifest', issues(manifest.error))
-  const declarationBytes = fromBase64url(manifest.data.declaration)
+  let declarationBytes: Uint8Array
   let declarationJson: unknown
   try {
+    declarationBytes = fromBase64url(manifest.data.declaration)
     declarationJson = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(declarationBytes))
   } catch {
     throw new ApiError(400, 'invalid_metadata', 'the declaration is not UTF-8 JSON')

@@ -32,14 +32,25 @@ export const auth = new Hono<AppEnv>()
   })
   .post('/login', async (c) => {
     const body = (await c.req.json().catch(() => undefined)) as { message?: unknown; signature?: unknown } | undefined
-    if (typeof body?.message !== 'string' || body.message.length > 4000 || typeof body.signature !== 'string') {
+    if (typeof body?.message !== 'string' || typeof body.signature !== 'string') {
       throw new ApiError(400, 'invalid_login', 'send { message: <EIP-4361 text>, signature: 0x… }')
     }
+    if (body.message.length > 4000)
+      throw new ApiError(400, 'invalid_login', 'the sign-in message is longer than 4000 characters')
     let message: SiweMessage
     try {
       message = new SiweMessage(body.message)
     } catch {
       throw new ApiError(400, 'invalid_login', 'message is not an EIP-4361 Sign-In with Ethereum message')
+    }
+    // The parser takes some times Date cannot read (a leap second, :60): refused before the nonce is spent.
+    for (const [field, value] of [
+      ['Expiration Time', message.expirationTime],
+      ['Not Before', message.notBefore],
+      ['Issued At', message.issuedAt],
+    ] as const) {
+      if (value !== undefined && Number.isNaN(Date.parse(value)))
+        throw new ApiError(400, 'invalid_login', `the message's ${field} is not a valid time`)
     }
     const host = new URL(c.req.url).host
     if (message.domain !== host)

@@ -2,7 +2,7 @@
 // the owner's wallet signs `setOffer` / `withdrawOffer`; this API reads them and builds the unsigned
 // transactions, so the operator never holds an owner's key nor sets a price (R66).
 import { Hono } from 'hono'
-import { Interface } from 'ethers'
+import { Interface, isAddress } from 'ethers'
 import { z } from 'zod'
 import { dataMarketAbi, NATIVE_CURRENCY } from '../../../contracts/index'
 import type { AppEnv } from '../env'
@@ -25,7 +25,11 @@ export function uintOf(bits: number, positive = false) {
     .transform((v) => BigInt(v))
     .refine((v) => v <= max && (!positive || v > 0n), `must be an integer from ${positive ? 1 : 0} to 2^${bits}-1`)
 }
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
+  // Mixed case is an EIP-55 checksum, and a wrong one is a typo to catch, not to encode (ethers throws).
+  .refine((a) => isAddress(a), 'has a wrong EIP-55 checksum (send it all lowercase or correctly mixed)')
 
 const buildSchema = z.discriminatedUnion('action', [
   z.strictObject({

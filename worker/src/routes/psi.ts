@@ -3,6 +3,7 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
+import { parseJsonObject, readCappedText } from '../middleware/body'
 import type { PsiBindings } from '../psi/env'
 import type { CreateSession, JoinSession, PsiAuth, PsiReply } from '../psi/session'
 import { PSI_MAX_ELEMENTS } from '../psi/limits'
@@ -51,12 +52,17 @@ async function octets(c: Context<AppEnv>): Promise<Uint8Array> {
   return body
 }
 
+/** Create and join bodies: a few addresses, hashes and signatures. */
+const MAX_JSON_BYTES = 16 * 1024
+
 async function json<T>(c: Context<AppEnv>): Promise<T> {
-  try {
-    return (await c.req.json()) as T
-  } catch {
-    throw new ApiError(400, 'bad_request', 'Body must be JSON')
-  }
+  const text = await readCappedText(
+    c.req,
+    MAX_JSON_BYTES,
+    'request_too_large',
+    `A session request is at most ${MAX_JSON_BYTES} bytes of JSON`,
+  )
+  return parseJsonObject(text, 8, 'bad_request', 'Body must be a JSON object') as T
 }
 
 const binary = (bytes: Uint8Array) =>

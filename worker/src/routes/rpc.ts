@@ -6,6 +6,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { readCappedText } from '../middleware/body'
+import { CHAIN_TIMEOUT_MS, rpcBatch } from '../services/chain'
 import { addressBook, reaching, requireSetting } from '../services/config'
 
 /** Largest request body accepted, and largest upstream answer passed on. */
@@ -13,6 +14,7 @@ export const MAX_REQUEST_BYTES = 16 * 1024
 export const MAX_RESPONSE_BYTES = 1024 * 1024
 const MAX_BATCH = 20
 const HASH = /^0x[0-9a-fA-F]{64}$/
+const BLOCK = /^(latest|earliest|pending|safe|finalized|0x(0|[1-9a-fA-F][0-9a-fA-F]{0,15}))$/
 
 /** Read methods a verifier needs; anything that signs, sends, subscribes or filters statefully is refused. */
 const READ_METHODS = new Set([
@@ -57,18 +59,46 @@ function checkCall(raw: unknown, contracts: Set<string>, where: string): RpcCall
     const to = (params[0] as { to?: unknown } | undefined)?.to
     if (typeof to !== 'string' || !contracts.has(to.toLowerCase()))
       throw bad('rpc_target_not_allowed', `${where}: eth_call must be to one of the marketplace's contracts`)
+    // A third parameter is a state override: it would run code of the caller's choosing on the node.
+    if (params.length > 2) throw bad('invalid_rpc_request', `${where}: eth_call takes [call, block] only`)
   }
   if (c.method === 'eth_getLogs') {
-    const filter = params[0] as { address?: unknown; blockHash?: unknown } | undefined
+    const filter = params[0] as { address?: unknown; blockHash?: unknown; fromBlock?: unknown; toBlock?: unknown }
     const addresses = Array.isArray(filter?.address) ? filter.address : [filter?.address]
     if (!addresses.length || addresses.some((a) => typeof a !== 'string' || !contracts.has(a.toLowerCase())))
       throw bad('rpc_target_not_allowed', `${where}: eth_getLogs must name only the marketplace's contracts as address`)
+    for (const key of ['fromBlock', 'toBlock'] as const) {
+      const v = filter[key]
+      if (v !== undefined && (typeof v !== 'string' || !BLOCK.test(v)))
+        throw bad('invalid_rpc_request', `${where}: ${key} must be a block tag or a hex block number`)
+    }
   }
   if (c.method === 'eth_getTransactionByHash' || c.method === 'eth_getTransactionReceipt') {
     if (typeof params[0] !== 'string' || !HASH.test(params[0]))
       throw bad('invalid_rpc_request', `${where}: ${c.method} takes a 32-byte transaction hash`)
   }
   return { jsonrpc: '2.0', id, method: c.method, params }
+}
+
+/**
+ * Log queries may not reach past the chain's head: a node asked for logs up to block 2^64 walks towards
+ * it (hardhat did, and stopped answering anyone). Costs one eth_blockNumber, only when a log query names
+ * a block by number.
+ */
+async function refuseBlocksPastHead(env: AppEnv['Bindings'], calls: RpcCall[]): Promise<void> {
+  const numbered = calls.flatMap((call) => {
+    if (call.method !== 'eth_getLogs') return []
+    const f = call.params[0] as { fromBlock?: string; toBlock?: string }
+    return [f.fromBlock, f.toBlock].filter((b): b is string => typeof b === 'string' && b.startsWith('0x'))
+  })
+  if (!numbered.length) return
+  const [head] = await rpcBatch(env, [['eth_blockNumber', []]])
+  const past = numbered.find((b) => BigInt(b) > BigInt(head as string))
+  if (past)
+    throw bad(
+      'rpc_block_out_of_range',
+      `eth_getLogs: block ${BigInt(past)} is past the chain head ${BigInt(head as string)}`,
+    )
 }
 
 export const rpc = new Hono<AppEnv>().post('/', async (c) => {
@@ -91,6 +121,7 @@ export const rpc = new Hono<AppEnv>().post('/', async (c) => {
   if (!list.length) throw bad('invalid_rpc_request', 'an empty batch asks nothing')
   if (list.length > MAX_BATCH) throw bad('rpc_batch_too_large', `a batch may hold at most ${MAX_BATCH} calls`)
   const calls = list.map((raw, i) => checkCall(raw, contracts, batch ? `request[${i}]` : 'request'))
+  await refuseBlocksPastHead(c.env, calls)
 
   const url = requireSetting(c.env, 'CHAIN_RPC_URL')
   const res = await reaching('the chain RPC', url, () =>
@@ -98,6 +129,7 @@ export const rpc = new Hono<AppEnv>().post('/', async (c) => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(batch ? calls : calls[0]),
+      signal: AbortSignal.timeout(CHAIN_TIMEOUT_MS),
     }),
   )
   const answer = await res.text()

@@ -9,6 +9,12 @@ interface RpcResponse {
   error?: { code: number; message: string }
 }
 
+/**
+ * How long the worker waits for the chain: a node that stops answering (or is wedged by a heavy query)
+ * must turn into a 503 for the caller, not a request that never ends.
+ */
+export const CHAIN_TIMEOUT_MS = 30_000
+
 /** One JSON-RPC batch: a single round trip for several reads. Errors name the method that failed. */
 export async function rpcBatch(env: Bindings, calls: Array<[method: string, params: unknown[]]>): Promise<unknown[]> {
   const url = requireSetting(env, 'CHAIN_RPC_URL')
@@ -17,6 +23,7 @@ export async function rpcBatch(env: Bindings, calls: Array<[method: string, para
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }))),
+      signal: AbortSignal.timeout(CHAIN_TIMEOUT_MS),
     }),
   )
   if (!res.ok) throw new Error(`chain RPC answered HTTP ${res.status}`)

@@ -52,6 +52,8 @@ export async function reaching<T>(what: string, url: string, fn: () => Promise<T
     return await fn()
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
+    if ((err as Error)?.name === 'TimeoutError')
+      throw new UnreachableError(`${what} at ${url} did not answer in time`, { cause: err })
     if (/network connection lost|fetch failed|ECONNREFUSED|connect/i.test(message)) {
       throw new UnreachableError(`${what} is not reachable at ${url} (${message.replace(/\.$/, '')})`, { cause: err })
     }

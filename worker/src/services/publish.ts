@@ -2,7 +2,7 @@
 // the one the owner signed) → enclave ingest → metadata → relayer mint. Each step is recorded in D1; a
 // failure undoes the earlier steps (unpins), so there is never an NFT without its data or an orphan pin.
 import { and, eq } from 'drizzle-orm'
-import { verifyTypedData, type TypedDataField } from 'ethers'
+import { isAddress, verifyTypedData, type TypedDataField } from 'ethers'
 import { drizzle } from 'drizzle-orm/d1'
 import { publishDomain } from '../../../contracts/index'
 import { publications } from '../db/schema'
@@ -240,6 +240,12 @@ export function requireOwnerSignature(
 ): void {
   const book = addressBook(env)
   const name = Object.keys(types)[0]
+  if (!isAddress(owner))
+    throw new ApiError(
+      400,
+      'invalid_owner',
+      `the owner ${owner} has a wrong EIP-55 checksum (send it all lowercase or correctly mixed)`,
+    )
   let signer: string
   try {
     signer = verifyTypedData(publishDomain(book.chainId, book.contracts.DataAssetNFT), types, message, signature)

@@ -282,6 +282,10 @@ describe('GET /api/assets parameters', () => {
 
   it('refuses a malformed asset id and names an unknown one', async () => {
     expect((await get('/api/assets/01')).body.error.code).toBe('invalid_asset_id')
+    // A huge bad value is quoted, but not sent back whole.
+    const huge = await get(`/api/assets/${'x'.repeat(10_000)}`)
+    expect(huge.body.error.code).toBe('invalid_asset_id')
+    expect(huge.body.error.message.length).toBeLessThan(200)
     const missing = await get('/api/assets/999')
     expect(missing.status).toBe(404)
     expect(missing.body.error.code).toBe('asset_not_found')

@@ -56,3 +56,12 @@ export function onError(err: Error, c: Context) {
 export function notFound(c: Context) {
   return problem(c, 404, 'not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)
 }
+
+/**
+ * A caller's bad value quoted in an error message, cut to a readable length: the message says what was
+ * wrong without sending a 10 KB input back (or into the logs) whole.
+ */
+export function echo(value: unknown, max = 80): string {
+  const text = JSON.stringify(value ?? '') ?? String(value)
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}

@@ -1,16 +1,12 @@
 // Validates the path and query parameters of the index's read routes; a bad value is a 400 with a code.
-import { ApiError } from '../errors'
+import { ApiError, echo } from '../errors'
 
 const MAX_UINT256 = (1n << 256n) - 1n
 
 /** A token or licence id: a decimal uint256 without leading zeros. */
 export function uintParam(value: string | undefined, what: string, code: string): string {
   if (!value || !/^(0|[1-9][0-9]{0,77})$/.test(value) || BigInt(value) > MAX_UINT256) {
-    throw new ApiError(
-      400,
-      code,
-      `${what} must be a decimal integer between 0 and 2^256-1, got ${JSON.stringify(value ?? '')}`,
-    )
+    throw new ApiError(400, code, `${what} must be a decimal integer between 0 and 2^256-1, got ${echo(value)}`)
   }
   return value
 }
@@ -18,11 +14,7 @@ export function uintParam(value: string | undefined, what: string, code: string)
 /** A 20-byte address, returned lowercase (the index stores addresses lowercase). */
 export function addressParam(value: string | undefined): string {
   if (!value || !/^0x[0-9a-fA-F]{40}$/.test(value)) {
-    throw new ApiError(
-      400,
-      'invalid_address',
-      `address must be 0x followed by 40 hex digits, got ${JSON.stringify(value ?? '')}`,
-    )
+    throw new ApiError(400, 'invalid_address', `address must be 0x followed by 40 hex digits, got ${echo(value)}`)
   }
   return value.toLowerCase()
 }
@@ -30,11 +22,7 @@ export function addressParam(value: string | undefined): string {
 /** A 32-byte hash, returned lowercase. */
 export function hashParam(value: string | undefined, what: string): string {
   if (!value || !/^0x[0-9a-fA-F]{64}$/.test(value)) {
-    throw new ApiError(
-      400,
-      'invalid_hash',
-      `${what} must be 0x followed by 64 hex digits, got ${JSON.stringify(value ?? '')}`,
-    )
+    throw new ApiError(400, 'invalid_hash', `${what} must be 0x followed by 64 hex digits, got ${echo(value)}`)
   }
   return value.toLowerCase()
 }
@@ -46,7 +34,7 @@ export function intQuery(value: string | undefined, name: string, max = Number.M
     throw new ApiError(
       400,
       `invalid_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
-      `${name} must be an integer between 0 and ${max}, got ${JSON.stringify(value)}`,
+      `${name} must be an integer between 0 and ${max}, got ${echo(value)}`,
     )
   }
   return Number(value)

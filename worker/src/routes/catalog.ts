@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import { NATIVE_CURRENCY } from '../../../contracts/index'
 import type { AppEnv } from '../env'
-import { ApiError } from '../errors'
+import { ApiError, echo } from '../errors'
 import { metadataCid } from '../indexer/metadata'
 import { addressParam, intQuery, uintParam } from '../indexer/params'
 import { indexedChain, notFound } from '../indexer/read'
@@ -54,7 +54,7 @@ const bad = (code: string, message: string) => new ApiError(400, code, message)
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T | undefined {
   if (value === undefined || value === '') return undefined
   if (!(allowed as readonly string[]).includes(value))
-    throw bad(`invalid_${name}`, `${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`)
+    throw bad(`invalid_${name}`, `${name} must be one of ${allowed.join(', ')}, got ${echo(value)}`)
   return value as T
 }
 
@@ -63,7 +63,7 @@ function weiQuery(value: string | undefined, name: string): string | undefined {
   if (!WEI.test(value))
     throw bad(
       `invalid_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
-      `${name} must be an amount in wei (a decimal integer), got ${JSON.stringify(value)}`,
+      `${name} must be an amount in wei (a decimal integer), got ${echo(value)}`,
     )
   return value
 }
@@ -105,7 +105,7 @@ function ownerParam(value: string): string {
   try {
     return addressParam(value)
   } catch {
-    throw bad('invalid_owner', `owner must be an address, 0x followed by 40 hex digits, got ${JSON.stringify(value)}`)
+    throw bad('invalid_owner', `owner must be an address, 0x followed by 40 hex digits, got ${echo(value)}`)
   }
 }
 
@@ -125,8 +125,7 @@ export function parseBrowse(url: URL): BrowseQuery {
   const tags = [...new Set(url.searchParams.getAll('tag').filter((t) => t !== ''))]
   if (tags.length > MAX_TAGS) throw bad('invalid_tag', `at most ${MAX_TAGS} tags`)
   for (const t of tags)
-    if (!TAG.test(t))
-      throw bad('invalid_tag', `tag must be lowercase letters, digits and hyphens, got ${JSON.stringify(t)}`)
+    if (!TAG.test(t)) throw bad('invalid_tag', `tag must be lowercase letters, digits and hyphens, got ${echo(t)}`)
   const ownerRaw = single('owner')
   const minPrice = weiQuery(single('minPrice'), 'minPrice')
   const maxPrice = weiQuery(single('maxPrice'), 'maxPrice')

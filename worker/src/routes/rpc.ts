@@ -4,7 +4,7 @@
 // address book's contracts, and both request and answer are size-limited.
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
-import { ApiError } from '../errors'
+import { ApiError, echo } from '../errors'
 import { readCappedText } from '../middleware/body'
 import { CHAIN_TIMEOUT_MS, rpcBatch } from '../services/chain'
 import { addressBook, reaching, requireSetting } from '../services/config'
@@ -47,7 +47,7 @@ function checkCall(raw: unknown, contracts: Set<string>, where: string): RpcCall
   if (!READ_METHODS.has(c.method))
     throw bad(
       'rpc_method_not_allowed',
-      `${c.method} is not a read method this proxy serves; allowed: ${[...READ_METHODS].join(', ')}`,
+      `${echo(c.method)} is not a read method this proxy serves; allowed: ${[...READ_METHODS].join(', ')}`,
     )
   const params = c.params ?? []
   if (!Array.isArray(params)) throw bad('invalid_rpc_request', `${where}.params must be an array`)

@@ -401,6 +401,13 @@ describe('PSI sessions', () => {
       const get = (path: string, headers: Record<string, string>) =>
         app.request(`/api/psi/sessions/${sessionId}${path}`, { headers }, env)
       expect((await get('/result', {})).status).toBe(401)
+      // Headers present but malformed: a bad request, named, not "unsigned".
+      const malformed = { 'x-psi-role': 'A', 'x-psi-nonce': '0x01', 'x-psi-deadline': '1', 'x-psi-signature': '0x' }
+      const badRole = await get('/result', { ...malformed, 'x-psi-role': 'C' })
+      expect(badRole.status).toBe(400)
+      expect(((await badRole.json()) as { error: { code: string } }).error.code).toBe('psi_bad_role')
+      for (const deadline of ['1e400', '1.5', '9007199254740993'])
+        expect((await get('/result', { ...malformed, 'x-psi-deadline': deadline })).status).toBe(400)
       const sign = async (
         w: Wallet,
         role: 'A' | 'B',

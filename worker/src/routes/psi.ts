@@ -35,10 +35,15 @@ function sessionObject(c: Context<AppEnv>) {
 function auth(c: Context<AppEnv>): PsiAuth {
   const role = c.req.header('x-psi-role')
   const nonce = c.req.header('x-psi-nonce')
-  const deadline = Number(c.req.header('x-psi-deadline'))
+  const rawDeadline = c.req.header('x-psi-deadline')
   const signature = c.req.header('x-psi-signature')
-  if ((role !== 'A' && role !== 'B') || !nonce || !signature || !Number.isSafeInteger(deadline))
+  if (!role || !nonce || !signature || !rawDeadline)
     throw new ApiError(401, 'psi_unsigned', 'Send x-psi-role, x-psi-nonce, x-psi-deadline and x-psi-signature')
+  // Present but malformed is a bad request, not a missing signature.
+  const deadline = Number(rawDeadline)
+  if (role !== 'A' && role !== 'B') throw new ApiError(400, 'psi_bad_role', 'x-psi-role is A or B')
+  if (!/^[0-9]{1,15}$/.test(rawDeadline) || !Number.isSafeInteger(deadline))
+    throw new ApiError(400, 'psi_bad_deadline', 'x-psi-deadline is unix seconds, a whole number')
   return { role, nonce, deadline, signature }
 }
 

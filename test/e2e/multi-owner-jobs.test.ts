@@ -27,6 +27,7 @@ import type { PrivacyPolicy } from '../../tee-sim/src/policy'
 import { multiJobIdOf } from '../../tee-sim/src/job-request'
 import { devWallet, freePorts, startStack, type Stack } from '../../scripts/stack'
 import { cliRunner } from '../support/cli'
+import { checkReceipt, checkShape, connect, openReceipt } from '../../site/src/lib/receipt-check'
 
 const OWNER_A = 13
 const OWNER_B = 14
@@ -186,6 +187,27 @@ describe('a job across assets of two owners (R67)', () => {
       .filter(Boolean)
       .map((e) => e!.name)
     expect(events).toEqual(['JobPartRecorded', 'JobPartRecorded', 'GroupJobRecorded'])
+    // An auditor's check (the /verify page's code, here in Node through the site's read-only RPC door):
+    // the group receipt verifies from its JSON and from the job id alone; one part altered does not.
+    const chain = await connect(new URL(stack.urls.api).origin)
+    try {
+      const verdict = await checkReceipt(chain, checkShape(JSON.parse(JSON.stringify(outcome.receipt))))
+      expect(verdict.ok, verdict.summary).toBe(true)
+      expect(verdict.checks.map((c) => c.key)).toEqual(['chain', 'signature', 'registered', 'approved', 'recorded'])
+      const found = await openReceipt(chain, outcome.jobId)
+      expect(found.signed.receipt).toEqual(outcome.receipt.receipt)
+      const parts = (outcome.receipt.receipt as { parts: Array<{ epsilonSpentMilli: number }> }).parts
+      const altered = {
+        ...outcome.receipt,
+        receipt: { ...outcome.receipt.receipt, parts: [parts[0], { ...parts[1], epsilonSpentMilli: 1 }] },
+      }
+      const refused = await checkReceipt(chain, checkShape(altered))
+      expect(refused.ok).toBe(false)
+      expect(refused.checks.find((c) => c.key === 'signature')?.ok).toBe(false)
+      expect(refused.checks.find((c) => c.key === 'recorded')?.detail).toMatch(/different parts/)
+    } finally {
+      chain.provider.destroy()
+    }
     expect(outcome.job.parts).toMatchObject([
       { licenceId: licences.a, table: 'a', epsilonSpentMilli: 500 },
       { licenceId: licences.b, table: 'b', epsilonSpentMilli: 500 },

@@ -3,9 +3,15 @@
 // refuses every malformed field by name. The chain-facing checks run in test/e2e/storefront.test.ts.
 import { Wallet } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import { jobReceiptDomain, jobReceiptTypes } from '../../contracts/index'
+import { groupReceiptTypes, jobReceiptDomain, jobReceiptTypes } from '../../contracts/index'
 import { checkShape, ReceiptInputError, receiptDigest } from '../../site/src/lib/receipt-check'
-import { bytesToHex, receiptDigest as enclaveDigest, type SignedReceipt } from '../../tee-sim/src/index'
+import {
+  bytesToHex,
+  groupReceiptDigest,
+  receiptDigest as enclaveDigest,
+  type SignedGroupReceipt,
+  type SignedReceipt,
+} from '../../tee-sim/src/index'
 
 const LEDGER = '0x' + '5f'.repeat(20)
 const receipt = {
@@ -66,5 +72,48 @@ describe('checkShape', () => {
     const input = mutate(JSON.parse(JSON.stringify(await signed())))
     expect(() => checkShape(input)).toThrow(ReceiptInputError)
     expect(() => checkShape(input)).toThrow(message)
+  })
+})
+
+describe('group receipts (a job across assets, R67)', () => {
+  const group = {
+    jobId: `0x${'11'.repeat(32)}`,
+    queryHash: `0x${'33'.repeat(32)}`,
+    resultHash: `0x${'44'.repeat(32)}`,
+    measurement: `0x${'55'.repeat(32)}`,
+    parts: [
+      { licenceId: '3', contentHash: `0x${'22'.repeat(32)}`, epsilonSpentMilli: 500 },
+      { licenceId: '9', contentHash: `0x${'66'.repeat(32)}`, epsilonSpentMilli: 700 },
+    ],
+  } as SignedGroupReceipt['receipt']
+  async function signedGroup(): Promise<SignedGroupReceipt> {
+    const key = new Wallet('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcbc5c2d7d2f7a9d4f')
+    const types = groupReceiptTypes as unknown as Record<string, Array<{ name: string; type: string }>>
+    const signature = await key.signTypedData(jobReceiptDomain(31337, LEDGER), types, group)
+    return {
+      receipt: group,
+      signature,
+      signer: key.address,
+      chainId: 31337,
+      computeLedger: LEDGER,
+    } as SignedGroupReceipt
+  }
+
+  it('hashes as the enclave does, and any part changed moves the digest', async () => {
+    const s = await signedGroup()
+    expect(receiptDigest(s)).toBe(bytesToHex(groupReceiptDigest(group, 31337, LEDGER)))
+    const tampered = { ...group, parts: [group.parts[0], { ...group.parts[1], epsilonSpentMilli: 1 }] }
+    expect(receiptDigest({ ...s, receipt: tampered })).not.toBe(receiptDigest(s))
+  })
+
+  it('accepts one as the API gives it and names a bad part', async () => {
+    const s = await signedGroup()
+    expect(checkShape(JSON.parse(JSON.stringify(s)))).toEqual(s)
+    const bad = (parts: unknown[]) => () => checkShape({ ...s, receipt: { ...group, parts } })
+    expect(bad([group.parts[0]])).toThrow(/two or more parts/)
+    expect(bad([group.parts[0], { ...group.parts[1], contentHash: '0x12' }])).toThrow(
+      /receipt\.parts\[1\]\.contentHash must be 0x/,
+    )
+    expect(bad([group.parts[0], null])).toThrow(ReceiptInputError)
   })
 })

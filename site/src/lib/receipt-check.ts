@@ -1,4 +1,5 @@
-// Checks a job receipt in the browser against the chain itself (R23, R24): the enclave's EIP-712
+// Checks a job receipt — of one asset, or a group receipt of a job across assets (R67) — in the browser
+// against the chain itself (R23, R24): the enclave's EIP-712
 // signature, the signer's registration and measurement in EnclaveRegistry, and the record ComputeLedger
 // keeps. Only the address book and a read-only RPC door (/api/rpc) come from this marketplace; every
 // fact is read from the chain or recomputed here, so a tampered receipt or a lying index cannot pass.
@@ -13,11 +14,26 @@ import {
   type TypedDataField,
 } from 'ethers'
 import { computeLedgerAbi, enclaveRegistryAbi } from '../../../contracts/generated'
-import { jobReceiptDomain, jobReceiptTypes } from '../../../contracts/index'
-import type { Hex, JobReceipt as ReceiptFields, SignedReceipt } from '../../../tee-sim/src/index'
+import { groupReceiptTypes, jobReceiptDomain, jobReceiptTypes } from '../../../contracts/index'
+import type {
+  GroupReceipt,
+  Hex,
+  JobReceipt as ReceiptFields,
+  SignedGroupReceipt,
+  SignedReceipt,
+} from '../../../tee-sim/src/index'
 
 // One definition of the receipt's shape: tee-sim's (what the enclave signs); type-only, nothing is bundled.
-export type { JobReceipt as ReceiptFields, SignedReceipt } from '../../../tee-sim/src/index'
+export type {
+  GroupReceipt,
+  JobReceipt as ReceiptFields,
+  SignedGroupReceipt,
+  SignedReceipt,
+} from '../../../tee-sim/src/index'
+
+/** Either kind: one asset's receipt, or one signature over every part of a job across assets. */
+export type AnySignedReceipt = SignedReceipt | SignedGroupReceipt
+export const isGroup = (s: AnySignedReceipt): s is SignedGroupReceipt => 'parts' in s.receipt
 
 export interface AddressBook {
   chainId: number
@@ -40,7 +56,7 @@ export interface Verdict {
   /** One plain-language sentence: what the receipt proves, or the precise reason it fails. */
   summary: string
   checks: Check[]
-  signed: SignedReceipt
+  signed: AnySignedReceipt
   record?: { txHash: string; blockNumber: number }
 }
 
@@ -54,22 +70,29 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/
 const ZERO32 = '0x' + '00'.repeat(32)
 const ledgerInterface = new Interface(computeLedgerAbi)
 const TYPES = jobReceiptTypes as unknown as Record<string, TypedDataField[]>
+const GROUP_TYPES = groupReceiptTypes as unknown as Record<string, TypedDataField[]>
+const typesOf = (s: AnySignedReceipt) => (isGroup(s) ? GROUP_TYPES : TYPES)
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 const short = (h: string) => (h.length > 20 ? `${h.slice(0, 10)}…${h.slice(-8)}` : h)
 
-/** The receipt's shape, field by field; the error names the first bad field. */
-export function checkShape(value: unknown): SignedReceipt {
+/** The receipt's shape, field by field (either kind); the error names the first bad field. */
+export function checkShape(value: unknown): AnySignedReceipt {
   const s = value as Partial<SignedReceipt> | null
   if (!s || typeof s !== 'object') throw new ReceiptInputError('The receipt must be a JSON object.')
-  const r = s.receipt as Partial<ReceiptFields> | undefined
+  const r = s.receipt as Record<string, unknown> | undefined
   if (!r || typeof r !== 'object') throw new ReceiptInputError('The JSON has no "receipt" object.')
-  for (const k of ['jobId', 'contentHash', 'queryHash', 'resultHash', 'measurement'] as const)
-    if (typeof r[k] !== 'string' || !HASH.test(r[k]!))
+  const group = Array.isArray(r.parts)
+  const hashes = group
+    ? ['jobId', 'queryHash', 'resultHash', 'measurement']
+    : ['jobId', 'contentHash', 'queryHash', 'resultHash', 'measurement']
+  for (const k of hashes)
+    if (typeof r[k] !== 'string' || !HASH.test(r[k] as string))
       throw new ReceiptInputError(`receipt.${k} must be 0x followed by 64 hex digits.`)
-  if (typeof r.licenceId !== 'string' || !/^[0-9]{1,78}$/.test(r.licenceId))
-    throw new ReceiptInputError('receipt.licenceId must be a decimal number in a string.')
-  if (!Number.isSafeInteger(r.epsilonSpentMilli) || r.epsilonSpentMilli! < 0)
-    throw new ReceiptInputError('receipt.epsilonSpentMilli must be a non-negative integer.')
+  if (group) {
+    const parts = r.parts as Array<Record<string, unknown> | null>
+    if (parts.length < 2) throw new ReceiptInputError('receipt.parts must list two or more parts.')
+    parts.forEach((p, i) => checkCharge(p ?? {}, `receipt.parts[${i}]`))
+  } else checkCharge(r, 'receipt')
   if (typeof s.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(s.signature))
     throw new ReceiptInputError('signature must be 65 bytes of 0x hex (r ‖ s ‖ v).')
   if (typeof s.signer !== 'string' || !ADDRESS.test(s.signer)) throw new ReceiptInputError('signer must be an address.')
@@ -77,12 +100,22 @@ export function checkShape(value: unknown): SignedReceipt {
     throw new ReceiptInputError('chainId must be a positive integer.')
   if (typeof s.computeLedger !== 'string' || !ADDRESS.test(s.computeLedger))
     throw new ReceiptInputError('computeLedger must be an address.')
-  return s as SignedReceipt
+  return s as AnySignedReceipt
 }
 
-/** The EIP-712 digest the enclave signed and ComputeLedger.hashReceipt computes. */
-export function receiptDigest(s: SignedReceipt): string {
-  return TypedDataEncoder.hash(jobReceiptDomain(s.chainId, s.computeLedger), TYPES, s.receipt)
+/** What one licence was charged: its id, the dataset's content hash (parts only) and ε. */
+function checkCharge(c: Record<string, unknown>, where: string): void {
+  if (where !== 'receipt' && (typeof c.contentHash !== 'string' || !HASH.test(c.contentHash)))
+    throw new ReceiptInputError(`${where}.contentHash must be 0x followed by 64 hex digits.`)
+  if (typeof c.licenceId !== 'string' || !/^[0-9]{1,78}$/.test(c.licenceId))
+    throw new ReceiptInputError(`${where}.licenceId must be a decimal number in a string.`)
+  if (!Number.isSafeInteger(c.epsilonSpentMilli) || (c.epsilonSpentMilli as number) < 0)
+    throw new ReceiptInputError(`${where}.epsilonSpentMilli must be a non-negative integer.`)
+}
+
+/** The EIP-712 digest the enclave signed and ComputeLedger.hashReceipt (or hashGroupReceipt) computes. */
+export function receiptDigest(s: AnySignedReceipt): string {
+  return TypedDataEncoder.hash(jobReceiptDomain(s.chainId, s.computeLedger), typesOf(s), s.receipt)
 }
 
 /** Everything the checks read, bound to one chain. */
@@ -107,47 +140,71 @@ export async function connect(origin: string): Promise<ChainReader> {
   return { provider, book, api }
 }
 
-/** The signed receipt carried by the `recordReceipt` transaction `txHash`, or null if it is not one. */
+/** The signed receipt carried by the `recordReceipt` or `recordGroupReceipt` transaction `txHash`, or null if there is none. */
 async function receiptFromTransaction(chain: ChainReader, txHash: string) {
   const tx = await chain.provider.getTransaction(txHash)
   if (!tx) return null
   const ledger = chain.book.contracts.ComputeLedger
   const call = tx.to && same(tx.to, ledger) ? ledgerInterface.parseTransaction({ data: tx.data }) : null
-  if (call?.name !== 'recordReceipt')
+  if (call?.name !== 'recordReceipt' && call?.name !== 'recordGroupReceipt')
     throw new ReceiptInputError(
-      `Transaction ${txHash} is not a ComputeLedger.recordReceipt call, so it holds no receipt.`,
+      `Transaction ${txHash} is not a ComputeLedger.recordReceipt or recordGroupReceipt call, so it holds no receipt.`,
     )
   const r = call.args[0]
-  const fields: ReceiptFields = {
-    jobId: String(r.jobId) as Hex,
-    licenceId: String(r.licenceId),
-    contentHash: String(r.contentHash) as Hex,
-    queryHash: String(r.queryHash) as Hex,
-    resultHash: String(r.resultHash) as Hex,
-    epsilonSpentMilli: Number(r.epsilonSpentMilli),
-    measurement: String(r.measurement) as Hex,
-  }
+  const fields: ReceiptFields | GroupReceipt =
+    call.name === 'recordReceipt'
+      ? {
+          jobId: String(r.jobId) as Hex,
+          licenceId: String(r.licenceId),
+          contentHash: String(r.contentHash) as Hex,
+          queryHash: String(r.queryHash) as Hex,
+          resultHash: String(r.resultHash) as Hex,
+          epsilonSpentMilli: Number(r.epsilonSpentMilli),
+          measurement: String(r.measurement) as Hex,
+        }
+      : {
+          jobId: String(r.jobId) as Hex,
+          queryHash: String(r.queryHash) as Hex,
+          resultHash: String(r.resultHash) as Hex,
+          measurement: String(r.measurement) as Hex,
+          parts: Array.from(
+            r.parts as Array<{ licenceId: bigint; contentHash: string; epsilonSpentMilli: bigint }>,
+            (p) => ({
+              licenceId: String(p.licenceId),
+              contentHash: String(p.contentHash) as Hex,
+              epsilonSpentMilli: Number(p.epsilonSpentMilli),
+            }),
+          ),
+        }
   const partial = {
     receipt: fields,
     signature: String(call.args[1]) as Hex,
     chainId: chain.book.chainId,
     computeLedger: ledger as Hex,
-  }
+  } as Omit<AnySignedReceipt, 'signer'>
   // The calldata carries no signer name: the signer is whoever the signature recovers to (checked next).
   let signer: string
   try {
-    signer = verifyTypedData(jobReceiptDomain(partial.chainId, ledger), TYPES, fields, partial.signature)
+    signer = verifyTypedData(
+      jobReceiptDomain(partial.chainId, ledger),
+      'parts' in fields ? GROUP_TYPES : TYPES,
+      fields,
+      partial.signature,
+    )
   } catch {
     throw new ReceiptInputError(`The signature in transaction ${txHash} is malformed.`)
   }
-  return { signed: { ...partial, signer: signer as Hex } satisfies SignedReceipt, txHash }
+  return { signed: { ...partial, signer: signer as Hex } as AnySignedReceipt, txHash }
 }
 
-/** The JobRecorded log of `jobId`, if ComputeLedger has one. */
+/** The JobRecorded (or, for a job across assets, GroupJobRecorded) log of `jobId`, if ComputeLedger has one. */
 async function recordedLog(chain: ChainReader, jobId: string): Promise<Log | null> {
   const logs = await chain.provider.getLogs({
     address: chain.book.contracts.ComputeLedger,
-    topics: [ledgerInterface.getEvent('JobRecorded')!.topicHash, jobId],
+    topics: [
+      [ledgerInterface.getEvent('JobRecorded')!.topicHash, ledgerInterface.getEvent('GroupJobRecorded')!.topicHash],
+      jobId,
+    ],
     fromBlock: chain.book.deployedAtBlock ?? 0,
     toBlock: 'latest',
   })
@@ -162,7 +219,7 @@ async function recordedLog(chain: ChainReader, jobId: string): Promise<Log | nul
 export async function openReceipt(
   chain: ChainReader,
   input: string,
-): Promise<{ signed: SignedReceipt; txHash?: string }> {
+): Promise<{ signed: AnySignedReceipt; txHash?: string }> {
   const text = input.trim()
   if (!text) throw new ReceiptInputError('Paste a receipt (JSON), a job id or a transaction hash.')
   if (text.startsWith('{')) {
@@ -196,7 +253,7 @@ export async function openReceipt(
 }
 
 /** Runs every check; the verdict's summary names the first failure, or what the receipt proves. */
-export async function checkReceipt(chain: ChainReader, signed: SignedReceipt): Promise<Verdict> {
+export async function checkReceipt(chain: ChainReader, signed: AnySignedReceipt): Promise<Verdict> {
   const checks: Check[] = []
   const r = signed.receipt
   const ledgerAddress = chain.book.contracts.ComputeLedger
@@ -218,7 +275,12 @@ export async function checkReceipt(chain: ChainReader, signed: SignedReceipt): P
   // 2. The enclave's EIP-712 signature over exactly these fields.
   let recovered: string | null = null
   try {
-    recovered = verifyTypedData(jobReceiptDomain(signed.chainId, signed.computeLedger), TYPES, r, signed.signature)
+    recovered = verifyTypedData(
+      jobReceiptDomain(signed.chainId, signed.computeLedger),
+      typesOf(signed),
+      r,
+      signed.signature,
+    )
   } catch {
     recovered = null
   }
@@ -276,9 +338,11 @@ export async function checkReceipt(chain: ChainReader, signed: SignedReceipt): P
       recordOk = true
       recordDetail = `ComputeLedger recorded this exact receipt (hash ${short(digest)}) in transaction ${log.transactionHash}, block ${log.blockNumber}.`
     } else {
-      const differ = onChain
-        ? (Object.keys(r) as (keyof ReceiptFields)[]).filter(
-            (k) => String(onChain.signed.receipt[k]).toLowerCase() !== String(r[k]).toLowerCase(),
+      const recorded = onChain?.signed.receipt as Record<string, unknown> | undefined
+      const mine = r as unknown as Record<string, unknown>
+      const differ = recorded
+        ? Object.keys(mine).filter(
+            (k) => JSON.stringify(recorded[k]).toLowerCase() !== JSON.stringify(mine[k]).toLowerCase(),
           )
         : []
       recordDetail = differ.length

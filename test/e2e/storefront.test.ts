@@ -431,7 +431,7 @@ describe('storefront', () => {
         ['{"receipt": {"jobId": "0x12"}}', /receipt\.jobId must be 0x followed by 64 hex digits/],
         ['hello', /0x followed by 64 hex digits/],
         ['0x' + '5a'.repeat(32), /has no receipt, job or transaction with id/],
-        [mine.txHash, /is not a ComputeLedger\.recordReceipt call/],
+        [mine.txHash, /is not a ComputeLedger\.recordReceipt or recordGroupReceipt call/],
       ] as const) {
         const v = await verify(page, input)
         expect(v.ok, input).toBe('false')

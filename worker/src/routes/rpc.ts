@@ -7,7 +7,7 @@ import type { AppEnv } from '../env'
 import { ApiError, echo } from '../errors'
 import { readCappedText } from '../middleware/body'
 import { CHAIN_TIMEOUT_MS, rpcBatch } from '../services/chain'
-import { addressBook, reaching, requireSetting } from '../services/config'
+import { addressBook, reaching, requireSetting, UnreachableError } from '../services/config'
 
 /** Largest request body accepted, and largest upstream answer passed on. */
 export const MAX_REQUEST_BYTES = 16 * 1024
@@ -92,7 +92,10 @@ async function refuseBlocksPastHead(env: AppEnv['Bindings'], calls: RpcCall[]): 
     return [f.fromBlock, f.toBlock].filter((b): b is string => typeof b === 'string' && b.startsWith('0x'))
   })
   if (!numbered.length) return
-  const [head] = await rpcBatch(env, [['eth_blockNumber', []]])
+  const [head] = await rpcBatch(env, [['eth_blockNumber', []]]).catch((err: unknown) => {
+    if (err instanceof UnreachableError) throw err // 503
+    throw new ApiError(502, 'rpc_upstream_failed', `the chain RPC could not say its head: ${(err as Error).message}`)
+  })
   const past = numbered.find((b) => BigInt(b) > BigInt(head as string))
   if (past)
     throw bad(

@@ -109,15 +109,20 @@ export async function signer(ctx: CommandContext): Promise<Wallet | HDNodeWallet
   )
 }
 
-/** Turns API refusals into exit codes scripts can branch on. */
-export function asCliError(err: unknown): never {
+/** An API refusal (or any failure) as the CliError whose exit code scripts can branch on. */
+export function toCliError(err: unknown): CliError {
   if (err instanceof ApiRequestError) {
     const code = err.status === 401 ? EXIT.auth : err.status >= 400 && err.status < 500 ? EXIT.rejected : EXIT.failure
-    throw new CliError(code, `${err.shortMessage} (${err.code})`, err.body)
+    return new CliError(code, `${err.shortMessage} (${err.code})`, err.body)
   }
-  if (err instanceof CliError) throw err
-  throw new CliError(
+  if (err instanceof CliError) return err
+  return new CliError(
     EXIT.failure,
     (err as { shortMessage?: string }).shortMessage ?? (err as Error).message ?? String(err),
   )
+}
+
+/** Ends the command with `err` as a CliError (see toCliError). */
+export function asCliError(err: unknown): never {
+  throw toCliError(err)
 }

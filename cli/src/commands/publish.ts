@@ -5,7 +5,7 @@ import { formatEther } from 'ethers'
 import { buildSetOffer, marketEvents, publish, sendBuilt, type PublishResult } from '../../../sdk/src/index'
 import { fileSource, nodeBackends } from '../../../sdk/src/node/index'
 import type { Command } from '../command'
-import { api, asCliError, keyOptions, rpcUrl, signer } from '../context'
+import { api, asCliError, keyOptions, rpcUrl, signer, toCliError } from '../context'
 import { CliError, EXIT } from '../exit-codes'
 import { offerOptions, offerTerms } from '../offer-terms'
 import { progressBar } from '../progress'
@@ -122,17 +122,13 @@ export const publishCommand: Command = {
     }
     if (offerFailure !== undefined) {
       // The asset stands (it is minted and listed); only the offer is missing, and the owner can add it.
-      try {
-        asCliError(offerFailure)
-      } catch (e) {
-        const err = e as CliError
-        throw new CliError(
-          err.exitCode,
-          `asset #${result.tokenId} is published, but its offer was not set: ${err.message}; ` +
-            `put it on sale with: stillflow offer create ${result.tokenId} --price ${formatEther(terms!.price)}`,
-          ctx.json ? { ...result, offerError: err.details ?? err.message } : err.details,
-        )
-      }
+      const err = toCliError(offerFailure)
+      throw new CliError(
+        err.exitCode,
+        `asset #${result.tokenId} is published, but its offer was not set: ${err.message}; ` +
+          `put it on sale with: stillflow offer create ${result.tokenId} --price ${formatEther(terms!.price)}`,
+        ctx.json ? { ...result, offerError: err.details ?? err.message } : err.details,
+      )
     }
     return { ...result, offer }
   },

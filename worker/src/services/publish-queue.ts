@@ -8,14 +8,7 @@
 // failing during ingest or metadata is waited out: the request goes back on the publication and the
 // message is retried with backoff, PUBLISH_ATTEMPTS times in all, before the publication fails.
 import type { Bindings } from '../env'
-import {
-  finishQueued,
-  finishUploaded,
-  holdRequest,
-  PublishError,
-  takeHeldRequest,
-  type PublishRequest,
-} from './publish'
+import { finishQueued, holdRequest, takeHeldRequest, type PublishRequest } from './publish'
 
 export const PUBLISH_QUEUE = 'stillflow-publish'
 
@@ -50,15 +43,12 @@ export async function enqueueFinish(env: Bindings, id: string, req: PublishReque
   }
 }
 
-/** Finishes a pinned publication in the background: the route's fallback when there is no queue. */
+/**
+ * Finishes a pinned publication in the background: the route's fallback when there is no queue. One
+ * attempt, so nothing to retry with: a failure is recorded on the publication for the client's poll.
+ */
 export function finishInBackground(env: Bindings, id: string, req: PublishRequest): Promise<void> {
-  return finishUploaded(env, id, req, { step: 'ingest', pinned: [req.ciphertextCid] }).then(
-    () => undefined,
-    (err: unknown) => {
-      // A PublishError is recorded on the publication for the client's poll; anything else is ours.
-      if (!(err instanceof PublishError)) console.error('publish failed', id, err)
-    },
-  )
+  return finishQueued(env, id, req, true).then(() => undefined)
 }
 
 /** The consumer: one publication at a time (one relayer key sends the mints, one enclave host ingests). */

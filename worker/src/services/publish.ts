@@ -477,16 +477,6 @@ export async function takeHeldRequest(env: Bindings, id: string): Promise<Publis
   return { ...parsed, declarationBytes: fromBase64url(parsed.declarationBytes) }
 }
 
-/** Ingest, metadata and mint after a pinned upload, undoing everything on failure. */
-export function finishUploaded(
-  env: Bindings,
-  id: string,
-  req: PublishRequest,
-  progress: Progress,
-): Promise<PublishOutcome> {
-  return undoOnFailure(env, id, progress, (p) => ingestAndMint(env, id, req, p))
-}
-
 /**
  * Whether a finish that failed with `err` at `step` may succeed if tried again: the enclave or IPFS
  * unreachable or failing (5xx) during ingest or metadata, both of which repeat safely (the enclave
@@ -499,10 +489,10 @@ export function mayPassOnRetry(err: unknown, step: PublishStep): boolean {
 }
 
 /**
- * The publish queue's finish (publish-queue.ts): like finishUploaded, but unless this is the last
- * attempt, a failure that may pass (mayPassOnRetry) puts the request back on the publication — still
- * `pending` at `ingest`, the ciphertext still pinned, the error kept for the owner's poll as what is
- * being retried — and answers 'retry'. Anything else is recorded as finishUploaded records it.
+ * Ingest, metadata and mint after a pinned upload (the publish queue's, publish-queue.ts). Unless this
+ * is the last attempt, a failure that may pass (mayPassOnRetry) puts the request back on the
+ * publication — still `pending` at `ingest`, the ciphertext still pinned, the error kept for the owner's
+ * poll as what is being retried — and answers 'retry'. Any other failure undoes the pins and is recorded.
  */
 export async function finishQueued(
   env: Bindings,

@@ -8,13 +8,13 @@
 // EADDRINUSE; stops on SIGINT/SIGTERM.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { resolve } from 'node:path'
-import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { Enclave } from './enclave/enclave'
 import { systemRuntime, type EnclaveRuntime } from './enclave/runtime'
 import { HostChain, type ChainReaderFactory } from './host/chain'
 import { ethersChainReaderFactory } from './host/ethers-chain-reader'
 import { createHostApp, type HostLimits } from './host/app'
+import { requestBody } from './host/request-body'
 import { fileSealedStore, loadOrCreatePlatformSecret } from './host/files'
 import { computeMeasurement } from './platform/measurement'
 import { createSimulatedPlatform } from './platform/simulated-platform'
@@ -104,12 +104,13 @@ async function serve(
   res: ServerResponse,
   host: string,
 ): Promise<void> {
+  const body = requestBody(req)
   try {
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
     const request = new Request(`http://${req.headers.host ?? host}${req.url ?? '/'}`, {
       method: req.method,
       headers: req.headers as Record<string, string>,
-      body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+      body: hasBody ? body.stream : undefined,
       ...(hasBody ? { duplex: 'half' } : {}),
     } as RequestInit)
     const response = await fetchFn(request)
@@ -127,8 +128,9 @@ async function serve(
     if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
     res.end(JSON.stringify({ error: { code: 'internal', message: 'internal enclave host error' } }))
   }
-  // A client that stopped sending mid-body must not keep the socket: drain and close.
-  if (!req.complete) req.destroy()
+  // The answer is sent; what is left of the body is read and dropped (request-body.ts says why), and a
+  // client that stopped sending mid-body is cut off there.
+  body.drain()
 }
 
 function parseArgs(argv: string[]): EnclaveHostOptions {

@@ -456,6 +456,42 @@ describe('publishing', () => {
       expect((await pins()).has(cid)).toBe(false)
     })
 
+    it('fails a large dataset the enclave refuses early in its ingest with that refusal, at once and not retried', async () => {
+      // 24 MiB with a ragged third line: the enclave refuses while most of the ciphertext is still on its
+      // way to it. It used to tear the connection down, which workerd reported as "Network connection
+      // lost": the publication was retried as an unreachable enclave for over a minute, then failed as
+      // enclave_unavailable (tee-sim/src/host/request-body.ts).
+      const row = `st-${'y'.repeat(200)},2024-01-01,12,3\n`
+      const lines = [CSV.split('\n')[0], '1,2,3,4,5,6,7,8,9', row.repeat(Math.ceil((24 << 20) / row.length))]
+      const before = await pins()
+      const { manifest, body, cid, contentHash } = await build({
+        plaintext: new TextEncoder().encode(lines.join('\n')),
+      })
+      const key = crypto.randomUUID()
+      const start = await post(manifest, key, 'direct')
+      expect(start.status, JSON.stringify(start.body)).toBe(202)
+      expect((await put(start.body.upload.url, start.body.upload.ticket, body)).status).toBe(201)
+      const done = await post(manifest, key, 'uploaded')
+      expect(done.status).toBe(202)
+      const seen: Json[] = []
+      for (;;) {
+        const p = (await (await fetch(`${stack.urls.api}/publications/${done.body.id}`)).json()) as Json
+        seen.push(p)
+        if (p.status === 'minted' || p.status === 'failed') break
+        await new Promise((r) => setTimeout(r, 250))
+      }
+      expect(seen.at(-1)).toMatchObject({
+        status: 'failed',
+        step: 'ingest',
+        error: { code: 'dataset_format', status: 422 },
+      })
+      // Polled every 250 ms: a retry (the first waits 5 s) would have shown.
+      expect(seen.some((p) => p.retrying)).toBe(false)
+      expect((await nft.tokenIdOfContent(contentHash)).toString()).toBe('0')
+      expect(await pins()).toEqual(before)
+      expect((await pins()).has(cid)).toBe(false)
+    })
+
     it('waits out an enclave that is down during ingest: pending and retrying, then minted once it is back', async () => {
       const { manifest, body, cid, contentHash } = await build({})
       const key = crypto.randomUUID()

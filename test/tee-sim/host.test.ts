@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { spawn } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -98,6 +98,46 @@ describe('GET /attestation', () => {
       expect(await res.json()).toEqual({ error: { code: 'invalid_nonce', message: expect.stringMatching(/32 bytes/) } })
     },
   )
+})
+
+describe('POST /ingest refused before its body is read', () => {
+  // workerd (the marketplace worker's runtime) writes a request body to the end before it reads the
+  // answer; a host that tore the socket down with body bytes unread (a reset after 4 MiB here) made it
+  // report "Network connection lost" instead of the refusal (host/request-body.ts).
+  it('still answers a client that writes a large body to the end before reading', async () => {
+    const size = 48 * 1024 * 1024
+    const url = new URL(host.url)
+    const socket = connect(Number(url.port), url.hostname)
+    const answer: Buffer[] = []
+    socket.on('data', (b: Buffer) => answer.push(b))
+    let failed: Error | undefined
+    socket.on('error', (err) => (failed = err))
+    const params = Buffer.from('{}').toString('base64url')
+    // A keep-alive request, as workerd sends.
+    socket.write(
+      `POST /ingest HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/octet-stream\r\n` +
+        `Content-Length: ${size}\r\nx-stillflow-ingest: ${params}\r\n\r\n`,
+    )
+    const chunk = Buffer.alloc(1024 * 1024)
+    let written = 0
+    while (written < size && !socket.destroyed) {
+      written += chunk.length
+      if (!socket.write(chunk))
+        await new Promise((r) => {
+          socket.once('drain', r)
+          socket.once('close', r)
+        })
+    }
+    expect(failed).toBeUndefined()
+    const text = async () => Buffer.concat(answer).toString('utf8')
+    await expect.poll(text, { timeout: 10_000 }).toMatch(/\r\n0\r\n\r\n$/) // the chunked answer's end
+    socket.destroy()
+    expect(failed).toBeUndefined()
+    expect(written).toBe(size)
+    const reply = await text()
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /)
+    expect(reply).toMatch(/"code":"invalid_input"/)
+  })
 })
 
 describe('unknown routes', () => {

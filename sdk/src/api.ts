@@ -1,5 +1,5 @@
 // A thin typed client for the marketplace HTTP API: JSON in and out, errors as ApiRequestError.
-import { ApiRequestError, ServiceUnreachableError } from './errors'
+import { ApiRequestError, ServiceUnreachableError, StillflowError } from './errors'
 
 export interface ApiOptions {
   /** Base URL of the API, e.g. http://127.0.0.1:8787/api */
@@ -48,6 +48,8 @@ export async function reaching(what: string, url: string, send: () => Promise<Re
   } catch (err) {
     if ((err as Error)?.name === 'AbortError' || (err as Error)?.name === 'TimeoutError') throw err
     const cause = (err as { cause?: { code?: string; message?: string } })?.cause
+    // The request body's own failure (the file changed while it was read): the service is not at fault.
+    if (cause instanceof StillflowError) throw cause
     const why = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err)
     throw new ServiceUnreachableError(`${what} at ${url} could not be reached or did not answer (${why})`, {
       cause: err,

@@ -171,22 +171,35 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
   }
 }
 
-/** The plaintext stream, counted and hashed as it is read; `onRead` sees the running byte count. */
-function hashed(s: Session, onRead?: (bytes: number) => void) {
-  const hasher = (s.opts.createHasher ?? nobleHasher)()
-  const read = { bytes: 0, digest: () => `0x${bytesToHex(hasher.digest())}` }
-  const plaintext = counted(s.opts.source.open(), (b) => {
-    hasher.update(b)
-    read.bytes += b.length
-    onRead?.(read.bytes)
-  })
-  return { plaintext, read }
+/**
+ * The file as read, each chunk shown to `onChunk` with the running byte count. A file that turns out
+ * longer or shorter than `source.size` is refused as it is read, before encryptChunked (told that size,
+ * so it seals whole chunks without a copy) could seal a final chunk.
+ */
+async function* sized(s: Session, onChunk: (chunk: Uint8Array, bytes: number) => void = () => {}) {
+  let bytes = 0
+  const changed = () => new InvalidPublicationError(`the file changed while it was read (${bytes} of ${s.total} bytes)`)
+  for await (const chunk of s.opts.source.open() as AsyncIterable<Uint8Array>) {
+    bytes += chunk.length
+    if (bytes > s.total) throw changed()
+    onChunk(chunk, bytes)
+    yield chunk
+  }
+  if (bytes !== s.total) throw changed()
 }
 
-function checkWholeFile(s: Session, seen: number): void {
-  if (seen !== s.total)
-    throw new InvalidPublicationError(`the file changed while it was read (${seen} of ${s.total} bytes)`)
+/** The plaintext stream, hashed as it is read; `onRead` sees the running byte count. */
+function hashed(s: Session, onRead?: (bytes: number) => void) {
+  const hasher = (s.opts.createHasher ?? nobleHasher)()
+  const plaintext = sized(s, (chunk, bytes) => {
+    hasher.update(chunk)
+    onRead?.(bytes)
+  })
+  return { plaintext, digest: () => `0x${bytesToHex(hasher.digest())}` }
 }
+
+const encrypted = (s: Session, plaintext: AsyncIterable<Uint8Array>) =>
+  encryptChunked(s.dataKey, plaintext, { noncePrefix: s.noncePrefix, cipher: s.opts.cipher, size: s.total })
 
 /**
  * One pass (R1; issue 5's throughput): an UploadIntent signature buys a ticket for exactly this many
@@ -222,17 +235,14 @@ async function publishOnePass(s: Session): Promise<PublishResult | undefined> {
     throw err
   }
 
-  const { plaintext, read } = hashed(s)
+  const { plaintext, digest } = hashed(s)
   const feed = new Handoff<Uint8Array>()
   const cidComputed = (opts.computeCid ?? kuboCidV1)(feed)
   let sent = 0
-  const ciphertext = counted(
-    feeding(encryptChunked(s.dataKey, plaintext, { noncePrefix: s.noncePrefix, cipher: opts.cipher }), feed),
-    (b) => {
-      sent += b.length
-      s.progress('uploading', Math.min(s.total, Math.round((sent / size) * s.total)))
-    },
-  )
+  const ciphertext = counted(feeding(encrypted(s, plaintext), feed), (b) => {
+    sent += b.length
+    s.progress('uploading', Math.min(s.total, Math.round((sent / size) * s.total)))
+  })
   let stored: { cid: string }
   try {
     stored = await putCiphertext(opts, target, size, toReadableStream(ciphertext))
@@ -242,13 +252,12 @@ async function publishOnePass(s: Session): Promise<PublishResult | undefined> {
     throw err
   }
   const ciphertextCid = await cidComputed
-  checkWholeFile(s, read.bytes)
   if (stored.cid !== ciphertextCid) {
     throw new InvalidPublicationError(
       `IPFS stored ${stored.cid}, but the ciphertext sent has CID ${ciphertextCid}; nothing was published`,
     )
   }
-  const headers = await signManifest(s, { contentHash: read.digest(), ciphertextCid, ciphertextSize: size })
+  const headers = await signManifest(s, { contentHash: digest(), ciphertextCid, ciphertextSize: size })
   return finishUploaded(opts, headers, (retrying) => s.progress('ingesting', s.total, retrying))
 }
 
@@ -262,23 +271,18 @@ const ONE_PASS_TICKET_S = 600
  */
 async function publishTwoPass(s: Session, mode: 'auto' | 'direct' | 'body'): Promise<PublishResult> {
   const { opts } = s
-  const cipher = opts.cipher
-  const { plaintext, read } = hashed(s, (bytes) => s.progress('hashing', bytes))
+  const { plaintext, digest } = hashed(s, (bytes) => s.progress('hashing', bytes))
   let ciphertextSize = 0
-  const ciphertext = counted(
-    encryptChunked(s.dataKey, plaintext, { noncePrefix: s.noncePrefix, cipher }),
-    (b) => (ciphertextSize += b.length),
-  )
+  const ciphertext = counted(encrypted(s, plaintext), (b) => (ciphertextSize += b.length))
   const ciphertextCid = await (opts.computeCid ?? kuboCidV1)(ciphertext)
-  checkWholeFile(s, read.bytes)
-  const headers = await signManifest(s, { contentHash: read.digest(), ciphertextCid, ciphertextSize })
+  const headers = await signManifest(s, { contentHash: digest(), ciphertextCid, ciphertextSize })
 
   // Pass 2: the upload itself, streamed with backpressure: the next chunk is read and encrypted only
   // when the socket has taken the last, so a few 1 MiB chunks are in memory whatever the file size.
   let sent = 0
   const upload = () =>
     toReadableStream(
-      counted(encryptChunked(s.dataKey, opts.source.open(), { noncePrefix: s.noncePrefix, cipher }), (b) => {
+      counted(encrypted(s, sized(s)), (b) => {
         sent += b.length
         s.progress('uploading', Math.min(s.total, Math.round((sent / ciphertextSize) * s.total)))
       }),

@@ -54,6 +54,78 @@ describe('chunked AES-256-GCM', () => {
     )
   })
 
+  it('with the plaintext size stated, gives the same bytes for any split, sealing whole chunks in place', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 12 }),
+        async (pt, chunkSize, cuts) => {
+          const parts: Uint8Array[] = []
+          let at = 0
+          for (const c of cuts) parts.push(pt.subarray(at, (at = Math.min(pt.length, at + c))))
+          parts.push(pt.subarray(at))
+          const opts = { chunkSize, noncePrefix: prefix }
+          const unknown = await collectBytes(encryptChunked(key, parts, opts))
+          // A spy cipher: which plaintexts were sealed without passing through the staging buffer.
+          const inPlace: boolean[] = []
+          const spy = async (k: Uint8Array) => {
+            const real = await webCryptoChunkCipher(k)
+            return {
+              ...real,
+              seal: (iv: Uint8Array, aad: Uint8Array, p: Uint8Array) => {
+                inPlace.push(parts.some((part) => part.length > 0 && p.buffer === part.buffer))
+                return real.seal(iv, aad, p)
+              },
+            }
+          }
+          const known = await collectBytes(encryptChunked(key, parts, { ...opts, size: pt.length, cipher: spy }))
+          expect(known).toEqual(unknown)
+          // Every chunk but the last (sealed only at the source's end) that lay whole inside one source piece
+          // was sealed in place.
+          let offset = 0
+          const whole = new Set<number>()
+          const lastIndex = Math.max(0, Math.ceil(pt.length / chunkSize) - 1)
+          for (const part of parts) {
+            for (
+              let c = Math.ceil(offset / chunkSize) * chunkSize;
+              c + chunkSize <= offset + part.length;
+              c += chunkSize
+            )
+              if (c / chunkSize < lastIndex) whole.add(c / chunkSize)
+            offset += part.length
+          }
+          for (const i of whole) expect(inPlace[i]).toBe(true)
+          expect(await dec(known)).toEqual(pt)
+        },
+      ),
+      { numRuns: 120 },
+    )
+  })
+
+  it('refuses a plaintext longer or shorter than its stated size, before sealing a final chunk', async () => {
+    const pt = new Uint8Array(200).fill(5)
+    const sealed: Uint8Array[] = []
+    const longer = encryptChunked(key, [pt.subarray(0, 64), pt.subarray(64)], { chunkSize: 64, size: 100 })
+    await expect(
+      (async () => {
+        for await (const p of longer) sealed.push(p)
+      })(),
+    ).rejects.toThrow(/longer than its stated size of 100 bytes/)
+    // Header and the first chunk only (not final): nothing that could pass for a whole stream.
+    await expect(dec(await collectBytes(sealed))).rejects.toThrow(CiphertextIntegrityError)
+    await expect(collectBytes(encryptChunked(key, [pt], { chunkSize: 64, size: 201 }))).rejects.toThrow(
+      /ended after 200 of its stated 201 bytes/,
+    )
+    await expect(collectBytes(encryptChunked(key, [pt], { chunkSize: 64, size: 1.5 }))).rejects.toThrow(
+      InvalidInputError,
+    )
+    // Empty plaintext with size 0: one empty final chunk, as without a size.
+    expect(await collectBytes(encryptChunked(key, [], { chunkSize: 64, noncePrefix: prefix, size: 0 }))).toEqual(
+      await collectBytes(encryptChunked(key, [], { chunkSize: 64, noncePrefix: prefix })),
+    )
+  })
+
   it('node:crypto and WebCrypto backends produce and accept the same bytes', async () => {
     const pt = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff)
     const a = await collectBytes(encryptChunked(key, [pt], { chunkSize: 64, noncePrefix: prefix }))

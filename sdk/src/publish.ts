@@ -8,6 +8,7 @@ import { publishDomain, publishTypes, uploadIntentTypes } from '../../contracts/
 import {
   chunkedCiphertextLength,
   encryptChunked,
+  iterateBytes,
   toReadableStream,
   wrapDataKey,
   type ChunkCipherFactory,
@@ -107,11 +108,8 @@ const nobleHasher = (): Hasher => {
   return { update: (b) => void h.update(b), digest: () => h.digest() }
 }
 
-async function* counted(
-  source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
-  onChunk: (b: Uint8Array) => void,
-) {
-  for await (const chunk of source as AsyncIterable<Uint8Array>) {
+async function* counted(source: AsyncIterable<Uint8Array>, onChunk: (b: Uint8Array) => void) {
+  for await (const chunk of source) {
     onChunk(chunk)
     yield chunk
   }
@@ -179,7 +177,8 @@ export async function publish(opts: PublishOptions): Promise<PublishResult> {
 async function* sized(s: Session, onChunk: (chunk: Uint8Array, bytes: number) => void = () => {}) {
   let bytes = 0
   const changed = () => new InvalidPublicationError(`the file changed while it was read (${bytes} of ${s.total} bytes)`)
-  for await (const chunk of s.opts.source.open() as AsyncIterable<Uint8Array>) {
+  // iterateBytes: a browser File's stream is read through a reader (not every browser iterates streams).
+  for await (const chunk of iterateBytes(s.opts.source.open())) {
     bytes += chunk.length
     if (bytes > s.total) throw changed()
     onChunk(chunk, bytes)

@@ -190,6 +190,7 @@ describe('compute jobs under faults', () => {
         const job = await finishedUnpaid(jobId)
         expect(job).toMatchObject({ status: 'failed', reason: { code: 'enclave_unavailable' } })
         expect(job.reason?.message).toMatch(/enclave host is not reachable/)
+        expect(job.reason?.message).not.toMatch(/127\.0\.0\.1|http:/) // a buyer is not told internal addresses
         expect(job.reason?.message).toMatch(/nothing was charged/)
         expect(await ledger.isJobRecorded(jobId)).toBe(false)
         expect(await recordings(jobId)).toHaveLength(0)

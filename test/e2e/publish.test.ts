@@ -511,6 +511,9 @@ describe('publishing', () => {
           await new Promise((r) => setTimeout(r, 250))
         }
         expect(p, JSON.stringify(p)).toMatchObject({ status: 'pending', retrying: { code: 'enclave_unavailable' } })
+        // The owner is told which component is down, not its internal address.
+        expect(p.retrying.message).toMatch(/enclave/)
+        expect(p.retrying.message).not.toMatch(/127\.0\.0\.1|http:/)
         expect(p.error).toBeUndefined()
         expect((await pins()).has(cid)).toBe(true) // kept for the next attempt
       } finally {

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/src/index'
+import { withoutAddresses } from '../../worker/src/services/config'
 
 type Health = { ok: boolean; components: Record<string, { ok: boolean; reason?: string; [k: string]: unknown }> }
 
@@ -33,8 +34,16 @@ describe('GET /api/health', () => {
       })
       for (const name of ['chain', 'ipfs', 'enclave']) {
         expect(body.components[name].ok).toBe(false)
-        expect(body.components[name].reason).toMatch(/is not reachable at http:\/\/127.0.0.1:9/)
+        expect(body.components[name].reason).toMatch(/is not reachable \(/)
+        // The report is public: the component is named, its address is not.
+        expect(body.components[name].reason).not.toMatch(/127\.0\.0\.1|http:|:9\b/)
       }
+    })
+
+    it('never shows an address, even one with credentials in a setting', async () => {
+      const { body } = await health({ IPFS_API_URL: 'http://operator:s3cret@10.20.30.40:5001' })
+      expect(body.components.ipfs).toMatchObject({ ok: false, reason: expect.stringMatching(/\w/) })
+      expect(JSON.stringify(body)).not.toMatch(/s3cret|operator|10\.20\.30\.40/)
     })
   })
 
@@ -61,6 +70,17 @@ describe('GET /api/health', () => {
         await env.DB.exec('ALTER TABLE d1_migrations_backup RENAME TO d1_migrations')
       }
     })
+  })
+})
+
+describe('withoutAddresses', () => {
+  it('hides URLs, IPv4 and bracketed IPv6 addresses with their ports, and keeps the rest', () => {
+    expect(withoutAddresses('connect ECONNREFUSED 127.0.0.1:7100')).toBe('connect ECONNREFUSED <address>')
+    expect(withoutAddresses('GET https://u:p@ipfs.internal:5001/api/v0/cat?arg=x failed')).toBe('GET <address> failed')
+    expect(withoutAddresses('to [::1]:8545 and 10.0.0.7')).toBe('to <address> and <address>')
+    expect(withoutAddresses('the chain RPC is not reachable (Network connection lost)')).toBe(
+      'the chain RPC is not reachable (Network connection lost)',
+    )
   })
 })
 

@@ -119,9 +119,7 @@ describe('the scheduled handler', () => {
     expect(typeof worker.scheduled).toBe('function')
     const { runScheduled } = await import('../../worker/src/indexer')
     const report = await runScheduled(base, Date.now())
-    expect(report.errors).toEqual([
-      expect.stringMatching(/^index: the chain RPC is not reachable at http:\/\/127.0.0.1:9/),
-    ])
+    expect(report.errors).toEqual([expect.stringMatching(/^index: the chain RPC is not reachable \(/)])
     expect(await env.DB.prepare('SELECT indexed_block FROM chains').first()).toEqual({ indexed_block: 4 })
   })
 })

@@ -3,6 +3,7 @@ import { Hono } from 'hono'
 import type { AppEnv, Bindings } from '../env'
 import { chainStatus } from '../services/chain'
 import { enclaveStatus } from '../services/enclave'
+import { withoutAddresses } from '../services/config'
 import { ipfsStatus } from '../services/ipfs'
 
 /** Milliseconds a component may take before health reports it as not answering. */
@@ -27,10 +28,17 @@ async function probe<T extends object>(name: string, fn: () => Promise<T>): Prom
   }
 }
 
-/** A short, secret-free reason: the message only, never a stack or a request body. */
+/**
+ * A short, secret-free reason: the message only, never a stack, a request body or an internal address
+ * (the report is public; a URL in a misconfigured setting could even carry credentials).
+ */
 function reasonOf(err: unknown): string {
   const message = err instanceof Error ? ((err as { shortMessage?: string }).shortMessage ?? err.message) : String(err)
-  return message.split('\n')[0].slice(0, 300)
+  const reason = withoutAddresses(message.split('\n')[0]).slice(0, 300)
+  if (reason) return reason
+  // kubo-rpc-client's HTTPError for an answer that is not 2xx has no message of its own.
+  const status = (err as { response?: { status?: unknown } })?.response?.status
+  return typeof status === 'number' ? `answered HTTP ${status}` : `${(err as Error)?.name ?? 'error'} without a message`
 }
 
 async function d1Status(env: Bindings) {

@@ -44,8 +44,10 @@ export function addressBook(env: Bindings): AddressBook {
 }
 
 /**
- * Runs a call to an external component and, when the connection itself fails, says which URL could not
- * be reached (workerd reports only "Network connection lost.").
+ * Runs a call to an external component and, when the connection itself fails, says which component could
+ * not be reached (workerd reports only "Network connection lost."). The message names the component,
+ * never its address: it reaches owners and buyers as a publication's or a job's reason and the public
+ * health report. The address stays on the error for the operator's log.
  */
 export async function reaching<T>(what: string, url: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -53,15 +55,31 @@ export async function reaching<T>(what: string, url: string, fn: () => Promise<T
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     if ((err as Error)?.name === 'TimeoutError')
-      throw new UnreachableError(`${what} at ${url} did not answer in time`, { cause: err })
+      throw new UnreachableError(`${what} did not answer in time`, url, { cause: err })
     if (/network connection lost|fetch failed|ECONNREFUSED|connect/i.test(message)) {
-      throw new UnreachableError(`${what} is not reachable at ${url} (${message.replace(/\.$/, '')})`, { cause: err })
+      const why = withoutAddresses(message.replace(/\.$/, ''))
+      throw new UnreachableError(`${what} is not reachable (${why})`, url, { cause: err })
     }
     throw err
   }
 }
 
+/** Text with URLs and IP addresses (a connect error's "127.0.0.1:7100") replaced by `<address>`. */
+export function withoutAddresses(text: string): string {
+  return text
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, '<address>')
+    .replace(/\[[0-9a-f:.]+\](:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?/gi, '<address>')
+}
+
 /** A component of the stack could not be reached: the caller may retry later (503). */
 export class UnreachableError extends Error {
   override name = 'UnreachableError'
+  constructor(
+    message: string,
+    /** The component's URL: for the operator's log, never for a response. */
+    readonly address: string,
+    opts?: ErrorOptions,
+  ) {
+    super(message, opts)
+  }
 }

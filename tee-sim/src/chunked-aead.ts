@@ -163,8 +163,8 @@ export async function* encryptChunked(
     let off = 0
     while (off < piece.length) {
       if (fill === chunkSize) {
-        // More plaintext follows, so the buffered chunk is not the last one (size unknown: with a size, only
-        // the last chunk is ever left buffered, and more plaintext after it was refused above).
+        // More plaintext follows, so the buffered chunk is not the last one (with a size, the last chunk
+        // cannot be followed: more plaintext after it was refused above).
         yield* await seal(pending, false)
         pending.fill(0)
         fill = 0
@@ -178,11 +178,6 @@ export async function* encryptChunked(
       pending.set(piece.subarray(off, off + take), fill)
       fill += take
       off += take
-      if (last !== undefined && index < last && fill === chunkSize) {
-        yield* await seal(pending, false)
-        pending.fill(0)
-        fill = 0
-      }
     }
   }
   if (size !== undefined && seen < size) {

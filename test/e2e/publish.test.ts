@@ -323,9 +323,11 @@ describe('publishing', () => {
         .find((l) => l.startsWith('UPLOAD_TICKET_KEY='))!
       return parseTicketKey(line.slice('UPLOAD_TICKET_KEY='.length))
     }
-    async function poll(id: string): Promise<Json> {
+    /** Polls every 250 ms until minted or failed; `seen` collects every view on the way. */
+    async function poll(id: string, seen: Json[] = []): Promise<Json> {
       for (;;) {
         const p = (await (await fetch(`${stack.urls.api}/publications/${id}`)).json()) as Json
+        seen.push(p)
         if (p.status === 'minted' || p.status === 'failed') return p
         await new Promise((r) => setTimeout(r, 250))
       }
@@ -474,13 +476,7 @@ describe('publishing', () => {
       const done = await post(manifest, key, 'uploaded')
       expect(done.status).toBe(202)
       const seen: Json[] = []
-      for (;;) {
-        const p = (await (await fetch(`${stack.urls.api}/publications/${done.body.id}`)).json()) as Json
-        seen.push(p)
-        if (p.status === 'minted' || p.status === 'failed') break
-        await new Promise((r) => setTimeout(r, 250))
-      }
-      expect(seen.at(-1)).toMatchObject({
+      expect(await poll(done.body.id, seen)).toMatchObject({
         status: 'failed',
         step: 'ingest',
         error: { code: 'dataset_format', status: 422 },

@@ -65,3 +65,6 @@ export function echo(value: unknown, max = 80): string {
   const text = JSON.stringify(value ?? '') ?? String(value)
   return text.length > max ? `${text.slice(0, max)}…` : text
 }
+
+/** What a mixed-case address with a wrong EIP-55 checksum is told (a typo to catch, not to encode). */
+export const WRONG_CHECKSUM = 'has a wrong EIP-55 checksum (send it all lowercase or correctly mixed)'

@@ -71,7 +71,7 @@ const ZERO32 = '0x' + '00'.repeat(32)
 const ledgerInterface = new Interface(computeLedgerAbi)
 const TYPES = jobReceiptTypes as unknown as Record<string, TypedDataField[]>
 const GROUP_TYPES = groupReceiptTypes as unknown as Record<string, TypedDataField[]>
-const typesOf = (s: AnySignedReceipt) => (isGroup(s) ? GROUP_TYPES : TYPES)
+const typesOf = (r: ReceiptFields | GroupReceipt) => ('parts' in r ? GROUP_TYPES : TYPES)
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 const short = (h: string) => (h.length > 20 ? `${h.slice(0, 10)}…${h.slice(-8)}` : h)
 
@@ -115,7 +115,7 @@ function checkCharge(c: Record<string, unknown>, where: string): void {
 
 /** The EIP-712 digest the enclave signed and ComputeLedger.hashReceipt (or hashGroupReceipt) computes. */
 export function receiptDigest(s: AnySignedReceipt): string {
-  return TypedDataEncoder.hash(jobReceiptDomain(s.chainId, s.computeLedger), typesOf(s), s.receipt)
+  return TypedDataEncoder.hash(jobReceiptDomain(s.chainId, s.computeLedger), typesOf(s.receipt), s.receipt)
 }
 
 /** Everything the checks read, bound to one chain. */
@@ -185,12 +185,7 @@ async function receiptFromTransaction(chain: ChainReader, txHash: string) {
   // The calldata carries no signer name: the signer is whoever the signature recovers to (checked next).
   let signer: string
   try {
-    signer = verifyTypedData(
-      jobReceiptDomain(partial.chainId, ledger),
-      'parts' in fields ? GROUP_TYPES : TYPES,
-      fields,
-      partial.signature,
-    )
+    signer = verifyTypedData(jobReceiptDomain(partial.chainId, ledger), typesOf(fields), fields, partial.signature)
   } catch {
     throw new ReceiptInputError(`The signature in transaction ${txHash} is malformed.`)
   }
@@ -275,12 +270,7 @@ export async function checkReceipt(chain: ChainReader, signed: AnySignedReceipt)
   // 2. The enclave's EIP-712 signature over exactly these fields.
   let recovered: string | null = null
   try {
-    recovered = verifyTypedData(
-      jobReceiptDomain(signed.chainId, signed.computeLedger),
-      typesOf(signed),
-      r,
-      signed.signature,
-    )
+    recovered = verifyTypedData(jobReceiptDomain(signed.chainId, signed.computeLedger), typesOf(r), r, signed.signature)
   } catch {
     recovered = null
   }

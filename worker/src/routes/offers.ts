@@ -6,7 +6,7 @@ import { Interface, isAddress } from 'ethers'
 import { z } from 'zod'
 import { dataMarketAbi, NATIVE_CURRENCY } from '../../../contracts/index'
 import type { AppEnv } from '../env'
-import { ApiError } from '../errors'
+import { ApiError, WRONG_CHECKSUM } from '../errors'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
 
@@ -29,7 +29,7 @@ const address = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
   // Mixed case is an EIP-55 checksum, and a wrong one is a typo to catch, not to encode (ethers throws).
-  .refine((a) => isAddress(a), 'has a wrong EIP-55 checksum (send it all lowercase or correctly mixed)')
+  .refine((a) => isAddress(a), WRONG_CHECKSUM)
 
 const buildSchema = z.discriminatedUnion('action', [
   z.strictObject({

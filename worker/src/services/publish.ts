@@ -7,7 +7,7 @@ import { drizzle } from 'drizzle-orm/d1'
 import { publishDomain } from '../../../contracts/index'
 import { publications } from '../db/schema'
 import type { Bindings } from '../env'
-import { ApiError } from '../errors'
+import { ApiError, WRONG_CHECKSUM } from '../errors'
 import { base64url, fromBase64url } from './base64url'
 import { addressBook } from './config'
 import { enclaveIngest, UpstreamError, type IngestResult } from './enclave'
@@ -240,12 +240,7 @@ export function requireOwnerSignature(
 ): void {
   const book = addressBook(env)
   const name = Object.keys(types)[0]
-  if (!isAddress(owner))
-    throw new ApiError(
-      400,
-      'invalid_owner',
-      `the owner ${owner} has a wrong EIP-55 checksum (send it all lowercase or correctly mixed)`,
-    )
+  if (!isAddress(owner)) throw new ApiError(400, 'invalid_owner', `the owner ${owner} ${WRONG_CHECKSUM}`)
   let signer: string
   try {
     signer = verifyTypedData(publishDomain(book.chainId, book.contracts.DataAssetNFT), types, message, signature)

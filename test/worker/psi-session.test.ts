@@ -353,8 +353,10 @@ describe('PSI sessions', () => {
         transportKey: '0x' + '01'.repeat(32),
         signature: '0x',
       }
-      const post = (body: unknown) =>
-        app.request('/api/psi/sessions', { method: 'POST', body: JSON.stringify(body) }, env)
+      const JSON_TYPE = { 'content-type': 'application/json' }
+      const raw = (path: string, body: string, headers: Record<string, string> = JSON_TYPE) =>
+        app.request(path, { method: 'POST', headers, body }, env)
+      const post = (body: unknown) => raw('/api/psi/sessions', JSON.stringify(body))
       const cases: Array<[Record<string, unknown>, number, string]> = [
         [{ maxElements: 0 }, 400, 'psi_bad_max_elements'],
         [{ maxElements: 10_000_000 }, 400, 'psi_bad_max_elements'],
@@ -372,24 +374,24 @@ describe('PSI sessions', () => {
         const res = await post({ ...base, sessionId: '0x' + (counter++).toString(16).padStart(64, '7'), ...patch })
         expect({ status: res.status, body: await res.json() }).toMatchObject({ status, body: { error: { code } } })
       }
-      const notJson = await app.request('/api/psi/sessions', { method: 'POST', body: '{' }, env)
+      const notJson = await raw('/api/psi/sessions', '{')
       expect(notJson.status).toBe(400)
       // Bodies the session object could not even be handed (were 500s): deep nesting, not an object, too big.
       const deep = `{"sessionId":"0x${'12'.repeat(32)}","x":${'['.repeat(5000)}${']'.repeat(5000)}}`
-      expect((await app.request('/api/psi/sessions', { method: 'POST', body: deep }, env)).status).toBe(400)
-      expect((await app.request('/api/psi/sessions', { method: 'POST', body: 'null' }, env)).status).toBe(400)
-      const joinNull = await app.request(
-        `/api/psi/sessions/0x${'ee'.repeat(32)}/join`,
-        { method: 'POST', body: 'null' },
-        env,
-      )
+      expect((await raw('/api/psi/sessions', deep)).status).toBe(400)
+      expect((await raw('/api/psi/sessions', 'null')).status).toBe(400)
+      const joinNull = await raw(`/api/psi/sessions/0x${'ee'.repeat(32)}/join`, 'null')
       expect(joinNull.status).toBe(400)
-      const huge = await app.request(
-        '/api/psi/sessions',
-        { method: 'POST', body: JSON.stringify({ ...base, pad: 'x'.repeat(64 * 1024) }) },
-        env,
-      )
+      const huge = await raw('/api/psi/sessions', JSON.stringify({ ...base, pad: 'x'.repeat(64 * 1024) }))
       expect(huge.status).toBe(413)
+      // A body that does not say it is JSON (fetch's text/plain default for a string, a form) is 415.
+      for (const type of ['text/plain;charset=UTF-8', 'application/x-www-form-urlencoded']) {
+        const res = await raw('/api/psi/sessions', JSON.stringify(base), { 'content-type': type })
+        expect({ status: res.status, body: await res.json() }).toMatchObject({
+          status: 415,
+          body: { error: { code: 'unsupported_media_type' } },
+        })
+      }
       expect((await app.request('/api/psi/sessions/0x12', {}, env)).status).toBe(400)
       expect((await app.request('/api/psi/sessions/0x' + 'ee'.repeat(32), {}, env)).status).toBe(404)
     })

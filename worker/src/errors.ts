@@ -2,6 +2,7 @@
 // `{ error: { code, message } }` with a 4xx for caller mistakes and a bare 500 for our own.
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { TrieRouter } from 'hono/router/trie-router'
 import { ConfigError, UnreachableError } from './services/config'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
@@ -53,8 +54,28 @@ export function onError(err: Error, c: Context) {
   return problem(c, 500, 'internal', 'Internal error')
 }
 
-export function notFound(c: Context) {
-  return problem(c, 404, 'not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)
+/**
+ * Hono `notFound` for an app with these routes. A path that exists under other methods answers 405 with
+ * `Allow` (RFC 9110 §15.5.6), or 204 with `Allow` to OPTIONS; only a path no route has is 404.
+ */
+export function unrouted(routes: readonly { method: string; path: string }[]) {
+  const router = new TrieRouter<string>()
+  const methods = new Set<string>()
+  for (const r of routes) {
+    if (r.method === 'ALL') continue // middleware: matches every method, answers none
+    router.add(r.method, r.path, r.method)
+    methods.add(r.method)
+  }
+  return (c: Context) => {
+    const path = new URL(c.req.url).pathname
+    const allowed = [...methods].filter((m) => router.match(m, path)[0].length > 0)
+    if (allowed.length === 0) return problem(c, 404, 'not_found', `No route for ${c.req.method} ${path}`)
+    // Hono answers HEAD with the GET route, and this answer is OPTIONS's.
+    const allow = [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ')
+    c.header('Allow', allow)
+    if (c.req.method === 'OPTIONS') return c.body(null, 204)
+    return problem(c, 405, 'method_not_allowed', `${path} takes ${allow}, not ${c.req.method}`)
+  }
 }
 
 /**

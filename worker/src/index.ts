@@ -1,7 +1,7 @@
 // The Stillflow API: composes one sub-app per resource under /api. Nothing else lives here.
 import { Hono } from 'hono'
 import type { AppEnv } from './env'
-import { notFound, onError } from './errors'
+import { onError, unrouted } from './errors'
 import { runScheduled } from './indexer'
 import { assetHistory } from './routes/asset-history'
 import { audit } from './routes/audit'
@@ -50,7 +50,7 @@ export const api = new Hono<AppEnv>()
 
 const app = new Hono<AppEnv>()
 app.route('/', api)
-app.notFound(notFound)
+app.notFound(unrouted(app.routes))
 app.onError(onError)
 
 export type AppType = typeof api

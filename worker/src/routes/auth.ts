@@ -7,6 +7,7 @@ import { SiweMessage, generateNonce } from 'siwe'
 import { authNonces, sessions } from '../db/schema'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
+import { readJson } from '../middleware/body'
 import { requireSession, tokenHash } from '../middleware/session'
 import { addressBook } from '../services/config'
 
@@ -21,6 +22,9 @@ function randomToken(): string {
     .replace(/=+$/, '')
 }
 
+/** What a sign-in body must be; its message is at most 4000 characters, so 16 KiB holds any valid one. */
+const LOGIN_SHAPE = { code: 'invalid_login', message: 'send { message: <EIP-4361 text>, signature: 0x… }' }
+
 export const auth = new Hono<AppEnv>()
   .post('/nonce', async (c) => {
     const db = drizzle(c.env.DB)
@@ -31,9 +35,9 @@ export const auth = new Hono<AppEnv>()
     return c.json({ nonce, expiresAt: new Date(now + NONCE_TTL_MS).toISOString() })
   })
   .post('/login', async (c) => {
-    const body = (await c.req.json().catch(() => undefined)) as { message?: unknown; signature?: unknown } | undefined
+    const body = (await readJson(c.req, 16 * 1024, LOGIN_SHAPE)) as { message?: unknown; signature?: unknown } | null
     if (typeof body?.message !== 'string' || typeof body.signature !== 'string') {
-      throw new ApiError(400, 'invalid_login', 'send { message: <EIP-4361 text>, signature: 0x… }')
+      throw new ApiError(400, LOGIN_SHAPE.code, LOGIN_SHAPE.message)
     }
     if (body.message.length > 4000)
       throw new ApiError(400, 'invalid_login', 'the sign-in message is longer than 4000 characters')

@@ -4,6 +4,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
+import { readJson } from '../middleware/body'
 import { jobIndexStatus } from '../indexer'
 import { catStream } from '../services/ipfs'
 import { getJob, getParts, resultKey, type JobPartRow, type JobRow } from '../jobs/store'
@@ -77,14 +78,18 @@ function requireSucceeded(row: JobRow): SignedReceipt {
   return JSON.parse(row.receipt) as SignedReceipt
 }
 
+/**
+ * A job request's body: the signed request, its signature and the query (at most MAX_QUERY_CHARS, which
+ * JSON escaping can inflate up to 6×); anything larger is refused before it is parsed.
+ */
+const MAX_JOB_BYTES = 128 * 1024
+
 export const jobs = new Hono<AppEnv>()
   .post('/', async (c) => {
-    let body: unknown
-    try {
-      body = await c.req.json()
-    } catch {
-      throw new ApiError(400, 'invalid_json', 'the body must be JSON { request, signature, query }')
-    }
+    const body = await readJson(c.req, MAX_JOB_BYTES, {
+      code: 'invalid_json',
+      message: 'the body must be JSON { request, signature, query }',
+    })
     const accepted = await submitJob(c.env, body, new URL(c.req.url).origin)
     c.header('location', `/api/jobs/${accepted.jobId}`)
     return c.json(accepted, 202)

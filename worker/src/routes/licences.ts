@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { dataMarketAbi } from '../../../contracts/index'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
+import { readJson } from '../middleware/body'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
 import { parseTokenId, uintOf } from './offers'
@@ -17,12 +18,10 @@ const buildSchema = z.strictObject({ tokenId: uintOf(256, true), offerId: uintOf
 export const licences = new Hono<AppEnv>()
   // The unsigned `buyLicence` transaction and what it costs: { chainId, to, data, value, price, fee, ... }.
   .post('/build', async (c) => {
-    let body: unknown
-    try {
-      body = await c.req.json()
-    } catch {
-      throw new ApiError(400, 'invalid_json', 'the body must be JSON { tokenId, offerId }')
-    }
+    const body = await readJson(c.req, 1024, {
+      code: 'invalid_json',
+      message: 'the body must be JSON { tokenId, offerId }',
+    })
     const parsed = buildSchema.safeParse(body)
     if (!parsed.success) throw new ApiError(400, 'invalid_purchase', 'tokenId and offerId must be positive integers')
     const { tokenId, offerId } = parsed.data

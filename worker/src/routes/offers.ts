@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { dataMarketAbi, NATIVE_CURRENCY } from '../../../contracts/index'
 import type { AppEnv } from '../env'
 import { ApiError, WRONG_CHECKSUM } from '../errors'
+import { readJson } from '../middleware/body'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
 
@@ -98,6 +99,9 @@ export function parseTokenId(raw: string | undefined, name = 'tokenId'): bigint 
   return BigInt(raw)
 }
 
+/** An offer's terms are a few numbers and an address: 8 KiB is far more than any valid body. */
+const MAX_BUILD_BYTES = 8 * 1024
+
 export const offers = new Hono<AppEnv>()
   .get('/', async (c) => {
     const tokenId = parseTokenId(c.req.query('tokenId'))
@@ -107,12 +111,7 @@ export const offers = new Hono<AppEnv>()
   })
   // Unsigned transactions for the owner's (or delegate's) wallet: { chainId, to, data, value }.
   .post('/build', async (c) => {
-    let body: unknown
-    try {
-      body = await c.req.json()
-    } catch {
-      throw new ApiError(400, 'invalid_json', 'the body must be JSON')
-    }
+    const body = await readJson(c.req, MAX_BUILD_BYTES, { code: 'invalid_json', message: 'the body must be JSON' })
     const parsed = buildSchema.safeParse(body)
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')

@@ -3,7 +3,7 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
-import { parseJsonObject, readCappedText } from '../middleware/body'
+import { parseJsonObject, readCappedText, requireJson } from '../middleware/body'
 import type { PsiBindings } from '../psi/env'
 import type { CreateSession, JoinSession, PsiAuth, PsiReply } from '../psi/session'
 import { PSI_MAX_ELEMENTS } from '../psi/limits'
@@ -61,6 +61,7 @@ async function octets(c: Context<AppEnv>): Promise<Uint8Array> {
 const MAX_JSON_BYTES = 16 * 1024
 
 async function json<T>(c: Context<AppEnv>): Promise<T> {
+  requireJson(c.req)
   const text = await readCappedText(
     c.req,
     MAX_JSON_BYTES,

@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError, echo } from '../errors'
-import { readCappedText } from '../middleware/body'
+import { readCappedText, requireJson } from '../middleware/body'
 import { CHAIN_TIMEOUT_MS, rpcBatch } from '../services/chain'
 import { addressBook, reaching, requireSetting, UnreachableError } from '../services/config'
 
@@ -105,6 +105,7 @@ async function refuseBlocksPastHead(env: AppEnv['Bindings'], calls: RpcCall[]): 
 }
 
 export const rpc = new Hono<AppEnv>().post('/', async (c) => {
+  requireJson(c.req)
   const text = await readCappedText(
     c.req,
     MAX_REQUEST_BYTES,

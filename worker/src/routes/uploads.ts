@@ -16,7 +16,7 @@ import { z } from 'zod'
 import { uploadIntentTypes } from '../../../contracts/index'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
-import { readCappedText } from '../middleware/body'
+import { readJson } from '../middleware/body'
 import { issueUploadTicket, maxUploadBytes, requireDirectUploads } from '../services/ipfs'
 import { requireOwnerSignature } from '../services/publish'
 import { admitUploadTicket } from '../services/upload-quota'
@@ -35,18 +35,10 @@ const intentSchema = z.strictObject({
 
 export const uploads = new Hono<AppEnv>().post('/', async (c) => {
   requireDirectUploads(c.env)
-  const text = await readCappedText(
-    c.req,
-    MAX_BODY_BYTES,
-    'request_too_large',
-    `an upload intent is at most ${MAX_BODY_BYTES} bytes of JSON`,
-  )
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    throw new ApiError(400, 'invalid_intent', 'send { owner, size, nonce, deadline, signature } as JSON')
-  }
+  const json = await readJson(c.req, MAX_BODY_BYTES, {
+    code: 'invalid_intent',
+    message: 'send { owner, size, nonce, deadline, signature } as JSON',
+  })
   const parsed = intentSchema.safeParse(json)
   if (!parsed.success) {
     throw new ApiError(

@@ -9,6 +9,7 @@ import { ApiError } from '../errors'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
 import { maxUploadBytes } from '../services/ipfs'
+import { readJson } from '../middleware/body'
 
 async function hashBody(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
   const h = sha256.create()
@@ -28,9 +29,13 @@ export const verify = new Hono<AppEnv>().post('/', async (c) => {
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase()
   let contentHash: string
   if (type === 'application/json') {
-    const body = (await c.req.json().catch(() => undefined)) as { contentHash?: unknown } | undefined
+    const invalid = {
+      code: 'invalid_content_hash',
+      message: 'contentHash must be 0x and the 32-byte SHA-256 of the file',
+    }
+    const body = (await readJson(c.req, 1024, invalid)) as { contentHash?: unknown } | null
     if (typeof body?.contentHash !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(body.contentHash)) {
-      throw new ApiError(400, 'invalid_content_hash', 'contentHash must be 0x and the 32-byte SHA-256 of the file')
+      throw new ApiError(400, invalid.code, invalid.message)
     }
     contentHash = body.contentHash.toLowerCase()
   } else if (type === 'application/octet-stream') {

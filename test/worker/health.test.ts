@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { app } from '../../worker/src/index'
-import { withoutAddresses } from '../../worker/src/services/config'
+import { reaching, UnreachableError, withoutAddresses } from '../../worker/src/services/config'
 
 type Health = { ok: boolean; components: Record<string, { ok: boolean; reason?: string; [k: string]: unknown }> }
 
@@ -81,6 +81,37 @@ describe('withoutAddresses', () => {
     expect(withoutAddresses('the chain RPC is not reachable (Network connection lost)')).toBe(
       'the chain RPC is not reachable (Network connection lost)',
     )
+  })
+})
+
+describe('reaching', () => {
+  it('tells the user which component is down and the operator where, never a secret in the URL', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const url = 'https://user:pass@rpc.example:8545/v3/secret-key?token=t'
+      const err = await reaching('the chain RPC', url, () => fetch('http://127.0.0.1:9/')).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(UnreachableError)
+      expect((err as Error).message).toMatch(/^the chain RPC is not reachable \(/)
+      expect((err as Error).message).not.toMatch(/127\.0\.0\.1|rpc\.example/)
+      // Logged once, where it was raised, with the origin only.
+      expect(log).toHaveBeenCalledTimes(1)
+      const line = String(log.mock.calls[0][0])
+      expect(line).toContain('at https://rpc.example:8545')
+      expect(line).not.toMatch(/user|pass|secret-key|token/)
+    } finally {
+      log.mockRestore()
+    }
+  })
+
+  it('passes on other failures untouched and unlogged', async () => {
+    const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const bad = new TypeError('Invalid header value')
+      await expect(reaching('IPFS', 'http://ipfs', () => Promise.reject(bad))).rejects.toBe(bad)
+      expect(log).not.toHaveBeenCalled()
+    } finally {
+      log.mockRestore()
+    }
   })
 })
 

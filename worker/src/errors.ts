@@ -43,7 +43,7 @@ export function onError(err: Error, c: Context) {
     return problem(c, status, status === 400 ? 'bad_request' : `http_${status}`, err.message || 'Request rejected')
   }
   if (err instanceof UnreachableError) {
-    console.error(`${err.message} at ${err.address}`)
+    // Already logged with its address where it was raised (services/config.ts reaching).
     return problem(c, 503, 'service_unavailable', 'A component of the marketplace is unreachable; try again shortly')
   }
   if (err instanceof ConfigError) {

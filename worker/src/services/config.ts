@@ -47,20 +47,35 @@ export function addressBook(env: Bindings): AddressBook {
  * Runs a call to an external component and, when the connection itself fails, says which component could
  * not be reached (workerd reports only "Network connection lost."). The message names the component,
  * never its address: it reaches owners and buyers as a publication's or a job's reason and the public
- * health report. The address stays on the error for the operator's log.
+ * health report. The operator's log gets the address: its origin only, since a URL's credentials, path or
+ * query may hold a secret (an RPC provider's key).
  */
 export async function reaching<T>(what: string, url: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
-    if ((err as Error)?.name === 'TimeoutError')
-      throw new UnreachableError(`${what} did not answer in time`, url, { cause: err })
-    if (/network connection lost|fetch failed|ECONNREFUSED|connect/i.test(message)) {
+    let unreachable: UnreachableError | undefined
+    if ((err as Error)?.name === 'TimeoutError') {
+      unreachable = new UnreachableError(`${what} did not answer in time`, { cause: err })
+    } else if (/network connection lost|fetch failed|ECONNREFUSED|connect/i.test(message)) {
       const why = withoutAddresses(message.replace(/\.$/, ''))
-      throw new UnreachableError(`${what} is not reachable (${why})`, url, { cause: err })
+      unreachable = new UnreachableError(`${what} is not reachable (${why})`, { cause: err })
     }
-    throw err
+    if (!unreachable) throw err
+    // Logged here, once, with the address: whoever catches it (a route, a job, a publication, health)
+    // shows users the message only, and the operator still learns which component's address failed.
+    console.error(`${unreachable.message} at ${originOf(url)}`)
+    throw unreachable
+  }
+}
+
+/** scheme://host:port of a URL: no credentials, path or query (the parts that carry secrets). */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin
+  } catch {
+    return '<not a URL>'
   }
 }
 
@@ -74,12 +89,4 @@ export function withoutAddresses(text: string): string {
 /** A component of the stack could not be reached: the caller may retry later (503). */
 export class UnreachableError extends Error {
   override name = 'UnreachableError'
-  constructor(
-    message: string,
-    /** The component's URL: for the operator's log, never for a response. */
-    readonly address: string,
-    opts?: ErrorOptions,
-  ) {
-    super(message, opts)
-  }
 }

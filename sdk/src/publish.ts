@@ -6,6 +6,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import type { Signer } from 'ethers'
 import { publishDomain, publishTypes, uploadIntentTypes } from '../../contracts/index'
 import {
+  base64url,
   chunkedCiphertextLength,
   encryptChunked,
   iterateBytes,
@@ -113,12 +114,6 @@ async function* counted(source: AsyncIterable<Uint8Array>, onChunk: (b: Uint8Arr
     onChunk(chunk)
     yield chunk
   }
-}
-
-function base64url(bytes: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
 /** What a publish has settled before the bytes move: shared by the one-pass and two-pass paths. */

@@ -90,3 +90,19 @@ export function toArrayBuffer(u8: Uint8Array): ArrayBuffer {
 export function isHex(value: unknown, length?: number): value is Hex {
   return typeof value === 'string' && HEX_RE.test(value) && (length === undefined || value.length === 2 + 2 * length)
 }
+
+/**
+ * base64url without padding (RFC 4648 §5), with btoa/atob so it runs in workerd and browsers too. Bytes
+ * only: text goes through `utf8` first (btoa on a string takes Latin-1 and throws beyond it).
+ */
+export function base64url(bytes: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** Throws (atob's DOMException) on text that is not base64url. */
+export function fromBase64url(s: string): Uint8Array {
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/')
+  return Uint8Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0))
+}

@@ -3,7 +3,7 @@
 // Importable in Node, browsers and workerd: nothing here (or below it) imports node: modules.
 
 export * from './errors'
-export { bytesToHex, hexToBytes, isHex, type Hex } from './bytes'
+export { base64url, bytesToHex, fromBase64url, hexToBytes, isHex, type Hex } from './bytes'
 export { collectBytes, iterateBytes, toReadableStream, type ByteSource } from './byte-source'
 export {
   ENCLAVE_QUOTE_TYPES,

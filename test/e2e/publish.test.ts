@@ -151,6 +151,38 @@ describe('publishing', () => {
     expect((await nft.totalMinted()).toString()).toBe(a.tokenId)
   })
 
+  it('publishes a dataset in any script: Chinese column names, title and a policy naming them', async () => {
+    // The ingest parameters travel to the enclave as base64url JSON in a header; text beyond Latin-1
+    // once made that encoding throw, and the publish failed as 502 enclave_unavailable.
+    const file = join(dataDir, 'cities.csv')
+    writeFileSync(
+      file,
+      ['城市,人数', ...Array.from({ length: 60 }, (_, i) => `${['北京', '上海', '广州'][i % 3]},${i}`)].join('\n') +
+        '\n',
+    )
+    const result = await publish({
+      api,
+      signer: devWallet(13, provider),
+      source: fileSource(file),
+      format: 'csv',
+      declaration: {
+        name: '城市人口',
+        lawfulBasis: { basis: 'owned', statement: '自有数据', personalData: false },
+        policy: { mode: 'dp', columns: { 城市: { domain: ['北京', '上海', '广州'] } } },
+      },
+      enclave: { rpcUrl: stack.urls.chain },
+      pollIntervalMs: 200,
+      ...nodeBackends,
+    })
+    expect(result.status).toBe('minted')
+    // The listing's schema is the enclave's ingest summary; the metadata carries the owner's text as signed.
+    const listed = await api.request<{ schema: Array<{ name: string }> }>(`/assets/${result.tokenId}`)
+    expect(listed.schema.map((c) => c.name)).toEqual(['城市', '人数'])
+    const metadata = await (await fetch(`${stack.urls.ipfsGateway}/ipfs/${result.metadataCid}`)).json()
+    expect(metadata.name).toBe('城市人口')
+    expect(metadata.stillflow.policy.columns).toEqual({ 城市: { domain: ['北京', '上海', '广州'] } })
+  })
+
   it('has the enclave refuse an ingest that does not carry the owner’s signed declaration', async () => {
     // The operator is untrusted (DESIGN §1): it must not choose the policy by ingesting first.
     const params = {

@@ -4,6 +4,7 @@ import { and, eq, gt, lt } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { Hono } from 'hono'
 import { SiweMessage, generateNonce } from 'siwe'
+import { base64url } from '../../../tee-sim/src/bytes'
 import { authNonces, sessions } from '../db/schema'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
@@ -16,10 +17,7 @@ const SESSION_TTL_MS = 7 * 24 * 3600_000
 
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32))
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')
+  return base64url(bytes)
 }
 
 /** What a sign-in body must be; its message is at most 4000 characters, so 16 KiB holds any valid one. */

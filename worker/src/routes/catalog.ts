@@ -4,6 +4,7 @@
 // signed ingest summary kept by the publish flow. `/:id/history` and `/:id/graph` live in asset-history.ts.
 import { Hono } from 'hono'
 import { NATIVE_CURRENCY } from '../../../contracts/index'
+import { base64url, fromBase64url, utf8 } from '../../../tee-sim/src/bytes'
 import type { AppEnv } from '../env'
 import { ApiError, echo } from '../errors'
 import { metadataCid } from '../indexer/metadata'
@@ -68,10 +69,8 @@ function weiQuery(value: string | undefined, name: string): string | undefined {
   return value
 }
 
-const b64url = (s: string) => btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-
 export function encodeCursor(c: Cursor): string {
-  return b64url(JSON.stringify(c))
+  return base64url(utf8(JSON.stringify(c)))
 }
 
 function decodeCursor(value: string, sort: Sort): Cursor {
@@ -79,7 +78,7 @@ function decodeCursor(value: string, sort: Sort): Cursor {
   if (!/^[A-Za-z0-9_-]{1,400}$/.test(value)) throw invalid()
   let c: Record<string, unknown>
   try {
-    c = JSON.parse(atob(value.replace(/-/g, '+').replace(/_/g, '/')))
+    c = JSON.parse(new TextDecoder().decode(fromBase64url(value)))
   } catch {
     throw invalid()
   }

@@ -2,6 +2,7 @@
 // it says about itself is checked against EnclaveRegistry on chain.
 import { Interface } from 'ethers'
 import { enclaveRegistryAbi } from '../../../contracts/index'
+import { base64url, utf8 } from '../../../tee-sim/src/bytes'
 import type { Bindings } from '../env'
 import { rpcBatch } from './chain'
 import { addressBook, reaching, requireSetting } from './config'
@@ -85,7 +86,8 @@ export async function enclaveIngest(
   ciphertext: ReadableStream<Uint8Array>,
 ): Promise<IngestResult> {
   const url = `${requireSetting(env, 'ENCLAVE_URL')}/ingest`
-  const header = btoa(JSON.stringify(params)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  // UTF-8, as the enclave decodes it: a policy's column names and domains may be any script.
+  const header = base64url(utf8(JSON.stringify(params)))
   const res = await reaching('the enclave host', url, () =>
     fetch(url, {
       method: 'POST',

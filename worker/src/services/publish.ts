@@ -8,7 +8,7 @@ import { publishDomain } from '../../../contracts/index'
 import { publications } from '../db/schema'
 import type { Bindings } from '../env'
 import { ApiError, WRONG_CHECKSUM } from '../errors'
-import { base64url, fromBase64url } from './base64url'
+import { base64url, fromBase64url } from '../../../tee-sim/src/bytes'
 import { addressBook } from './config'
 import { enclaveIngest, UpstreamError, type IngestResult } from './enclave'
 import {

@@ -50,6 +50,21 @@ describe('planQuery accepts the subset', () => {
       planQuery('SELECT MIN(price) FROM data', schema, normalizePolicy({ mode: 'aggregates-only' })),
     ).toThrow(PolicyViolationError)
   })
+
+  it('takes column names in any script when quoted, and says so when one is not', () => {
+    const cn: ColumnSchema[] = [
+      { name: '城市', type: 'string' },
+      { name: '人数', type: 'integer' },
+    ]
+    const policy = normalizePolicy({ mode: 'dp', columns: { 城市: { domain: ['北京', '上海'] } } })
+    const p = planQuery('SELECT "城市", SUM(`人数`) FROM data WHERE "城市" <> \'上海\' GROUP BY "城市"', cn, policy)
+    expect(p.groupBy).toEqual(['城市'])
+    expect(p.outputs.map((o) => o.label)).toEqual(['城市', 'sum(人数)'])
+    // The parser reads bare names as ASCII; the refusal names the word to quote (not a string literal).
+    expect(() => planQuery("SELECT COUNT(*) FROM data WHERE 城市 = '北京'", cn, policy)).toThrow(
+      /must be quoted, e\.g\. "城市"/,
+    )
+  })
 })
 
 describe('planQuery rejects, precisely', () => {

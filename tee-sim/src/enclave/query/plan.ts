@@ -85,6 +85,12 @@ function measurementKey(m: Measurement): string {
   return `${m.kind}:${m.column ?? '*'}`
 }
 
+/** The first bare (unquoted) word with a character beyond ASCII, e.g. a column named 城市 written as is. */
+function unquotedNonAscii(sql: string): string | undefined {
+  const bare = sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`/g, ' ')
+  return /[\p{L}\p{N}_]*[^\x00-\x7F][\p{L}\p{N}_]*/u.exec(bare)?.[0]
+}
+
 function parseSelect(sql: string): Node {
   if (typeof sql !== 'string' || sql.trim() === '') throw reject('query is empty')
   if (sql.length > MAX_QUERY_LENGTH) throw reject(`query is longer than ${MAX_QUERY_LENGTH} characters`)
@@ -92,7 +98,10 @@ function parseSelect(sql: string): Node {
   try {
     ast = parser.astify(sql, { database: 'sqlite' })
   } catch (cause) {
-    throw new QueryRejectedError('query does not parse as SQL', {
+    // The parser reads bare names as ASCII only; a dataset's column names may be in any script.
+    const name = unquotedNonAscii(sql)
+    const hint = name ? `: a name with letters beyond A-Z, 0-9 and _ must be quoted, e.g. "${name}"` : ''
+    throw new QueryRejectedError(`query does not parse as SQL${hint}`, {
       cause,
       details: (cause as Error).message?.split('\n')[0],
     })
@@ -342,7 +351,9 @@ function planSelect(s: Node, scope: Scope, policy: NormalizedPolicy): QueryPlan 
     const right = e.right as Node
     if (op === 'AND' || op === 'OR')
       return { op: op === 'AND' ? 'and' : 'or', left: predicate(left), right: predicate(right) }
-    const column = columnOf(left, 'the left side of a comparison')
+    // The left side is always a column, so a double-quoted word there is a name (as SQLite reads
+    // "城市" = '北京'); on the right it stays a literal.
+    const column = columnOf(left, 'the left side of a comparison', true)
     if (op === 'IS' || op === 'IS NOT') {
       if (right.type !== 'null') throw reject('IS / IS NOT must be followed by NULL')
       return { op: 'isnull', column, negated: op === 'IS NOT' }

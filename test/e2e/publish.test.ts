@@ -316,6 +316,19 @@ describe('publishing', () => {
       422,
       'dataset_format',
     ],
+    [
+      // 城市,人数 / 北京,1 / 上海,2 as Excel saves it on a Chinese Windows: read leniently, both cities
+      // were one U+FFFD group; the enclave refuses it and says to save as UTF-8.
+      'a CSV that is not UTF-8 (GBK)',
+      {
+        plaintext: Uint8Array.from([
+          ...[0xb3, 0xc7, 0xca, 0xd0, 0x2c, 0xc8, 0xcb, 0xca, 0xfd, 0x0a],
+          ...[0xb1, 0xb1, 0xbe, 0xa9, 0x2c, 0x31, 0x0a, 0xc9, 0xcf, 0xba, 0xa3, 0x2c, 0x32, 0x0a],
+        ]),
+      },
+      422,
+      'dataset_format',
+    ],
   ]
 
   for (const [name, opts, status, code] of cases) {

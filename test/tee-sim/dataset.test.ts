@@ -90,6 +90,27 @@ describe('CSV', () => {
     }
     await expect(parseDataset('csv', bad())).rejects.toBeInstanceOf(Boom)
   })
+
+  it('takes UTF-8 in any script, split anywhere, and refuses a GBK file saying where and not what', async () => {
+    const text = '城市,人数\n北京,1\n上海,2\n'
+    for (const n of [1, 2, 5]) {
+      const d = await parseDataset('csv', split(text, n))
+      expect(d.schema.map((c) => c.name)).toEqual(['城市', '人数'])
+      expect([0, 1].map((i) => cell(d.columns[0], i))).toEqual(['北京', '上海'])
+    }
+    // The same table as Excel saves it on a Chinese Windows (GBK). Decoded leniently, 北京 and 上海 both
+    // became U+FFFD runs: one group.
+    const gbk = Uint8Array.from([
+      ...[0xb3, 0xc7, 0xca, 0xd0, 0x2c, 0xc8, 0xcb, 0xca, 0xfd, 0x0a], // 城市,人数
+      ...[0xb1, 0xb1, 0xbe, 0xa9, 0x2c, 0x31, 0x0a], // 北京,1
+      ...[0xc9, 0xcf, 0xba, 0xa3, 0x2c, 0x32, 0x0a], // 上海,2
+    ])
+    const err = await parseDataset('csv', [gbk.slice(0, 12), gbk.slice(12)]).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(DatasetFormatError)
+    expect((err as DatasetFormatError).shortMessage).toMatch(/not UTF-8 text .*between bytes 0 and 11.*CSV UTF-8/)
+    // A character cut short at the very end.
+    await expect(parseDataset('csv', [enc('a\n'), Uint8Array.from([0xe5, 0x8c])])).rejects.toThrow(/at its end/)
+  })
 })
 
 describe('JSON lines', () => {

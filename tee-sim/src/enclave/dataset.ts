@@ -138,14 +138,33 @@ function finish(raw: RawColumns, known?: ColumnSchema[]): Dataset {
   return { schema, rowCount, columns }
 }
 
+/**
+ * The next piece of text, or (no chunk) the end of it. Refuses bytes that are not UTF-8 with where they
+ * are, never what they are: they are plaintext.
+ */
+function utf8Text(decoder: TextDecoder, chunk: Uint8Array | undefined, offset: number): string {
+  try {
+    return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode()
+  } catch (cause) {
+    const where = chunk ? `between bytes ${offset} and ${offset + chunk.length - 1}` : 'at its end'
+    // The hint is in the short message: only that reaches the publisher (host/errors.ts).
+    throw new DatasetFormatError(
+      `the file is not UTF-8 text (a byte sequence ${where} is not UTF-8); save it as UTF-8 (Excel: "CSV UTF-8")`,
+      { cause },
+    )
+  }
+}
+
 async function parseCsv(
   source: AsyncIterable<Uint8Array>,
   limits: DatasetLimits,
   known?: ColumnSchema[],
 ): Promise<Dataset> {
   const reader = new CsvReader(limits.maxRecordBytes)
-  // Not fatal on invalid UTF-8 (U+FFFD instead), as csv-parse decoded before it.
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  // Fatal on invalid UTF-8: a GBK or Windows-1252 export decoded leniently turns every non-ASCII name
+  // and value into U+FFFD, so 北京 and 上海 would silently count as one group.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true })
+  let offset = 0
   const records: string[][] = []
   let raw: RawColumns | undefined
   const take = () => {
@@ -166,13 +185,14 @@ async function parseCsv(
   }
   try {
     for await (const chunk of source) {
-      const text = decoder.decode(chunk, { stream: true })
+      const text = utf8Text(decoder, chunk, offset)
+      offset += chunk.length
       // The decoder keeps at most a partial character of its own: the decrypted chunk can go now.
       wipe(chunk)
       reader.push(text, records)
       take()
     }
-    reader.push(decoder.decode(), records)
+    reader.push(utf8Text(decoder, undefined, offset), records)
     reader.end(records)
     take()
   } catch (err) {

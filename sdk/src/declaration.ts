@@ -4,6 +4,7 @@
 import { canonicalJson } from '../../tee-sim/src/index'
 import type { PrivacyPolicy } from '../../tee-sim/src/policy'
 import { InvalidPublicationError } from './errors'
+import { isTag, TAG_RULE } from './tags'
 
 export const DECLARATION_VERSION = 'stillflow.asset/v1'
 /** The document must fit in one request header and one IPFS raw block. */
@@ -49,8 +50,6 @@ export interface DeclarationInput {
   lawfulBasis: LawfulBasis
 }
 
-const TAG = /^[a-z0-9][a-z0-9-]{0,31}$/
-
 /** Checks what a person typed; throws InvalidPublicationError naming the field. */
 export function checkDeclarationInput(input: DeclarationInput): void {
   const bad = (field: string, why: string) => {
@@ -63,8 +62,7 @@ export function checkDeclarationInput(input: DeclarationInput): void {
     bad('image', 'must be an https:// or ipfs:// URI')
   const tags = input.tags ?? []
   if (tags.length > 12) bad('tags', 'has more than 12 entries')
-  for (const t of tags)
-    if (!TAG.test(t)) bad('tags', `entry "${t}" must be lowercase letters, digits and dashes (≤ 32)`)
+  for (const t of tags) if (!isTag(t)) bad('tags', `entry "${t}" ${TAG_RULE}`)
   const lb = input.lawfulBasis
   if (!lb || typeof lb.basis !== 'string' || !lb.basis.trim()) bad('lawfulBasis.basis', 'is required')
   if (typeof lb.statement !== 'string' || !lb.statement.trim()) bad('lawfulBasis.statement', 'is required')

@@ -20,6 +20,7 @@ export {
   type DeclarationInput,
   type LawfulBasis,
 } from './declaration'
+export { isTag, TAG_RULE } from './tags'
 export {
   publish,
   type Hasher,

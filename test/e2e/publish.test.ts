@@ -151,7 +151,7 @@ describe('publishing', () => {
     expect((await nft.totalMinted()).toString()).toBe(a.tokenId)
   })
 
-  it('publishes a dataset in any script: Chinese column names, title and a policy naming them', async () => {
+  it('publishes a dataset in any script: Chinese column names, title, tags and a policy naming them', async () => {
     // The ingest parameters travel to the enclave as base64url JSON in a header; text beyond Latin-1
     // once made that encoding throw, and the publish failed as 502 enclave_unavailable.
     const file = join(dataDir, 'cities.csv')
@@ -167,6 +167,7 @@ describe('publishing', () => {
       format: 'csv',
       declaration: {
         name: '城市人口',
+        tags: ['城市', '人口'],
         lawfulBasis: { basis: 'owned', statement: '自有数据', personalData: false },
         policy: { mode: 'dp', columns: { 城市: { domain: ['北京', '上海', '广州'] } } },
       },
@@ -180,6 +181,7 @@ describe('publishing', () => {
     expect(listed.schema.map((c) => c.name)).toEqual(['城市', '人数'])
     const metadata = await (await fetch(`${stack.urls.ipfsGateway}/ipfs/${result.metadataCid}`)).json()
     expect(metadata.name).toBe('城市人口')
+    expect(metadata.stillflow.tags).toEqual(['城市', '人口'])
     expect(metadata.stillflow.policy.columns).toEqual({ 城市: { domain: ['北京', '上海', '广州'] } })
   })
 

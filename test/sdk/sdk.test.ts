@@ -72,6 +72,21 @@ describe('declarations', () => {
   it('accepts a complete declaration', () => {
     expect(() => checkDeclarationInput(ok)).not.toThrow()
   })
+  it('takes tags in any script, lowercase or caseless, and refuses what would not be one tag per word', () => {
+    const good = ['weather', 'city-2024', '城市', 'données', 'città', 'наука', 'x'.repeat(32)]
+    expect(() => checkDeclarationInput({ ...ok, tags: good })).not.toThrow()
+    for (const bad of [
+      'Weather', // a capital: 'Weather' and 'weather' would be two tags
+      'Наука',
+      'two words',
+      '-dash-first',
+      'emoji🙂',
+      'cafe\u0301', // é decomposed (not NFC): looks like 'café' but would not match it
+      'x'.repeat(33),
+      '',
+    ])
+      expect(() => checkDeclarationInput({ ...ok, tags: [bad] }), bad).toThrow(/tags entry .* must be 1-32 lowercase/)
+  })
   it.each([
     [{ ...ok, name: ' ' }, /name is required/],
     [{ ...ok, name: 'x'.repeat(121) }, /name is longer than 120/],

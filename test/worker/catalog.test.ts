@@ -54,7 +54,7 @@ const fixtures: Fixture[] = [
     id: '3',
     title: 'US airports',
     description: 'Airports of the United States',
-    tags: ['travel'],
+    tags: ['travel', '交通'],
     owner: ALICE,
     format: 'csv',
     mode: 'dp',
@@ -259,6 +259,7 @@ describe('GET /api/assets parameters', () => {
     ['q=%22%22', 'invalid_q'],
     ['q=' + 'a '.repeat(9), 'invalid_q'],
     ['tag=Not_A_Tag', 'invalid_tag'],
+    ['tag=cafe%CC%81', 'invalid_tag'], // é decomposed: not NFC
     ['format=xlsx', 'invalid_format'],
     ['policy=open', 'invalid_policy'],
     ['owner=0x123', 'invalid_owner'],
@@ -319,6 +320,7 @@ describe('GET /api/assets', () => {
   it('filters by tag, owner, price range, format and policy kind', async () => {
     expect(ids((await get('/api/assets?tag=weather')).body)).toEqual(['12', '1'])
     expect(ids((await get('/api/assets?tag=weather&tag=climate')).body)).toEqual(['1'])
+    expect(ids((await get(`/api/assets?tag=${encodeURIComponent('交通')}`)).body)).toEqual(['3'])
     expect(ids((await get(`/api/assets?owner=${ALICE.toUpperCase().replace('0X', '0x')}`)).body)).toEqual(['3', '1'])
     expect(ids((await get(`/api/assets?minPrice=${ETH / 100n}`)).body)).toEqual(['12', '1'])
     expect(ids((await get(`/api/assets?maxPrice=${ETH}`)).body)).toEqual(['2', '1'])

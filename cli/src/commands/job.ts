@@ -43,13 +43,20 @@ function spinner(ctx: CommandContext) {
   }
 }
 
-/** The result as an aligned text table. */
+/** East Asian wide and fullwidth characters (CJK, Hangul, kana, fullwidth forms) take two terminal columns. */
+const WIDE =
+  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/gu
+
+/** Terminal columns a cell takes: combining marks none, wide characters two. */
+export const displayWidth = (s: string): number => [...s.replace(/\p{M}/gu, '')].length + (s.match(WIDE)?.length ?? 0)
+
+/** The result as an aligned text table (aligned in a terminal, also for 城市 and other wide text). */
 export function formatTable(columns: string[], rows: Array<Array<string | number | null>>): string {
   const cells = [columns, ...rows.map((r) => r.map((c) => (c === null ? 'NULL' : String(c))))]
-  const widths = columns.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)))
+  const widths = columns.map((_, i) => Math.max(...cells.map((r) => displayWidth(r[i] ?? ''))))
   const line = (r: string[]) =>
     r
-      .map((c, i) => c.padEnd(widths[i]))
+      .map((c, i) => c + ' '.repeat(widths[i] - displayWidth(c)))
       .join('  ')
       .trimEnd()
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n') + '\n'

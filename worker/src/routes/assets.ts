@@ -24,6 +24,7 @@ import { addressBook } from '../services/config'
 import { maxUploadBytes, requireDirectUploads } from '../services/ipfs'
 import { enqueueFinish, finishInBackground } from '../services/publish-queue'
 import { admitUploadTicket } from '../services/upload-quota'
+import { isTag, TAG_RULE } from '../../../sdk/src/tags'
 import {
   beginDirectUpload,
   claim,
@@ -74,7 +75,7 @@ const declarationSchema = z.object({
     ciphertextSize: z.number().int().positive(),
     plaintextSize: z.number().int().positive(),
     format: z.enum(['csv', 'jsonl']),
-    tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/)).max(12),
+    tags: z.array(z.string().refine(isTag, TAG_RULE)).max(12),
     policy: z.record(z.string(), z.unknown()),
     lawfulBasis: z.object({
       basis: z.string().min(1).max(64),

@@ -11,6 +11,7 @@ import { metadataCid } from '../indexer/metadata'
 import { addressParam, intQuery, uintParam } from '../indexer/params'
 import { indexedChain, notFound } from '../indexer/read'
 import type { IndexerBindings } from '../indexer/settings'
+import { isTag, TAG_RULE } from '../../../sdk/src/tags'
 
 const MAX_LIMIT = 50
 const DEFAULT_LIMIT = 20
@@ -18,7 +19,6 @@ const DEFAULT_LIMIT = 20
 const SCAN_BUDGET = 200
 const MAX_TERMS = 8
 const MAX_TAGS = 5
-const TAG = /^[a-z0-9][a-z0-9-]{0,31}$/
 const WEI = /^(0|[1-9][0-9]{0,77})$/
 const FORMATS = ['csv', 'jsonl'] as const
 const POLICY_KINDS = ['dp', 'aggregates-only'] as const
@@ -123,8 +123,7 @@ export function parseBrowse(url: URL): BrowseQuery {
   if (qRaw && qRaw.length > 200) throw bad('invalid_q', 'q may be at most 200 characters')
   const tags = [...new Set(url.searchParams.getAll('tag').filter((t) => t !== ''))]
   if (tags.length > MAX_TAGS) throw bad('invalid_tag', `at most ${MAX_TAGS} tags`)
-  for (const t of tags)
-    if (!TAG.test(t)) throw bad('invalid_tag', `tag must be lowercase letters, digits and hyphens, got ${echo(t)}`)
+  for (const t of tags) if (!isTag(t)) throw bad('invalid_tag', `tag ${echo(t)} ${TAG_RULE}`)
   const ownerRaw = single('owner')
   const minPrice = weiQuery(single('minPrice'), 'minPrice')
   const maxPrice = weiQuery(single('maxPrice'), 'maxPrice')

@@ -26,6 +26,19 @@ async function cli(args: string[]) {
 }
 
 describe('readItems', () => {
+  it('reads UTF-8 in any script, drops a byte-order mark, compares in NFC, and refuses GBK', () => {
+    const f = join(dir, 'bom.csv')
+    writeFileSync(f, '\uFEFF姓名,email\n张三,zhang@x.org\nJose\u0301,jose@x.org\n')
+    expect(readItems(f, '姓名')).toEqual(['张三', 'Jos\u00e9'])
+    const lines = join(dir, 'bom.txt')
+    writeFileSync(lines, '\uFEFF张三\nJose\u0301\n')
+    expect(readItems(lines)).toEqual(['张三', 'Jos\u00e9'])
+    // 张三 / 李四 in GBK: read leniently, both were the same run of U+FFFD.
+    const gbk = join(dir, 'gbk.txt')
+    writeFileSync(gbk, Buffer.from([0xd5, 0xc5, 0xc8, 0xfd, 0x0a, 0xc0, 0xee, 0xcb, 0xc4, 0x0a]))
+    expect(() => readItems(gbk)).toThrow(/is not UTF-8 text/)
+  })
+
   it('reads a CSV column by header, trimming and skipping empty cells', () => {
     const f = join(dir, 'a.csv')
     writeFileSync(f, 'id,email\n1, ann@x.org \n2,\n3,"bob@x.org"\n')

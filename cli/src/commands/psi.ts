@@ -28,19 +28,29 @@ const USAGE = [
   '       stillflow psi run SESSION_ID --input FILE [--column NAME] [--out FILE] [--timeout SECONDS] [--rpc URL]',
 ].join('\n')
 
-/** The identifiers to intersect: a CSV column (by header name) or, without --column, one per line. */
+/**
+ * The identifiers to intersect: a CSV column (by header name) or, without --column, one per line. The
+ * file must be UTF-8 (a byte-order mark is dropped): read leniently, every name of a GBK export became the
+ * same run of U+FFFD, and the two parties' garbled names would "match". Each identifier is compared in
+ * NFC, so José typed on a Mac (NFD) meets José typed elsewhere.
+ */
 export function readItems(file: string, column?: string): string[] {
   if (!existsSync(file)) throw new CliError(EXIT.usage, `no such file: ${file}`)
-  const text = readFileSync(file, 'utf8')
-  if (column === undefined)
-    return text
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l.length > 0)
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(file))
+  } catch {
+    throw new CliError(EXIT.usage, `${file} is not UTF-8 text; save it as UTF-8 (Excel: "CSV UTF-8")`)
+  }
+  const items = column === undefined ? text.split(/\r?\n/).map((l) => l.trim()) : readColumn(file, text, column)
+  return items.filter((v) => v !== undefined && v !== '').map((v) => v.normalize('NFC'))
+}
+
+function readColumn(file: string, text: string, column: string): string[] {
   const rows = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[]
   if (rows.length > 0 && !(column in rows[0]))
     throw new CliError(EXIT.usage, `${file} has no column "${column}" (columns: ${Object.keys(rows[0]).join(', ')})`)
-  return rows.map((r) => r[column]).filter((v) => v !== undefined && v !== '')
+  return rows.map((r) => r[column])
 }
 
 interface PartyState {

@@ -21,11 +21,11 @@ export function requireJson(req: Pick<Req, 'header'>): void {
 }
 
 /**
- * The request body as JSON: 415 unless it is declared JSON, 413 `tooLarge` over `maxBytes`, 400 `invalid`
- * unless it parses. What the value must look like is the caller's schema.
+ * The request body as JSON: 415 unless it is declared JSON, 413 `request_too_large` over `maxBytes`, 400
+ * `invalid` unless it parses. What the value must look like is the caller's schema.
  *
  * @example
- * const body = await readJson(c.req, 4096, TOO_LARGE, { code: 'invalid_json', message: 'send { tokenId, offerId }' })
+ * const body = await readJson(c.req, 1024, { code: 'invalid_json', message: 'send { tokenId, offerId }' })
  */
 export async function readJson(
   req: Req,

@@ -62,7 +62,7 @@ export function readForm(form: HTMLFormElement): PublishForm {
     description: v('description'),
     tags: v('tags')
       .split(',')
-      .map((t) => t.trim().toLowerCase())
+      .map((t) => t.trim().toLowerCase().normalize('NFC'))
       .filter(Boolean),
     policy,
     lawfulBasis: {

@@ -43,6 +43,19 @@ describe('offer terms from the command line', () => {
     expect(r.err).toMatch(message)
   })
 
+  it('publish refuses an empty file and declaration options the SDK would refuse, with the usage code', async () => {
+    const empty = join(dir, 'empty.csv')
+    writeFileSync(empty, '')
+    for (const [args, message] of [
+      [[empty, '--title', 't'], /empty\.csv is empty/],
+      [[csv, '--title', 't', '--tags', 'Weather'], /tags entry "Weather" must be 1-32 lowercase/],
+      [[csv, '--title', 'x'.repeat(121)], /name is longer than 120/],
+    ] as const) {
+      const r = await cli(['publish', ...args])
+      expect({ code: r.code, err: r.err }).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(message) })
+    }
+  })
+
   it('offer create needs --price and checks the same terms', async () => {
     expect((await cli(['offer', 'create', '1'])).err).toMatch(/--price ETH is required/)
     const r = await cli(['offer', 'create', '1', '--price', '1', '--epsilon', '0'])

@@ -91,6 +91,15 @@ describe('CSV', () => {
     await expect(parseDataset('csv', bad())).rejects.toBeInstanceOf(Boom)
   })
 
+  it('says which record is not valid CSV and why, without its contents', async () => {
+    const err = await parseDataset('csv', [enc(`a,b\n${'Z'.repeat(100)},1\n`)], {
+      limits: { maxRecordBytes: 40 },
+    }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(DatasetFormatError)
+    expect((err as DatasetFormatError).shortMessage).toMatch(/^not valid CSV: record 2 is longer than 40/)
+    expect((err as DatasetFormatError).shortMessage).not.toContain('Z')
+  })
+
   it('takes UTF-8 in any script, split anywhere, and refuses a GBK file saying where and not what', async () => {
     const text = '城市,人数\n北京,1\n上海,2\n'
     for (const n of [1, 2, 5]) {

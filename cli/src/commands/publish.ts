@@ -2,7 +2,16 @@
 // --price, put an offer on sale from the owner's wallet (R9, R66: the owner sets the price).
 import { extname } from 'node:path'
 import { formatEther } from 'ethers'
-import { buildSetOffer, marketEvents, publish, sendBuilt, type PublishResult } from '../../../sdk/src/index'
+import {
+  buildSetOffer,
+  checkDeclarationInput,
+  InvalidPublicationError,
+  marketEvents,
+  publish,
+  sendBuilt,
+  type DeclarationInput,
+  type PublishResult,
+} from '../../../sdk/src/index'
 import { fileSource, nodeBackends } from '../../../sdk/src/node/index'
 import type { Command } from '../command'
 import { api, asCliError, keyOptions, rpcUrl, signer, toCliError } from '../context'
@@ -51,6 +60,32 @@ export const publishCommand: Command = {
     } catch {
       throw new CliError(EXIT.usage, `cannot read ${file}`)
     }
+    if (source.size === 0) throw new CliError(EXIT.usage, `${file} is empty`)
+    const declaration: DeclarationInput = {
+      name: title,
+      description: (ctx.flags.description as string | undefined) ?? '',
+      tags:
+        typeof ctx.flags.tags === 'string'
+          ? ctx.flags.tags
+              .split(',')
+              .map((t) => t.trim())
+              .filter(Boolean)
+          : [],
+      policy: { mode: policyMode },
+      lawfulBasis: {
+        basis: (ctx.flags['lawful-basis'] as string | undefined) ?? 'owned',
+        statement:
+          (ctx.flags.statement as string | undefined) ?? 'I own this dataset and may license computation on it.',
+        personalData: ctx.flags['personal-data'] === true,
+      },
+    }
+    // What the options say is checked before the key is asked for or the enclave is: a usage error.
+    try {
+      checkDeclarationInput(declaration)
+    } catch (err) {
+      if (err instanceof InvalidPublicationError) throw new CliError(EXIT.usage, err.message)
+      throw err
+    }
     const wallet = await signer(ctx)
     const bar = progressBar(ctx.stderr, ctx.interactive)
     let result: PublishResult
@@ -60,24 +95,7 @@ export const publishCommand: Command = {
         signer: wallet,
         source,
         format,
-        declaration: {
-          name: title,
-          description: (ctx.flags.description as string | undefined) ?? '',
-          tags:
-            typeof ctx.flags.tags === 'string'
-              ? ctx.flags.tags
-                  .split(',')
-                  .map((t) => t.trim())
-                  .filter(Boolean)
-              : [],
-          policy: { mode: policyMode },
-          lawfulBasis: {
-            basis: (ctx.flags['lawful-basis'] as string | undefined) ?? 'owned',
-            statement:
-              (ctx.flags.statement as string | undefined) ?? 'I own this dataset and may license computation on it.',
-            personalData: ctx.flags['personal-data'] === true,
-          },
-        },
+        declaration,
         enclave: { rpcUrl: rpcUrl(ctx) },
         idempotencyKey: ctx.flags['idempotency-key'] as string | undefined,
         // The CLI holds the key, so the second signature of a one-pass upload costs nothing (issue 5).

@@ -196,8 +196,10 @@ async function parseCsv(
     reader.end(records)
     take()
   } catch (err) {
-    // Only the reader's error code: field values are plaintext and never go into an error.
-    if (err instanceof CsvSyntaxError) throw new DatasetFormatError('not valid CSV', { cause: err, details: err.code })
+    // The reader's messages name a record number and a limit, never a field's value (plaintext), so the
+    // publisher is told which record is wrong and how.
+    if (err instanceof CsvSyntaxError)
+      throw new DatasetFormatError(`not valid CSV: ${err.message}`, { cause: err, details: err.code })
     throw err
   }
   if (!raw) throw new DatasetFormatError('CSV has no header row')

@@ -53,7 +53,7 @@ const fixtures: Fixture[] = [
   {
     id: '3',
     title: 'US airports',
-    description: 'Airports of the United States',
+    description: 'Airports of the United States (美国机场)',
     tags: ['travel', '交通'],
     owner: ALICE,
     format: 'csv',
@@ -155,9 +155,6 @@ beforeAll(async () => {
           `INSERT INTO asset_metadata (digest, cid, status, title, description, tags, attempts) VALUES (?, ?, 'ok', ?, ?, ?, 1)`,
         )
         .bind(digest, `cid-${f.id}`, f.title, f.description, JSON.stringify(f.tags)),
-      db
-        .prepare('INSERT INTO asset_search (title, description, tags, chain_id, token_id) VALUES (?, ?, ?, 31337, ?)')
-        .bind(f.title, f.description, f.tags.join(' '), f.id),
       ...f.prices.map((price, i) =>
         db
           .prepare(
@@ -233,8 +230,14 @@ beforeAll(async () => {
       ),
   )
   await db.batch(stmts)
+  // The search rows as the indexer writes them.
+  const { metadataCid, refreshSearch } = await import('../../worker/src/indexer/metadata')
+  await refreshSearch(
+    db,
+    31337,
+    fixtures.map((f) => f.id),
+  )
   // IPFS: `block/get` serves the declarations by the CID that names their digest.
-  const { metadataCid } = await import('../../worker/src/indexer/metadata')
   const byCid = new Map([...blocks].map(([d, b]) => [metadataCid(d), b]))
   const realFetch = globalThis.fetch
   vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -315,6 +318,18 @@ describe('GET /api/assets', () => {
     expect(ids((await get('/api/assets?q=fuel%20cars')).body)).toEqual(['2'])
     expect(ids((await get('/api/assets?q=cars%22*(%20-')).body)).toEqual(['2'])
     expect(ids((await get('/api/assets?q=nothing-like-this')).body)).toEqual([])
+  })
+
+  it('finds Chinese words inside longer runs of characters, in order (no spaces between words to cut at)', async () => {
+    const q = async (text: string) => ids((await get(`/api/assets?q=${encodeURIComponent(text)}`)).body)
+    expect(await q('机场')).toEqual(['3'])
+    expect(await q('美国机场')).toEqual(['3'])
+    expect(await q('airports 机场')).toEqual(['3'])
+    expect(await q('场机')).toEqual([])
+    expect(await q('城市')).toEqual([])
+    // What a listing shows is the metadata as written, not the search table's spaced text.
+    const airports = (await get('/api/assets?q=%E6%9C%BA%E5%9C%BA')).body.items[0]
+    expect(airports.description).toBe('Airports of the United States (美国机场)')
   })
 
   it('filters by tag, owner, price range, format and policy kind', async () => {

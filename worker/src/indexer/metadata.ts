@@ -4,6 +4,7 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { reaching, requireSetting } from '../services/config'
+import { searchable } from './search-text'
 import type { IndexerBindings } from './settings'
 
 const RAW = 0x55
@@ -42,24 +43,33 @@ export function metadataFields(json: unknown): AssetMetadataFields {
   }
 }
 
-/** Rebuilds the search rows of `tokenIds` from assets joined with their current metadata. */
+/**
+ * Rebuilds the search rows of `tokenIds` from assets joined with their current metadata, as searchable
+ * text (search-text.ts). Read first, then replaced in one batch per slice of tokens.
+ */
 export async function refreshSearch(db: D1Database, chainId: number, tokenIds: string[]): Promise<void> {
-  const statements: D1PreparedStatement[] = []
-  for (const tokenId of tokenIds) {
-    statements.push(
-      db.prepare('DELETE FROM asset_search WHERE chain_id = ? AND token_id = ?').bind(chainId, tokenId),
-      db
-        .prepare(
-          `INSERT INTO asset_search (title, description, tags, chain_id, token_id)
-           SELECT coalesce(m.title, ''), coalesce(m.description, ''),
-             coalesce((SELECT group_concat(value, ' ') FROM json_each(m.tags)), ''), a.chain_id, a.token_id
-           FROM assets a JOIN asset_metadata m ON m.digest = a.metadata_digest AND m.status = 'ok'
-           WHERE a.chain_id = ? AND a.token_id = ?`,
-        )
-        .bind(chainId, tokenId),
-    )
+  // D1 binds at most 100 parameters per statement.
+  for (let i = 0; i < tokenIds.length; i += 90) {
+    const slice = tokenIds.slice(i, i + 90)
+    const marks = slice.map(() => '?').join(', ')
+    const { results } = await db
+      .prepare(
+        `SELECT a.token_id AS tokenId, coalesce(m.title, '') AS title, coalesce(m.description, '') AS description,
+           coalesce((SELECT group_concat(value, ' ') FROM json_each(m.tags)), '') AS tags
+         FROM assets a JOIN asset_metadata m ON m.digest = a.metadata_digest AND m.status = 'ok'
+         WHERE a.chain_id = ? AND a.token_id IN (${marks})`,
+      )
+      .bind(chainId, ...slice)
+      .all<{ tokenId: string; title: string; description: string; tags: string }>()
+    await db.batch([
+      db.prepare(`DELETE FROM asset_search WHERE chain_id = ? AND token_id IN (${marks})`).bind(chainId, ...slice),
+      ...results.map((r) =>
+        db
+          .prepare('INSERT INTO asset_search (title, description, tags, chain_id, token_id) VALUES (?, ?, ?, ?, ?)')
+          .bind(searchable(r.title), searchable(r.description), searchable(r.tags), chainId, r.tokenId),
+      ),
+    ])
   }
-  for (let i = 0; i < statements.length; i += 200) await db.batch(statements.slice(i, i + 200))
 }
 
 /**

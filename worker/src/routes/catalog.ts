@@ -10,6 +10,7 @@ import { ApiError, echo } from '../errors'
 import { metadataCid } from '../indexer/metadata'
 import { addressParam, intQuery, uintParam } from '../indexer/params'
 import { indexedChain, notFound } from '../indexer/read'
+import { ftsPhrase } from '../indexer/search-text'
 import type { IndexerBindings } from '../indexer/settings'
 import { isTag, TAG_RULE } from '../../../sdk/src/tags'
 
@@ -96,7 +97,7 @@ export function ftsQuery(q: string): string {
   const words = q.normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? []
   if (!words.length) throw bad('invalid_q', 'q must contain at least one letter or digit')
   if (words.length > MAX_TERMS) throw bad('invalid_q', `q may hold at most ${MAX_TERMS} words`)
-  return words.map((w) => `"${w.toLowerCase()}"*`).join(' ')
+  return words.map((w) => ftsPhrase(w.toLowerCase())).join(' ')
 }
 
 /** The owner filter, named as such in its error (the shared address check says only "address"). */

@@ -51,19 +51,30 @@ describe('planQuery accepts the subset', () => {
     ).toThrow(PolicyViolationError)
   })
 
-  it('takes column names in any script when quoted, and says so when one is not', () => {
+  it('takes column names in any script, bare or quoted, as SQLite does', () => {
     const cn: ColumnSchema[] = [
       { name: '城市', type: 'string' },
       { name: '人数', type: 'integer' },
     ]
     const policy = normalizePolicy({ mode: 'dp', columns: { 城市: { domain: ['北京', '上海'] } } })
-    const p = planQuery('SELECT "城市", SUM(`人数`) FROM data WHERE "城市" <> \'上海\' GROUP BY "城市"', cn, policy)
-    expect(p.groupBy).toEqual(['城市'])
-    expect(p.outputs.map((o) => o.label)).toEqual(['城市', 'sum(人数)'])
-    // The parser reads bare names as ASCII; the refusal names the word to quote (not a string literal).
-    expect(() => planQuery("SELECT COUNT(*) FROM data WHERE 城市 = '北京'", cn, policy)).toThrow(
-      /must be quoted, e\.g\. "城市"/,
+    const quoted = planQuery(
+      'SELECT "城市", SUM(`人数`) FROM data WHERE "城市" <> \'上海\' GROUP BY "城市"',
+      cn,
+      policy,
     )
+    // Bare names (the parser itself reads only ASCII ones); string literals stay literals.
+    const bare = planQuery("SELECT 城市, SUM(人数) FROM data WHERE 城市 <> '上海' GROUP BY 城市 -- 按城市", cn, policy)
+    for (const p of [quoted, bare]) {
+      expect(p.groupBy).toEqual(['城市'])
+      expect(p.outputs.map((o) => o.label)).toEqual(['城市', 'sum(人数)'])
+      expect(p.where).toEqual({ op: 'cmp', cmp: '!=', column: '城市', value: '上海' })
+    }
+    // A literal that looks like a name is not turned into one.
+    expect(planQuery("SELECT COUNT(*) FROM data WHERE 城市 = '人数'", cn, policy).where).toMatchObject({
+      column: '城市',
+      value: '人数',
+    })
+    expect(() => planQuery('SELECT 城市 FROM data GROUP BY 城市', cn, policy)).toThrow(/aggregate/)
   })
 })
 

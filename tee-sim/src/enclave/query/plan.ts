@@ -85,10 +85,17 @@ function measurementKey(m: Measurement): string {
   return `${m.kind}:${m.column ?? '*'}`
 }
 
-/** The first bare (unquoted) word with a character beyond ASCII, e.g. a column named 城市 written as is. */
-function unquotedNonAscii(sql: string): string | undefined {
-  const bare = sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`/g, ' ')
-  return /[\p{L}\p{N}_]*[^\x00-\x7F][\p{L}\p{N}_]*/u.exec(bare)?.[0]
+/** A quoted string or name, kept as is; or a bare word with a letter or digit beyond ASCII (城市). */
+const QUOTED_OR_WIDE =
+  /('(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`)|([\p{L}\p{N}_]*(?:(?![\x00-\x7F])[\p{L}\p{N}])[\p{L}\p{N}_]*)/gu
+
+/**
+ * The query with every bare non-ASCII word quoted as a name. SQLite reads `SELECT 城市 …` as a column, but
+ * the parser only knows ASCII names, and a dataset's columns may be in any script. Only the text handed to
+ * the parser changes: the query the buyer signed (and its hash in the receipt) is the one written.
+ */
+function quoteWideNames(sql: string): string {
+  return sql.replace(QUOTED_OR_WIDE, (whole, quoted: string | undefined) => quoted ?? `\`${whole}\``)
 }
 
 function parseSelect(sql: string): Node {
@@ -96,12 +103,9 @@ function parseSelect(sql: string): Node {
   if (sql.length > MAX_QUERY_LENGTH) throw reject(`query is longer than ${MAX_QUERY_LENGTH} characters`)
   let ast: unknown
   try {
-    ast = parser.astify(sql, { database: 'sqlite' })
+    ast = parser.astify(quoteWideNames(sql), { database: 'sqlite' })
   } catch (cause) {
-    // The parser reads bare names as ASCII only; a dataset's column names may be in any script.
-    const name = unquotedNonAscii(sql)
-    const hint = name ? `: a name with letters beyond A-Z, 0-9 and _ must be quoted, e.g. "${name}"` : ''
-    throw new QueryRejectedError(`query does not parse as SQL${hint}`, {
+    throw new QueryRejectedError('query does not parse as SQL', {
       cause,
       details: (cause as Error).message?.split('\n')[0],
     })

@@ -4,25 +4,19 @@
 import { ApiError } from '../errors'
 
 type Req = { header(name: string): string | undefined; text(): Promise<string> }
+type Problem = { code: string; message: string }
 
 /** application/json or a structured +json type (RFC 6839), with or without parameters. */
 const JSON_TYPE = /^application\/([a-z0-9.!#$&^_-]+\+)?json$/
 
-/** 415 unless the request says its body is JSON. */
-export function requireJson(req: Pick<Req, 'header'>): void {
-  const type = (req.header('content-type') ?? '').split(';')[0].trim().toLowerCase()
-  if (!JSON_TYPE.test(type)) {
-    throw new ApiError(
-      415,
-      'unsupported_media_type',
-      `send the body as JSON with Content-Type: application/json${type ? ` (not ${type.slice(0, 80)})` : ''}`,
-    )
-  }
-}
+/** The request's media type without parameters, lowercase ('' when it names none). */
+export const mediaType = (req: Pick<Req, 'header'>): string =>
+  (req.header('content-type') ?? '').split(';')[0].trim().toLowerCase()
 
 /**
- * The request body as JSON: 415 unless it is declared JSON, 413 `request_too_large` over `maxBytes`, 400
- * `invalid` unless it parses. What the value must look like is the caller's schema.
+ * The request body as JSON: 415 unless it is declared JSON, 413 (`request_too_large`, or the route's own
+ * `tooLarge`) over `maxBytes`, 400 `invalid` unless it parses. What the value must look like is the
+ * caller's schema.
  *
  * @example
  * const body = await readJson(c.req, 1024, { code: 'invalid_json', message: 'send { tokenId, offerId }' })
@@ -30,15 +24,20 @@ export function requireJson(req: Pick<Req, 'header'>): void {
 export async function readJson(
   req: Req,
   maxBytes: number,
-  invalid: { code: string; message: string },
+  invalid: Problem,
+  tooLarge: Problem = { code: 'request_too_large', message: `this request is at most ${maxBytes} bytes of JSON` },
 ): Promise<unknown> {
-  requireJson(req)
-  const text = await readCappedText(
-    req,
-    maxBytes,
-    'request_too_large',
-    `this request is at most ${maxBytes} bytes of JSON`,
-  )
+  const type = mediaType(req)
+  if (!JSON_TYPE.test(type)) {
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
+      `send the body as JSON with Content-Type: application/json${type ? ` (not ${type.slice(0, 80)})` : ''}`,
+    )
+  }
+  if (Number(req.header('content-length') ?? 0) > maxBytes) throw new ApiError(413, tooLarge.code, tooLarge.message)
+  const text = await req.text()
+  if (new TextEncoder().encode(text).byteLength > maxBytes) throw new ApiError(413, tooLarge.code, tooLarge.message)
   try {
     return JSON.parse(text)
   } catch {
@@ -47,40 +46,18 @@ export async function readJson(
 }
 
 /**
- * The request body as text, or 413 `code` when it is over `maxBytes`.
- *
- * @example
- * const text = await readCappedText(c.req, 2048, 'request_too_large', 'an upload intent is at most 2048 bytes')
- */
-export async function readCappedText(req: Req, maxBytes: number, code: string, message: string): Promise<string> {
-  if (Number(req.header('content-length') ?? 0) > maxBytes) throw new ApiError(413, code, message)
-  const text = await req.text()
-  if (new TextEncoder().encode(text).byteLength > maxBytes) throw new ApiError(413, code, message)
-  return text
-}
-
-/**
- * `text` as a JSON object nested at most `maxDepth` levels, or 400 `code`. Bounded depth matters where
+ * `value` as a JSON object nested at most `maxDepth` levels, or 400 `invalid`. Bounded depth matters where
  * the value travels on (a Durable Object call serialises it, and overflows its stack on deep nesting).
  */
-export function parseJsonObject(
-  text: string,
-  maxDepth: number,
-  code: string,
-  message: string,
-): Record<string, unknown> {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw new ApiError(400, code, message)
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError(400, code, message)
+export function boundedObject(value: unknown, maxDepth: number, invalid: Problem): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ApiError(400, invalid.code, invalid.message)
   const pending: Array<[unknown, number]> = [[value, 1]]
   while (pending.length > 0) {
     const [v, depth] = pending.pop()!
     if (typeof v !== 'object' || v === null) continue
-    if (depth > maxDepth) throw new ApiError(400, code, `${message} (nested at most ${maxDepth} levels)`)
+    if (depth > maxDepth)
+      throw new ApiError(400, invalid.code, `${invalid.message} (nested at most ${maxDepth} levels)`)
     for (const child of Object.values(v)) pending.push([child, depth + 1])
   }
   return value as Record<string, unknown>

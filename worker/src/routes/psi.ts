@@ -3,7 +3,7 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
-import { parseJsonObject, readCappedText, requireJson } from '../middleware/body'
+import { boundedObject, readJson } from '../middleware/body'
 import type { PsiBindings } from '../psi/env'
 import type { CreateSession, JoinSession, PsiAuth, PsiReply } from '../psi/session'
 import { PSI_MAX_ELEMENTS } from '../psi/limits'
@@ -61,14 +61,12 @@ async function octets(c: Context<AppEnv>): Promise<Uint8Array> {
 const MAX_JSON_BYTES = 16 * 1024
 
 async function json<T>(c: Context<AppEnv>): Promise<T> {
-  requireJson(c.req)
-  const text = await readCappedText(
-    c.req,
-    MAX_JSON_BYTES,
-    'request_too_large',
-    `A session request is at most ${MAX_JSON_BYTES} bytes of JSON`,
-  )
-  return parseJsonObject(text, 8, 'bad_request', 'Body must be a JSON object') as T
+  const invalid = { code: 'bad_request', message: 'Body must be a JSON object' }
+  const body = await readJson(c.req, MAX_JSON_BYTES, invalid, {
+    code: 'request_too_large',
+    message: `A session request is at most ${MAX_JSON_BYTES} bytes of JSON`,
+  })
+  return boundedObject(body, 8, invalid) as T
 }
 
 const binary = (bytes: Uint8Array) =>

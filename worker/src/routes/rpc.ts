@@ -5,7 +5,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError, echo } from '../errors'
-import { readCappedText, requireJson } from '../middleware/body'
+import { readJson } from '../middleware/body'
 import { CHAIN_TIMEOUT_MS, rpcBatch } from '../services/chain'
 import { addressBook, reaching, requireSetting, UnreachableError } from '../services/config'
 
@@ -105,19 +105,12 @@ async function refuseBlocksPastHead(env: AppEnv['Bindings'], calls: RpcCall[]): 
 }
 
 export const rpc = new Hono<AppEnv>().post('/', async (c) => {
-  requireJson(c.req)
-  const text = await readCappedText(
+  const body = await readJson(
     c.req,
     MAX_REQUEST_BYTES,
-    'rpc_request_too_large',
-    `JSON-RPC requests are limited to ${MAX_REQUEST_BYTES} bytes`,
+    { code: 'invalid_json', message: 'the body must be a JSON-RPC 2.0 request or a batch of them' },
+    { code: 'rpc_request_too_large', message: `JSON-RPC requests are limited to ${MAX_REQUEST_BYTES} bytes` },
   )
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    throw bad('invalid_json', 'the body must be a JSON-RPC 2.0 request or a batch of them')
-  }
   const book = addressBook(c.env)
   const contracts = new Set(Object.values(book.contracts).map((a) => String(a).toLowerCase()))
   const batch = Array.isArray(body)

@@ -9,7 +9,7 @@ import { ApiError } from '../errors'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
 import { maxUploadBytes } from '../services/ipfs'
-import { readJson } from '../middleware/body'
+import { mediaType, readJson } from '../middleware/body'
 
 async function hashBody(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
   const h = sha256.create()
@@ -26,7 +26,7 @@ async function hashBody(body: ReadableStream<Uint8Array>, max: number): Promise<
 }
 
 export const verify = new Hono<AppEnv>().post('/', async (c) => {
-  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase()
+  const type = mediaType(c.req)
   let contentHash: string
   if (type === 'application/json') {
     const invalid = {

@@ -43,6 +43,8 @@ export interface JobView {
   parts?: { licenceId: string; tokenId: string; contentHash: Hex; table: string; epsilonSpentMilli?: number | null }[]
   deadline: number
   attempts: number
+  /** A live job's last transient failure (e.g. the enclave away): it is retried until its deadline. */
+  retrying?: { code: string; message: string }
   createdAt: number
   updatedAt: number
   finishedAt: number | null

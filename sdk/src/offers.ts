@@ -19,7 +19,10 @@ export interface Offer {
   maxJobs: number
   epsilonBudgetMilli: number
   purposes: number
+  /** On sale now: not withdrawn, set by the asset's current owner, the asset neither revoked nor frozen. */
   active: boolean
+  /** Why it does not sell (only when `active` is false). */
+  inactive?: 'withdrawn' | 'previous_owner' | 'asset_revoked' | 'asset_frozen'
 }
 
 /** An unsigned transaction for the caller's wallet. */

@@ -182,25 +182,46 @@ describe('compute jobs under faults', () => {
   })
 
   describe('when the enclave is down', () => {
-    it('the job fails with a reason naming the enclave and costs nothing: no receipt, quota and ε unchanged', async () => {
+    it('jobs wait for it until their deadline: one whose deadline passes expires naming the enclave and costs nothing; one with time left runs once it is back', async () => {
       const before = await licenceState()
       await stack.stopService('enclave')
+      let later: Awaited<ReturnType<typeof submit>>
       try {
-        const { jobId } = await submit()
-        const job = await finishedUnpaid(jobId)
-        expect(job).toMatchObject({ status: 'failed', reason: { code: 'enclave_unavailable' } })
+        const soon = await submit({ deadline: Math.floor(Date.now() / 1000) + 40 })
+        later = await submit()
+        // While it waits, the job says what for.
+        await until('the job names what it is waiting for', async () => {
+          const job = await getJob(api, soon.jobId)
+          return job.status === 'running' && job.retrying?.code === 'enclave_unavailable'
+        })
+        const job = await finishedUnpaid(soon.jobId)
+        expect(job).toMatchObject({ status: 'expired', reason: { code: 'deadline_passed' } })
+        expect(job).not.toHaveProperty('retrying')
         expect(job.reason?.message).toMatch(/enclave host is not reachable/)
         expect(job.reason?.message).not.toMatch(/127\.0\.0\.1|http:/) // a buyer is not told internal addresses
         expect(job.reason?.message).toMatch(/nothing was charged/)
-        expect(await ledger.isJobRecorded(jobId)).toBe(false)
-        expect(await recordings(jobId)).toHaveLength(0)
+        expect(await ledger.isJobRecorded(soon.jobId)).toBe(false)
+        expect(await recordings(soon.jobId)).toHaveLength(0)
         expect(await licenceState()).toEqual(before)
-        const res = await fetchJobResult(api, jobId).catch((e: unknown) => e)
+        const res = await fetchJobResult(api, soon.jobId).catch((e: unknown) => e)
         expect(res).toBeInstanceOf(ApiRequestError)
         expect(res).toMatchObject({ status: 409, code: 'job_not_succeeded' })
+        // The queue's own retries (max_retries 5 in wrangler.toml) run out after about a minute and the
+        // message goes to the dead-letter queue: the job with time left stays live all the same.
+        await until('the queue has used up its retries', async () => (await getJob(api, later.jobId)).attempts >= 6)
+        await sleep(5_000)
+        expect(await getJob(api, later.jobId)).toMatchObject({
+          status: 'running',
+          retrying: { code: 'enclave_unavailable' },
+        })
       } finally {
         await stack.startService('enclave')
       }
+      const { epsilonSpentMilli } = await succeededOnce(later.jobId, later.key)
+      expect(await licenceState()).toEqual({
+        jobsLeft: before.jobsLeft - 1,
+        epsilonLeftMilli: before.epsilonLeftMilli - epsilonSpentMilli,
+      })
     }, 400_000)
   })
 

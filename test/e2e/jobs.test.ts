@@ -14,6 +14,8 @@ import {
   createJobRequest,
   generateResultKey,
   getJob,
+  listOffers,
+  quotePurchase,
   signJobRequest,
   submitJob,
   waitForJob,
@@ -94,6 +96,23 @@ describe('licences and compute jobs', () => {
   async function licenceState(id: string) {
     const l = await market.licence(id)
     return { jobsLeft: Number(l.jobsLeft), epsilonLeftMilli: Number(l.epsilonLeftMilli) }
+  }
+
+  /** A new 0.001 ETH offer on the asset with this quota and ε budget (the owner's CLI). */
+  async function offer(jobs: number, epsilon: number): Promise<{ offerId: string }> {
+    return cliJson([
+      'offer',
+      'create',
+      tokenId,
+      '--price',
+      '0.001',
+      '--jobs',
+      String(jobs),
+      '--epsilon',
+      String(epsilon),
+      '--dev-account',
+      String(OWNER),
+    ])
   }
 
   async function buy(offerId: string): Promise<string> {
@@ -267,32 +286,8 @@ describe('licences and compute jobs', () => {
     })
 
     it('an exhausted job quota → 429 quota_exhausted; an exhausted ε budget → 429 budget_exhausted', async () => {
-      const quota = await cliJson([
-        'offer',
-        'create',
-        tokenId,
-        '--price',
-        '0.001',
-        '--jobs',
-        '1',
-        '--epsilon',
-        '5',
-        '--dev-account',
-        String(OWNER),
-      ])
-      const budget = await cliJson([
-        'offer',
-        'create',
-        tokenId,
-        '--price',
-        '0.001',
-        '--jobs',
-        '5',
-        '--epsilon',
-        '1',
-        '--dev-account',
-        String(OWNER),
-      ])
+      const quota = await offer(1, 5)
+      const budget = await offer(5, 1)
       const quotaLicence = await buy(quota.offerId)
       const budgetLicence = await buy(budget.offerId)
       for (const id of [quotaLicence, budgetLicence]) {
@@ -322,15 +317,79 @@ describe('licences and compute jobs', () => {
       expect(res.code).toBe(3)
     })
 
+    it('two jobs racing for a licence’s last job: one is queued, the other is refused 429 naming the job in flight', async () => {
+      const last = await buy((await offer(1, 5)).offerId)
+      const bodies = await Promise.all([signedJob(BUYER, { licence: last }), signedJob(BUYER, { licence: last })])
+      const outcomes = await Promise.all(
+        bodies.map((body) =>
+          api.request<{ jobId: string }>('/jobs', { method: 'POST', json: body }).then(
+            (accepted) => ({ accepted }),
+            (err: unknown) => ({ err }),
+          ),
+        ),
+      )
+      const accepted = outcomes.flatMap((o) => ('accepted' in o ? [o.accepted] : []))
+      const refused = outcomes.flatMap((o) => ('err' in o ? [o.err] : []))
+      expect(accepted).toHaveLength(1)
+      expect(refused).toHaveLength(1)
+      expect(refused[0]).toBeInstanceOf(ApiRequestError)
+      expect(refused[0]).toMatchObject({ status: 429, code: 'quota_exhausted' })
+      expect((refused[0] as ApiRequestError).message).toMatch(
+        /1 job left on chain, and 1 of your jobs is already queued/,
+      )
+      // The accepted one runs and spends the licence's only job.
+      expect((await waitForJob(api, accepted[0].jobId, { timeoutMs: 300_000 })).status).toBe('succeeded')
+      expect(await licenceState(last)).toMatchObject({ jobsLeft: 0 })
+    })
+
+    it('offers of an asset that changed hands no longer sell; the buyer is told why before paying', async () => {
+      const buyable = async () => (await listOffers(api, tokenId, { activeOnly: true })).map((o) => o.offerId)
+      const offered = await buyable()
+      expect(offered.length).toBeGreaterThan(0)
+      const owner = devWallet(OWNER, provider)
+      const heir = devWallet(STRANGER, provider)
+      const transfer = async (from: typeof owner, to: string) =>
+        (
+          await (nft.connect(from) as Contract).getFunction('safeTransferFrom(address,address,uint256)')(
+            await from.getAddress(),
+            to,
+            tokenId,
+          )
+        ).wait()
+      await transfer(owner, await heir.getAddress())
+      try {
+        expect(await buyable()).toEqual([])
+        const all = await listOffers(api, tokenId)
+        expect(all.every((o) => !o.active && o.inactive === 'previous_owner')).toBe(true)
+        const refused = await quotePurchase(api, tokenId, offered[0]).catch((e: unknown) => e)
+        expect(refused).toMatchObject({ status: 409, code: 'offer_inactive' })
+        expect((refused as Error).message).toMatch(/set by a previous owner .* now belongs to/)
+      } finally {
+        await transfer(heir, await owner.getAddress())
+      }
+    })
+
     it('a frozen asset → 403 asset_frozen; a revoked one → 403 asset_revoked (last: it ends the asset)', async () => {
       // A NonceManager: two transactions in a row must not both read the same pending nonce.
       const supervisor = new NonceManager(new Wallet(DEV_KEYS.supervisor, provider))
       await (await (nft.connect(supervisor) as Contract).freeze(tokenId, encodeBytes32String('e2e'))).wait()
       expect(await refusal(await signedJob(BUYER))).toMatchObject({ status: 403, code: 'asset_frozen' })
+      // Its offers are not on sale meanwhile, and a purchase is refused before the buyer pays.
+      const offers = await listOffers(api, tokenId)
+      expect(offers.length).toBeGreaterThan(0)
+      expect(offers.filter((o) => o.active)).toEqual([])
+      expect(await quotePurchase(api, tokenId, offers[0].offerId).catch((e: unknown) => e)).toMatchObject({
+        status: 409,
+        code: 'asset_frozen',
+      })
       await (await (nft.connect(supervisor) as Contract).unfreeze(tokenId)).wait()
       const owner = devWallet(OWNER, provider)
       await (await (nft.connect(owner) as Contract).revoke(tokenId)).wait()
       expect(await refusal(await signedJob(BUYER))).toMatchObject({ status: 403, code: 'asset_revoked' })
+      expect(await quotePurchase(api, tokenId, '1').catch((e: unknown) => e)).toMatchObject({
+        status: 409,
+        code: 'asset_revoked',
+      })
     })
   })
 })

@@ -143,6 +143,30 @@ describe('PrivacyBudget', () => {
     expect(b.remaining('1', { jobsLeft: 1, epsilonLeftMilli: 1000 })).toEqual({ jobs: 0, epsilonMilli: 0 })
   })
 
+  it('a refusal says what holds the licence when the chain still shows jobs or ε left, and until when', () => {
+    const b = new PrivacyBudget({})
+    const chain = { epsilonLeftMilli: 1500, jobsLeft: 1 }
+    // Answered, and its recording refused by the ledger (say the asset was frozen meanwhile): still held.
+    b.reserve('1', 1000, chain, { jobId: '0xaa', deadline: 1_800_000_000 }).commit()
+    const refusal = (() => {
+      try {
+        b.reserve('1', 0, chain, { jobId: '0xbb', deadline: 1_800_000_000 })
+      } catch (err) {
+        return err as Error
+      }
+    })()
+    expect(refusal).toBeInstanceOf(LicenceInvalidError)
+    expect(refusal!.message).toBe(
+      'licence 1 has no jobs left (the chain shows 1 job(s) and ε 1.5 left; 1 answered job(s) not recorded on chain ' +
+        `hold 1 job(s) and ε 1 until they are recorded or their deadlines pass (at the latest ${new Date((1_800_000_000 + RECORDING_GRACE_S) * 1000).toISOString()}))`,
+    )
+    // A refusal with nothing held says only what is left.
+    const fresh = new PrivacyBudget({})
+    expect(() => fresh.reserve('2', 2000, chain, { jobId: '0xcc', deadline: 1 })).toThrow(
+      /^query needs ε 2, licence 2 has 1.5 left$/,
+    )
+  })
+
   it('drops state sealed with totals only (no job ids to settle against the chain)', () => {
     const ledger = { '1': { baseEpsilonMilli: 100, spentMilli: 100, baseJobs: 1, jobs: 1 } }
     const b = new PrivacyBudget(ledger as unknown as Record<string, LedgerEntry>)

@@ -431,6 +431,42 @@ describe('GET /api/assets/:id', () => {
     ])
   })
 
+  it('shows the offers of a frozen asset as not on sale, and takes them out of the listing’s price', async () => {
+    await env.DB.prepare("UPDATE assets SET frozen = 1 WHERE token_id = '1'").run()
+    try {
+      const { body } = await get('/api/assets/1')
+      expect(body.offers).toEqual([expect.objectContaining({ offerId: '1', live: false, inactive: 'asset_frozen' })])
+      const listed = (await get('/api/assets?q=seattle')).body.items
+      expect(listed).toEqual([expect.objectContaining({ tokenId: '1', frozen: true, price: null })])
+    } finally {
+      await env.DB.prepare("UPDATE assets SET frozen = 0 WHERE token_id = '1'").run()
+    }
+  })
+
+  it('shows an offer set by an earlier owner as not on sale', async () => {
+    await env.DB.prepare("UPDATE assets SET owner = ? WHERE token_id = '1'").bind(BOB).run()
+    try {
+      const { body } = await get('/api/assets/1')
+      expect(body.offers).toEqual([expect.objectContaining({ offerId: '1', live: false, inactive: 'previous_owner' })])
+    } finally {
+      await env.DB.prepare("UPDATE assets SET owner = ? WHERE token_id = '1'").bind(ALICE).run()
+    }
+  })
+
+  it('tells a buyer which licences cannot run jobs, and why (the asset revoked)', async () => {
+    await env.DB.prepare("UPDATE assets SET revoked = 1 WHERE token_id = '2'").run()
+    try {
+      const { status, body } = await get(`/api/reports/buyer/${ALICE}`)
+      expect(status).toBe(200)
+      const byId = Object.fromEntries(body.licences.map((l: { licenceId: string }) => [l.licenceId, l]))
+      expect(byId['1']).toMatchObject({ tokenId: '2', live: false, notLive: 'asset_revoked' })
+      expect(byId['3']).toMatchObject({ tokenId: '12', live: true })
+      expect(byId['3']).not.toHaveProperty('notLive')
+    } finally {
+      await env.DB.prepare("UPDATE assets SET revoked = 0 WHERE token_id = '2'").run()
+    }
+  })
+
   it('reports a minted publication whose mint is not indexed yet as pending', async () => {
     const { status, body } = await get('/api/assets/40')
     expect(status).toBe(200)

@@ -293,7 +293,7 @@ describe('the sweeper (cron)', () => {
 })
 
 describe('the queue consumer', () => {
-  it('retries a job while the enclave is unreachable, then the dead-letter queue fails it with that reason', async () => {
+  it('retries a job while the enclave is unreachable until its deadline, then expires it naming the enclave', async () => {
     const row = await insertJob()
     const first = batchOf(JOBS_QUEUE, [row.job_id])
     await handleJobBatch(first.batch, base)
@@ -301,15 +301,35 @@ describe('the queue consumer', () => {
     const during = await jobRow(row.job_id)
     expect(during).toMatchObject({ status: 'running', attempts: 1 })
     expect(JSON.parse(String(during!.last_error))).toMatchObject({ code: 'enclave_unavailable' })
+    // The buyer sees why the job is still waiting.
+    const view = await (await app.request(`/api/jobs/${row.job_id}`, {}, base)).json()
+    expect(view).toMatchObject({ status: 'running', retrying: { code: 'enclave_unavailable' } })
 
+    // The queue's retries are used up, but the buyer's deadline is not: the job stays live for the sweeper.
     const dead = batchOf(JOBS_DLQ, [row.job_id])
     await handleJobBatch(dead.batch, base)
     expect(dead.acked).toEqual([row.job_id])
-    expect(await jobRow(row.job_id)).toMatchObject({
-      status: 'failed',
-      reason_code: 'enclave_unavailable',
-      result_deleted: 1,
+    expect(await jobRow(row.job_id)).toMatchObject({ status: 'running', result_deleted: 0 })
+
+    // At the deadline it expires, costing nothing, and says what kept it from running.
+    expect(await sweepJobs(base, Number(row.deadline) + 1)).toMatchObject({ expired: 1 })
+    const ended = await jobRow(row.job_id)
+    expect(ended).toMatchObject({ status: 'expired', reason_code: 'deadline_passed', result_deleted: 1 })
+    expect(ended!.reason_message).toMatch(
+      /before the job could run \(the last attempt: .*not reachable.*\); nothing was charged/,
+    )
+    expect(await (await app.request(`/api/jobs/${row.job_id}`, {}, base)).json()).not.toHaveProperty('retrying')
+  })
+
+  it("fails a job at the dead-letter queue when the worker's own code kept failing", async () => {
+    const row = await insertJob({
+      status: 'running',
+      last_error: JSON.stringify({ code: 'internal', message: 'boom' }),
     })
+    const dead = batchOf(JOBS_DLQ, [row.job_id])
+    await handleJobBatch(dead.batch, base)
+    expect(await jobRow(row.job_id)).toMatchObject({ status: 'failed', reason_code: 'internal', result_deleted: 1 })
+    expect((await jobRow(row.job_id))!.reason_message).toMatch(/gave up after .* attempts: boom; nothing was charged/)
   })
 
   it('retries the recording of an answered job while the chain is down, never failing it', async () => {

@@ -136,15 +136,39 @@ export class PrivacyBudget {
     }
   }
 
+  /**
+   * Why the enclave's remainder is below the chain's, for a refusal's message: the chain shows what is
+   * recorded, so a buyer who sees jobs or ε left there must learn what holds them and until when (an
+   * answered job whose recording the ledger refused still counts until its deadline passes).
+   */
+  private held(licenceId: string, onChain: OnChainAllowance): string {
+    const answered = Object.values(this.ledger[licenceId]?.answered ?? {})
+    const running = this.reservedJobs.get(licenceId) ?? 0
+    if (!answered.length && !running) return ''
+    const parts = [`the chain shows ${onChain.jobsLeft} job(s) and ε ${onChain.epsilonLeftMilli / 1000} left`]
+    if (answered.length) {
+      const until = Math.max(...answered.map((j) => j.deadline)) + RECORDING_GRACE_S
+      const eps = answered.reduce((a, j) => a + j.epsilonMilli, 0) / 1000
+      parts.push(
+        `${answered.length} answered job(s) not recorded on chain hold ${answered.length} job(s) and ε ${eps} until ` +
+          `they are recorded or their deadlines pass (at the latest ${new Date(until * 1000).toISOString()})`,
+      )
+    }
+    if (running) parts.push(`${running} job(s) are running`)
+    return ` (${parts.join('; ')})`
+  }
+
   /** Reserves one job and `epsilonMilli`; throws BudgetExhaustedError / LicenceInvalidError before anything runs. */
   reserve(licenceId: string, epsilonMilli: number, onChain: OnChainAllowance, job: JobRef): Reservation {
     if (!Number.isSafeInteger(epsilonMilli) || epsilonMilli < 0)
       throw new RangeError('epsilonMilli must be a non-negative integer')
     const left = this.remaining(licenceId, onChain)
-    if (left.jobs < 1) throw new LicenceInvalidError(`licence ${licenceId} has no jobs left`)
+    if (left.jobs < 1)
+      throw new LicenceInvalidError(`licence ${licenceId} has no jobs left${this.held(licenceId, onChain)}`)
     if (epsilonMilli > left.epsilonMilli) {
       throw new BudgetExhaustedError(
-        `query needs ε ${epsilonMilli / 1000}, licence ${licenceId} has ${left.epsilonMilli / 1000} left`,
+        `query needs ε ${epsilonMilli / 1000}, licence ${licenceId} has ${left.epsilonMilli / 1000} left` +
+          this.held(licenceId, onChain),
       )
     }
     const e = this.entry(licenceId)

@@ -1,13 +1,15 @@
 // The Queues consumer for compute jobs: one message is one job id. A transient failure is retried with
-// back-off; a message that used up its retries arrives on the dead-letter queue, which fails the job with
-// its last reason if the enclave never answered (it costs nothing), and otherwise leaves it to the sweeper
-// so an answered job's receipt is retried until it lands or the deadline passes.
+// back-off; a message that used up its retries arrives on the dead-letter queue, which leaves the job to
+// the sweeper: it is retried until it runs (or its receipt lands) or its deadline passes.
 import type { Bindings } from '../env'
 import { runJob, TransientJobError } from './run'
-import { finishUnpaid, getJob, updateLive, type Reason } from './store'
+import { finishUnpaid, getJob, lastReason, updateLive, type Reason } from './store'
 
 export const JOBS_QUEUE = 'stillflow-jobs'
 export const JOBS_DLQ = 'stillflow-jobs-dlq'
+
+/** The reason code of an unexpected error in this worker's own code (not a component being away). */
+const INTERNAL = 'internal'
 
 export interface JobMessage {
   jobId: string
@@ -36,7 +38,7 @@ export async function handleJobBatch(batch: MessageBatch<JobMessage>, env: Bindi
       const reason: Reason =
         err instanceof TransientJobError
           ? err.reason
-          : { code: 'internal', message: err instanceof Error ? err.message : String(err) }
+          : { code: INTERNAL, message: err instanceof Error ? err.message : String(err) }
       if (!(err instanceof TransientJobError)) console.error('job run failed unexpectedly', jobId, err)
       await updateLive(env, jobId, { lastError: JSON.stringify(reason) })
       msg.retry({ delaySeconds: Math.min(30, 2 ** msg.attempts) })
@@ -44,14 +46,20 @@ export async function handleJobBatch(batch: MessageBatch<JobMessage>, env: Bindi
   }
 }
 
-/** A job whose message kept failing: fail it with the last reason unless the enclave already answered. */
+/**
+ * A job whose message used up the queue's retries. The buyer's deadline, not the queue's retry count, says
+ * how long a job may wait: one the enclave never answered stays live, and the sweeper re-enqueues it every
+ * JOB_STALE_SECONDS until it runs or expires at its deadline (costing nothing). Only a failure of this
+ * worker's own code ends it at once, rather than repeating the same error until the deadline.
+ */
 export async function deadLetter(env: Bindings, jobId: string): Promise<void> {
   const row = await getJob(env, jobId)
   if (!row || (row.status !== 'queued' && row.status !== 'running')) return
   if (row.receipt) return // answered: the sweeper keeps retrying the recording until the deadline
-  const last = row.lastError ? (JSON.parse(row.lastError) as Reason) : undefined
+  const last = lastReason(row)
+  if (last?.code !== INTERNAL) return
   await finishUnpaid(env, jobId, 'failed', {
-    code: last?.code ?? 'enclave_unavailable',
-    message: `gave up after ${row.attempts} attempts: ${last?.message ?? 'the enclave did not answer'}; nothing was charged`,
+    code: INTERNAL,
+    message: `gave up after ${row.attempts} attempts: ${last.message}; nothing was charged`,
   })
 }

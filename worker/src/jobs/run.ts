@@ -26,8 +26,10 @@ import {
   type SentTransaction,
 } from '../services/relayer'
 import {
+  expiredUnanswered,
   finishUnpaid,
   getJob,
+  lastReason,
   getParts,
   setPartCharges,
   nowSeconds,
@@ -70,10 +72,7 @@ export async function runJob(env: Bindings, jobId: string): Promise<RunOutcome> 
   let signed: AnyReceipt | undefined = row.receipt ? (JSON.parse(row.receipt) as AnyReceipt) : undefined
   if (!signed) {
     if (nowSeconds() > row.deadline) {
-      await finishUnpaid(env, jobId, 'expired', {
-        code: 'deadline_passed',
-        message: 'the deadline passed before the enclave ran the job; nothing was charged',
-      })
+      await finishUnpaid(env, jobId, 'expired', expiredUnanswered(lastReason(row)))
       return 'expired'
     }
     await updateLive(env, jobId, { status: 'running', attempts: row.attempts + 1 })

@@ -79,6 +79,32 @@ export async function finishUnpaid(
   return done
 }
 
+/** The last transient failure of a live job (the queue keeps retrying it until its deadline). */
+export function lastReason(row: Pick<JobRow, 'lastError'>): Reason | undefined {
+  if (!row.lastError) return undefined
+  try {
+    const r = JSON.parse(row.lastError) as Partial<Reason>
+    return typeof r.code === 'string' && typeof r.message === 'string'
+      ? { code: r.code, message: r.message }
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Why a job that the enclave never answered expired: the deadline, and what kept it from running when
+ * something did (the buyer's question is "why did my job not run", not only "when did it stop").
+ */
+export function expiredUnanswered(last: Reason | undefined): Reason {
+  return {
+    code: 'deadline_passed',
+    message: last
+      ? `the deadline passed before the job could run (the last attempt: ${last.message}); nothing was charged`
+      : 'the deadline passed before the enclave ran the job; nothing was charged',
+  }
+}
+
 export function retentionSeconds(env: Bindings): number {
   const days = Number(env.RESULT_RETENTION_DAYS ?? 30)
   return Math.round((Number.isFinite(days) && days > 0 ? days : 30) * 86400)

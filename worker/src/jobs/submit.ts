@@ -3,7 +3,8 @@
 // a job that the enclave would refuse for these reasons is refused at once with a precise 4xx. The enclave
 // checks all of it again itself; the worker is not trusted with rights.
 import { drizzle } from 'drizzle-orm/d1'
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm'
+import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core'
 import { z } from 'zod'
 import { dataAssetNftAbi, dataMarketAbi } from '../../../contracts/index'
 // tee-sim's client-side protocol modules, imported one by one: its index also re-exports enclave types,
@@ -28,6 +29,8 @@ import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
 import { checkQueryWithEnclave } from './check'
 import { LIVE, nowSeconds } from './store'
+
+const dialect = new SQLiteSyncDialect()
 
 /** A request must leave the job this long to be queued, run and recorded. */
 export const MIN_DEADLINE_SLACK_S = 10
@@ -74,32 +77,36 @@ export async function submitJob(env: Bindings, body: unknown, origin: string): P
   const jobId = jobIdOf(request, book.chainId, market)
   await refuseReplay(env, buyer, request.nonce)
 
-  const { licenceId, tokenId, epsilonLeftMilli } = await checkRights(env, request, buyer, now)
+  const { licenceId, tokenId, jobsLeft, epsilonLeftMilli } = await checkRights(env, request, buyer, now)
   const cid = await hostedCiphertext(env, request.contentHash, tokenId)
   // R58 and "no budget spent without a result": a query the owner's policy refuses is refused now (422),
   // and one that costs more ε than the licence has left (429).
   const price = await checkQueryWithEnclave(env, request, query)
   if (price) refuseOverspend(licenceId, price.epsilonSpentMilli, epsilonLeftMilli)
 
-  await insertJob(env, {
-    jobId,
-    chainId: book.chainId,
-    buyer,
-    licenceId,
-    tokenId,
-    contentHash: request.contentHash.toLowerCase(),
-    queryHash: request.queryHash.toLowerCase(),
-    query,
-    resultPublicKey: request.resultPublicKey.toLowerCase(),
-    nonce: request.nonce.toLowerCase(),
-    deadline: request.deadline,
-    signature,
-    ciphertextCid: cid,
-    origin,
-    status: 'queued',
-    createdAt: now,
-    updatedAt: now,
-  })
+  await insertJob(
+    env,
+    {
+      jobId,
+      chainId: book.chainId,
+      buyer,
+      licenceId,
+      tokenId,
+      contentHash: request.contentHash.toLowerCase(),
+      queryHash: request.queryHash.toLowerCase(),
+      query,
+      resultPublicKey: request.resultPublicKey.toLowerCase(),
+      nonce: request.nonce.toLowerCase(),
+      deadline: request.deadline,
+      signature,
+      ciphertextCid: cid,
+      origin,
+      status: 'queued',
+      createdAt: now,
+      updatedAt: now,
+    },
+    [{ licenceId, jobsLeft }],
+  )
   return { jobId, status: 'queued', licenceId, tokenId, deadline: request.deadline }
 }
 
@@ -166,6 +173,7 @@ async function submitMultiJob(env: Bindings, body: ParsedBody, origin: string): 
       createdAt: now,
       updatedAt: now,
     },
+    parts.map((p) => ({ licenceId: p.licenceId, jobsLeft: p.jobsLeft })),
     parts.map((p, part) => ({
       jobId,
       part,
@@ -256,26 +264,67 @@ async function hostedCiphertext(env: Bindings, contentHash: string, tokenId: str
   return hosted.cid
 }
 
-/** Stores the job (and its parts) in one batch, then enqueues it. */
+/**
+ * Stores the job (and its parts) in one batch, then enqueues it. The batch is one transaction, and its last
+ * statement takes the job out again if it would put more jobs in flight on a licence than the licence has
+ * left: two submissions racing past checkRights cannot both queue the last job.
+ */
 async function insertJob(
   env: Bindings,
   row: typeof computeJobs.$inferInsert,
+  quotas: { licenceId: string; jobsLeft: number }[],
   parts: (typeof computeJobParts.$inferInsert)[] = [],
 ): Promise<void> {
   const db = drizzle(env.DB)
-  const insert = db.insert(computeJobs).values(row).onConflictDoNothing().returning({ jobId: computeJobs.jobId })
-  const [inserted] = parts.length
-    ? await db.batch([insert, db.insert(computeJobParts).values(parts).onConflictDoNothing()])
-    : [await insert]
+  const over = sql.join(
+    quotas.map((q) => sql`(${inFlightSql(row.chainId, q.licenceId)}) > ${q.jobsLeft}`),
+    sql` OR `,
+  )
+  // Raw statements in one D1 batch (drizzle's own batch takes no raw DELETE … RETURNING). The guard runs
+  // right after the job's insert and only if that inserted it (`changes()`): a replayed request must never
+  // take out the job it replays. Parts of a job the guard took out are removed with it.
+  const statement = (q: { sql: string; params: unknown[] }) => env.DB.prepare(q.sql).bind(...q.params)
+  const raw = (q: SQL) => statement(dialect.sqlToQuery(q))
+  const results = await env.DB.batch([
+    statement(db.insert(computeJobs).values(row).onConflictDoNothing().returning({ jobId: computeJobs.jobId }).toSQL()),
+    raw(sql`DELETE FROM compute_jobs WHERE job_id = ${row.jobId} AND changes() = 1 AND (${over}) RETURNING job_id`),
+    ...(parts.length ? [statement(db.insert(computeJobParts).values(parts).onConflictDoNothing().toSQL())] : []),
+    raw(
+      sql`DELETE FROM compute_job_parts WHERE job_id = ${row.jobId}
+          AND NOT EXISTS (SELECT 1 FROM compute_jobs WHERE job_id = ${row.jobId})`,
+    ),
+  ])
+  const inserted = results[0].results
+  const taken = results[1].results
   // Two identical submissions racing: the job id is the request's digest, so the loser is a replay.
   if (!inserted.length)
     throw new ApiError(409, 'nonce_used', 'this job request was already submitted', { jobId: row.jobId })
+  if (taken.length) {
+    const full = await firstFullLicence(env, row.chainId, quotas)
+    throw quotaExhausted(full.licenceId, full.jobsLeft, full.inFlight)
+  }
   try {
     await env.JOBS.send({ jobId: row.jobId })
   } catch (err) {
     // The row is the source of truth: the sweeper enqueues queued jobs that saw no progress.
     console.error('job enqueue failed; the sweeper will retry', row.jobId, err)
   }
+}
+
+/** Live jobs that will charge `licenceId`, as SQL: single jobs on it and jobs across assets with a part on it. */
+function inFlightSql(chainId: number, licenceId: string) {
+  return sql`SELECT count(*) FROM compute_jobs j WHERE j.chain_id = ${chainId} AND j.status IN ('queued', 'running')
+    AND (j.licence_id = ${licenceId} OR EXISTS (SELECT 1 FROM compute_job_parts p
+      WHERE p.job_id = j.job_id AND p.chain_id = ${chainId} AND p.licence_id = ${licenceId}))`
+}
+
+/** The licence whose quota a refused job would have overrun (for the refusal's message). */
+async function firstFullLicence(env: Bindings, chainId: number, quotas: { licenceId: string; jobsLeft: number }[]) {
+  for (const q of quotas) {
+    const inFlight = await jobsInFlight(env, q.licenceId)
+    if (inFlight >= q.jobsLeft) return { ...q, inFlight }
+  }
+  return { ...quotas[0], inFlight: await jobsInFlight(env, quotas[0].licenceId) }
 }
 
 /**
@@ -320,20 +369,28 @@ async function checkRights(
     throw new ApiError(403, 'licence_expired', `licence ${licenceId} expired`, { expiresAt: Number(l.expiresAt) })
   if (info.revoked as boolean) throw new ApiError(403, 'asset_revoked', `asset ${tokenId} was revoked by its owner`)
   if (info.frozen as boolean) throw new ApiError(403, 'asset_frozen', `asset ${tokenId} is frozen by a supervisor`)
-  const inFlight = { n: await jobsInFlight(env, licenceId.toString()) }
   const jobsLeft = Number(l.jobsLeft)
-  if (jobsLeft - inFlight.n <= 0)
-    throw new ApiError(429, 'quota_exhausted', `licence ${licenceId} has no jobs left`, {
-      jobsLeft,
-      inFlight: inFlight.n,
-    })
-  if (l.epsilonLeftMilli === 0n)
-    throw new ApiError(429, 'budget_exhausted', `licence ${licenceId} has no ε budget left`, { epsilonLeftMilli: 0 })
+  if (jobsLeft === 0) throw quotaExhausted(licenceId.toString(), 0, 0)
+  const inFlight = await jobsInFlight(env, licenceId.toString())
+  if (jobsLeft - inFlight <= 0) throw quotaExhausted(licenceId.toString(), jobsLeft, inFlight)
+  // No ε left is refused only once the enclave has priced the query (refuseOverspend): a query that costs
+  // nothing (an aggregates-only asset) still runs on a licence without ε.
   return {
     licenceId: licenceId.toString(),
     tokenId: tokenId.toString(),
+    jobsLeft,
     epsilonLeftMilli: Number(l.epsilonLeftMilli),
   }
+}
+
+/** 429: the licence's job quota, less the jobs already queued against it, is used up. */
+function quotaExhausted(licenceId: string, jobsLeft: number, inFlight: number): ApiError {
+  const message =
+    inFlight === 0
+      ? `licence ${licenceId} has no jobs left`
+      : `licence ${licenceId} has ${jobsLeft} job${jobsLeft === 1 ? '' : 's'} left on chain, and ${inFlight} of your jobs ` +
+        `${inFlight === 1 ? 'is' : 'are'} already queued or running against it; submit again when one has finished`
+  return new ApiError(429, 'quota_exhausted', message, { jobsLeft, inFlight })
 }
 
 /** Live jobs that will charge `licenceId`: single jobs on it, and jobs across assets with a part on it. */

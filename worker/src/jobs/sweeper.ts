@@ -6,7 +6,7 @@ import { and, eq, inArray, isNull, lt } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/d1'
 import { computeJobs } from '../db/schema'
 import type { Bindings } from '../env'
-import { LIVE, nowSeconds, resultKey, staleSeconds } from './store'
+import { expiredUnanswered, lastReason, LIVE, nowSeconds, resultKey, staleSeconds } from './store'
 
 /** At most this many jobs per category per run, so one run stays short. */
 const BATCH = 100
@@ -19,19 +19,31 @@ export interface SweepReport {
 
 export async function sweepJobs(env: Bindings, now = nowSeconds()): Promise<SweepReport> {
   const db = drizzle(env.DB)
-  const expired = await db
-    .update(computeJobs)
-    .set({
-      status: 'expired',
-      reasonCode: 'deadline_passed',
-      reasonMessage: 'the deadline passed before the enclave ran the job; nothing was charged',
-      finishedAt: now,
-      updatedAt: now,
-      resultDeleted: true,
-    })
+  const overdue = await db
+    .select({ jobId: computeJobs.jobId, lastError: computeJobs.lastError })
+    .from(computeJobs)
     .where(and(inArray(computeJobs.status, LIVE), lt(computeJobs.deadline, now), isNull(computeJobs.receipt)))
-    .returning({ jobId: computeJobs.jobId })
-  if (expired.length) await env.BLOBS.delete(expired.map((j) => resultKey(j.jobId)))
+    .limit(BATCH)
+  // Each with its own reason (what kept it from running), and only while still live and unanswered: an
+  // answer stored meanwhile may be on its way to the chain, and the consumer settles that one.
+  const expired: string[] = []
+  for (const j of overdue) {
+    const reason = expiredUnanswered(lastReason(j))
+    const [done] = await db
+      .update(computeJobs)
+      .set({
+        status: 'expired',
+        reasonCode: reason.code,
+        reasonMessage: reason.message.slice(0, 500),
+        finishedAt: now,
+        updatedAt: now,
+        resultDeleted: true,
+      })
+      .where(and(eq(computeJobs.jobId, j.jobId), inArray(computeJobs.status, LIVE), isNull(computeJobs.receipt)))
+      .returning({ jobId: computeJobs.jobId })
+    if (done) expired.push(done.jobId)
+  }
+  if (expired.length) await env.BLOBS.delete(expired.map(resultKey))
 
   const stale = await db
     .select({ jobId: computeJobs.jobId })

@@ -9,14 +9,33 @@ import type { IndexerBindings } from '../indexer/settings'
 
 const MAX_ROWS = 200
 
+/** Why a licence cannot run jobs, in the order DataMarket.consumeLicence checks (none: it is live). */
+type Idle = 'expired' | 'no_jobs_left' | 'asset_revoked' | 'asset_frozen'
+
+function liveness(l: Record<string, string | number | null>, now: number): { live: boolean; notLive?: Idle } {
+  const idle: Idle | undefined =
+    Number(l.expires_at) <= now
+      ? 'expired'
+      : l.jobs_left !== null && Number(l.jobs_left) <= 0
+        ? 'no_jobs_left'
+        : Number(l.revoked) === 1
+          ? 'asset_revoked'
+          : Number(l.frozen) === 1
+            ? 'asset_frozen'
+            : undefined
+  return idle ? { live: false, notLive: idle } : { live: true }
+}
+
 export const buyerReport = new Hono<AppEnv>().get('/buyer/:address', async (c) => {
   const env = c.env as IndexerBindings
   const buyer = addressParam(c.req.param('address'))
   const { chainId, indexedBlock } = await indexedChain(env)
   const [licenceRows, jobRows, partRows] = await env.DB.batch([
     env.DB.prepare(
-      `SELECT licence_id, token_id, offer_id, owner, currency, price, expires_at, jobs_left, epsilon_left_milli, purchased_tx, purchased_time
-       FROM licences WHERE chain_id = ? AND buyer = ? ORDER BY purchased_block DESC, CAST(licence_id AS INTEGER) DESC LIMIT ?`,
+      `SELECT l.licence_id, l.token_id, l.offer_id, l.owner, l.currency, l.price, l.expires_at, l.jobs_left,
+              l.epsilon_left_milli, l.purchased_tx, l.purchased_time, a.revoked, a.frozen
+       FROM licences l LEFT JOIN assets a ON a.chain_id = l.chain_id AND a.token_id = l.token_id
+       WHERE l.chain_id = ? AND l.buyer = ? ORDER BY l.purchased_block DESC, CAST(l.licence_id AS INTEGER) DESC LIMIT ?`,
     ).bind(chainId, buyer, MAX_ROWS),
     env.DB.prepare(
       `SELECT job_id, licence_id, token_id, query, query_hash, status, reason_code, reason_message, epsilon_spent_milli,
@@ -57,7 +76,7 @@ export const buyerReport = new Hono<AppEnv>().get('/buyer/:address', async (c) =
       currency: String(l.currency),
       price: String(l.price),
       expiresAt: Number(l.expires_at),
-      live: Number(l.expires_at) > now && (l.jobs_left === null || Number(l.jobs_left) > 0),
+      ...liveness(l, now),
       jobsLeft: l.jobs_left === null ? null : Number(l.jobs_left),
       epsilonLeftMilli: l.epsilon_left_milli === null ? null : Number(l.epsilon_left_milli),
       purchasedTx: String(l.purchased_tx),

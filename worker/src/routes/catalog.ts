@@ -7,6 +7,7 @@ import { NATIVE_CURRENCY } from '../../../contracts/index'
 import { base64url, fromBase64url, utf8 } from '../../../tee-sim/src/bytes'
 import type { AppEnv } from '../env'
 import { ApiError, echo } from '../errors'
+import { offerLapse } from './offers'
 import { metadataCid } from '../indexer/metadata'
 import { addressParam, intQuery, uintParam } from '../indexer/params'
 import { indexedChain, notFound } from '../indexer/read'
@@ -290,9 +291,9 @@ function browseSql(q: BrowseQuery, chainId: number, cursor: Cursor | undefined, 
       SELECT a.chain_id, a.token_id, a.owner, a.content_hash, a.metadata_digest, a.minted_time, a.minted_tx, a.revoked, a.frozen,
         m.title, m.description, m.tags,
         (SELECT o.price FROM offers o WHERE o.chain_id = a.chain_id AND o.token_id = a.token_id AND o.withdrawn = 0
-           AND o.owner = a.owner AND o.currency = ?2 ORDER BY length(o.price), o.price LIMIT 1) AS price,
+           AND o.owner = a.owner AND a.frozen = 0 AND o.currency = ?2 ORDER BY length(o.price), o.price LIMIT 1) AS price,
         (SELECT count(*) FROM offers o WHERE o.chain_id = a.chain_id AND o.token_id = a.token_id AND o.withdrawn = 0
-           AND o.owner = a.owner) AS offer_count,
+           AND o.owner = a.owner AND a.frozen = 0) AS offer_count,
         (SELECT count(*) FROM licences l WHERE l.chain_id = a.chain_id AND l.token_id = a.token_id) AS licence_count,
         (SELECT count(*) FROM receipts r WHERE r.chain_id = a.chain_id AND r.token_id = a.token_id) AS job_count,
         json_extract(p.result, '$.ingest.receipt.noisyRowCount') AS row_count,
@@ -505,6 +506,10 @@ export const catalog = new Hono<AppEnv>()
         : null,
       feeBps,
       offers: offerRows.map((o) => {
+        const lapse = offerLapse(
+          { active: !o.withdrawn, owner: String(o.owner) },
+          { owner, revoked: Boolean(asset?.revoked), frozen: Boolean(asset?.frozen) },
+        )
         const price = BigInt(o.price as string)
         const fee = (price * BigInt(feeBps)) / 10_000n
         return {
@@ -519,7 +524,9 @@ export const catalog = new Hono<AppEnv>()
           maxJobs: o.max_jobs,
           epsilonBudgetMilli: o.epsilon_budget_milli,
           purposes: o.purposes,
-          live: !o.withdrawn && o.owner === owner,
+          // As DataMarket.buyLicence decides it (offers.ts offerLapse), at the indexed block.
+          live: !lapse,
+          ...(lapse ? { inactive: lapse } : {}),
           setTx: o.set_tx,
         }
       }),

@@ -7,7 +7,7 @@ import { ApiError } from '../errors'
 import { readJson } from '../middleware/body'
 import { jobIndexStatus } from '../indexer'
 import { catStream } from '../services/ipfs'
-import { getJob, getParts, resultKey, type JobPartRow, type JobRow } from '../jobs/store'
+import { getJob, getParts, lastReason, LIVE, resultKey, type JobPartRow, type JobRow } from '../jobs/store'
 import { submitJob } from '../jobs/submit'
 import { bytesToHex } from '../../../tee-sim/src/bytes'
 import type { SignedReceipt } from '../../../tee-sim/src/receipt'
@@ -49,6 +49,9 @@ export function jobView(row: JobRow, parts: JobPartRow[] = []) {
       : {}),
     deadline: row.deadline,
     attempts: row.attempts,
+    // Why a live job has not finished yet (a component away, a recording pending): it is retried until
+    // its deadline, so this is news, not a failure.
+    ...(LIVE.includes(row.status) && lastReason(row) ? { retrying: lastReason(row) } : {}),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     finishedAt: row.finishedAt,

@@ -4,16 +4,54 @@
 import { Hono } from 'hono'
 import { Interface } from 'ethers'
 import { z } from 'zod'
-import { dataMarketAbi } from '../../../contracts/index'
+import { dataAssetNftAbi, dataMarketAbi } from '../../../contracts/index'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
 import { readJson } from '../middleware/body'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
-import { parseTokenId, uintOf } from './offers'
+import { offerLapse, parseTokenId, uintOf } from './offers'
 
 const market = new Interface(dataMarketAbi)
 const buildSchema = z.strictObject({ tokenId: uintOf(256, true), offerId: uintOf(256, true) })
+
+interface AssetInfo {
+  owner: string
+  revoked: boolean
+  frozen: boolean
+}
+
+function refuseUnsellable(
+  tokenId: bigint,
+  offerId: bigint,
+  offer: { active: boolean; owner: string },
+  info: AssetInfo,
+): void {
+  const asset = { owner: String(info.owner), revoked: Boolean(info.revoked), frozen: Boolean(info.frozen) }
+  const lapse = offerLapse({ active: Boolean(offer.active), owner: String(offer.owner) }, asset)
+  const which = `offer ${offerId} of asset ${tokenId}`
+  switch (lapse) {
+    case undefined:
+      return
+    case 'withdrawn':
+      throw new ApiError(409, 'offer_inactive', `${which} was withdrawn`, { inactive: lapse })
+    case 'previous_owner':
+      throw new ApiError(
+        409,
+        'offer_inactive',
+        `${which} was set by a previous owner (${offer.owner}); the asset now belongs to ${asset.owner}, and only its current owner's offers sell`,
+        { inactive: lapse, owner: asset.owner },
+      )
+    case 'asset_revoked':
+      throw new ApiError(409, 'asset_revoked', `asset ${tokenId} was revoked by its owner; its offers no longer sell`)
+    case 'asset_frozen':
+      throw new ApiError(
+        409,
+        'asset_frozen',
+        `asset ${tokenId} is frozen by a supervisor; its offers do not sell meanwhile`,
+      )
+  }
+}
 
 export const licences = new Hono<AppEnv>()
   // The unsigned `buyLicence` transaction and what it costs: { chainId, to, data, value, price, fee, ... }.
@@ -31,11 +69,12 @@ export const licences = new Hono<AppEnv>()
     ])
     if (offerId > (count as bigint))
       throw new ApiError(404, 'offer_not_found', `asset ${tokenId} has no offer ${offerId}`)
-    const [[o]] = await readContracts(c.env, [
+    const [[o], info] = await readContracts(c.env, [
       { contract: 'DataMarket', abi: dataMarketAbi, fn: 'offer', args: [tokenId, offerId] },
+      { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'assetInfo', args: [tokenId] },
     ])
-    if (!o.active)
-      throw new ApiError(409, 'offer_inactive', `offer ${offerId} of asset ${tokenId} is withdrawn or lapsed`)
+    // Refused here as the contract would refuse it, before the buyer signs and pays gas for a revert.
+    refuseUnsellable(tokenId, offerId, o as unknown as { active: boolean; owner: string }, info as unknown as AssetInfo)
     const price = o.price as bigint
     const fee = (price * BigInt(feeBps as bigint)) / 10_000n
     const native = /^0x0{40}$/i.test(String(o.currency))

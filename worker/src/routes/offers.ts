@@ -4,7 +4,7 @@
 import { Hono } from 'hono'
 import { Interface, isAddress } from 'ethers'
 import { z } from 'zod'
-import { dataMarketAbi, NATIVE_CURRENCY } from '../../../contracts/index'
+import { dataAssetNftAbi, dataMarketAbi, NATIVE_CURRENCY } from '../../../contracts/index'
 import type { AppEnv } from '../env'
 import { ApiError, WRONG_CHECKSUM } from '../errors'
 import { readJson } from '../middleware/body'
@@ -60,33 +60,57 @@ export interface OfferView {
   maxJobs: number
   epsilonBudgetMilli: number
   purposes: number
+  /** On sale now: not withdrawn, set by the asset's current owner, and the asset neither revoked nor frozen. */
   active: boolean
+  /** Why an offer cannot be bought now (only when `active` is false). */
+  inactive?: OfferLapse
 }
 
-/** Offers of an asset as the chain holds them now (newest first). */
+/** Why an offer the chain still holds cannot be bought (DataMarket.buyLicence reverts for each). */
+export type OfferLapse = 'withdrawn' | 'previous_owner' | 'asset_revoked' | 'asset_frozen'
+
+/** The one rule for whether an offer sells, as DataMarket.buyLicence checks it (first reason wins). */
+export function offerLapse(
+  offer: { active: boolean; owner: string },
+  asset: { owner: string; revoked: boolean; frozen: boolean },
+): OfferLapse | undefined {
+  if (!offer.active) return 'withdrawn'
+  if (offer.owner.toLowerCase() !== asset.owner.toLowerCase()) return 'previous_owner'
+  if (asset.revoked) return 'asset_revoked'
+  if (asset.frozen) return 'asset_frozen'
+  return undefined
+}
+
+/** Offers of an asset as the chain holds them now (newest first), each saying whether it sells. */
 export async function offersOf(env: AppEnv['Bindings'], tokenId: bigint): Promise<OfferView[]> {
   const [[n]] = await readContracts(env, [
     { contract: 'DataMarket', abi: dataMarketAbi, fn: 'offerCount', args: [tokenId] },
   ])
   const count = Number(n as bigint)
   const ids = Array.from({ length: Math.min(count, MAX_LISTED) }, (_, i) => BigInt(count - i))
+  // An offer exists only for a minted token (setOffer reads assetInfo), so assetInfo cannot revert here.
   if (!ids.length) return []
-  const rows = await readContracts(
-    env,
-    ids.map((id) => ({ contract: 'DataMarket', abi: dataMarketAbi, fn: 'offer', args: [tokenId, id] })),
-  )
-  return rows.map(([o], i) => ({
-    tokenId: tokenId.toString(),
-    offerId: ids[i].toString(),
-    owner: String(o.owner),
-    price: (o.price as bigint).toString(),
-    currency: String(o.currency),
-    durationSeconds: Number(o.duration),
-    maxJobs: Number(o.maxJobs),
-    epsilonBudgetMilli: Number(o.epsilonBudgetMilli),
-    purposes: Number(o.purposes),
-    active: Boolean(o.active),
-  }))
+  const [info, ...rows] = await readContracts(env, [
+    { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'assetInfo', args: [tokenId] },
+    ...ids.map((id) => ({ contract: 'DataMarket', abi: dataMarketAbi, fn: 'offer', args: [tokenId, id] })),
+  ])
+  const asset = { owner: String(info.owner), revoked: Boolean(info.revoked), frozen: Boolean(info.frozen) }
+  return rows.map(([o], i) => {
+    const lapse = offerLapse({ active: Boolean(o.active), owner: String(o.owner) }, asset)
+    return {
+      tokenId: tokenId.toString(),
+      offerId: ids[i].toString(),
+      owner: String(o.owner),
+      price: (o.price as bigint).toString(),
+      currency: String(o.currency),
+      durationSeconds: Number(o.duration),
+      maxJobs: Number(o.maxJobs),
+      epsilonBudgetMilli: Number(o.epsilonBudgetMilli),
+      purposes: Number(o.purposes),
+      active: !lapse,
+      ...(lapse ? { inactive: lapse } : {}),
+    }
+  })
 }
 
 export function parseTokenId(raw: string | undefined, name = 'tokenId'): bigint {

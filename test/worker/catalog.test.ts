@@ -478,3 +478,33 @@ describe('GET /api/assets/:id', () => {
     expect(body).toMatchObject({ tokenId: '1', status: 'indexed', events: [] })
   })
 })
+
+describe('POST /api/offers/build against the asset’s privacy policy', () => {
+  const build = (tokenId: string, epsilonBudgetMilli: string) =>
+    app.request(
+      '/api/offers/build',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          action: 'set',
+          tokenId,
+          terms: { price: '1000', durationSeconds: 86400, maxJobs: 5, epsilonBudgetMilli },
+        }),
+      },
+      { ...base, ADDRESS_BOOK: JSON.stringify({ ...book, contracts: { DataMarket: '0x' + '22'.repeat(20) } }) },
+    )
+
+  it('refuses an ε budget that could not pay for one query on a differentially private asset', async () => {
+    const res = await build('1', '500')
+    expect(res.status).toBe(422)
+    const body = (await res.json()) as { error: { code: string; message: string; epsilonPerQueryMilli: number } }
+    expect(body.error).toMatchObject({ code: 'offer_budget_below_query_cost', epsilonPerQueryMilli: 1000 })
+    expect(body.error.message).toMatch(/spends ε 1 per query, so a licence with an ε budget of 0.5 could never run one/)
+    expect((await build('1', '1000')).status).toBe(200)
+  })
+
+  it('takes an ε budget of 0 on an aggregates-only asset, whose queries spend no ε', async () => {
+    expect((await build('2', '0')).status).toBe(200)
+  })
+})

@@ -8,6 +8,8 @@ import { base64url, fromBase64url, utf8 } from '../../../tee-sim/src/bytes'
 import type { AppEnv } from '../env'
 import { ApiError, echo } from '../errors'
 import { offerLapse } from './offers'
+import { normalizePolicy } from '../../../tee-sim/src/policy'
+import { addressBook } from '../services/config'
 import { metadataCid } from '../indexer/metadata'
 import { addressParam, intQuery, uintParam } from '../indexer/params'
 import { indexedChain, notFound } from '../indexer/read'
@@ -369,6 +371,28 @@ async function publicationOf(env: IndexerBindings, chainId: number, tokenId: str
     // A malformed stored result only costs the ingest summary.
   }
   return { ...row, result }
+}
+
+/**
+ * The privacy policy the enclave applies to an asset, with its defaults filled in, from the declaration
+ * the owner signed (found through the indexed mint or, just after minting, this node's publication).
+ * Null when it cannot be read now (not indexed nor published here, IPFS away) or is malformed.
+ */
+type NormalizedPolicy = ReturnType<typeof normalizePolicy>
+
+export async function assetPolicy(env: IndexerBindings, tokenId: string): Promise<NormalizedPolicy | null> {
+  const { chainId } = addressBook(env)
+  const asset = await env.DB.prepare('SELECT metadata_digest FROM assets WHERE chain_id = ? AND token_id = ?')
+    .bind(chainId, tokenId)
+    .first<{ metadata_digest: string | null }>()
+  const digest = asset?.metadata_digest ?? (await publicationOf(env, chainId, tokenId))?.result.metadataDigest
+  const declaration = digest ? await declarationOf(env, digest) : null
+  if (!declaration) return null
+  try {
+    return normalizePolicy(declaration.policy ?? undefined)
+  } catch {
+    return null
+  }
 }
 
 export const catalog = new Hono<AppEnv>()

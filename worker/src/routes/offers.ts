@@ -10,6 +10,8 @@ import { ApiError, WRONG_CHECKSUM } from '../errors'
 import { readJson } from '../middleware/body'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
+import type { IndexerBindings } from '../indexer/settings'
+import { assetPolicy } from './catalog'
 
 const market = new Interface(dataMarketAbi)
 /** Offers listed per asset in one answer (ids are 1..offerCount; older ones are usually withdrawn). */
@@ -113,6 +115,24 @@ export async function offersOf(env: AppEnv['Bindings'], tokenId: bigint): Promis
   })
 }
 
+/**
+ * 422 when a licence on these terms could never run a query: on a differentially private asset a query
+ * with one aggregate costs the policy's ε per query, so a smaller ε budget sells a licence that only
+ * refuses (the contract cannot know the policy). An asset whose policy cannot be read now is let through.
+ */
+async function refuseUselessBudget(env: AppEnv['Bindings'], tokenId: bigint, budgetMilli: bigint): Promise<void> {
+  const policy = await assetPolicy(env as IndexerBindings, tokenId.toString())
+  if (policy?.mode !== 'dp' || budgetMilli >= BigInt(policy.epsilonPerQueryMilli)) return
+  const perQuery = policy.epsilonPerQueryMilli / 1000
+  throw new ApiError(
+    422,
+    'offer_budget_below_query_cost',
+    `asset ${tokenId}'s privacy policy spends ε ${perQuery} per query, so a licence with an ε budget of ` +
+      `${Number(budgetMilli) / 1000} could never run one; offer at least ε ${perQuery}`,
+    { epsilonPerQueryMilli: policy.epsilonPerQueryMilli },
+  )
+}
+
 export function parseTokenId(raw: string | undefined, name = 'tokenId'): bigint {
   if (!raw || !/^[1-9][0-9]{0,77}$/.test(raw) || BigInt(raw) >= 1n << 256n)
     throw new ApiError(
@@ -144,6 +164,7 @@ export const offers = new Hono<AppEnv>()
     const book = addressBook(c.env)
     const to = book.contracts.DataMarket
     const req = parsed.data
+    if (req.action === 'set') await refuseUselessBudget(c.env, req.tokenId, req.terms.epsilonBudgetMilli)
     const data =
       req.action === 'set'
         ? market.encodeFunctionData('setOffer', [

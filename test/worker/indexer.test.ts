@@ -102,6 +102,8 @@ describe('GET /api/audit/export', () => {
   it('serves one stored event as its ledger line', async () => {
     const res = await call(`/api/audit/events/${stored[3].txHash}/${stored[3].logIndex}`)
     expect(res).toMatchObject({ status: 200, text: ledgerLine(stored[3]) + '\n' })
+    // JSON, so a browser following a transaction link shows it instead of downloading a file.
+    expect(res.type).toBe('application/json; charset=utf-8')
   })
 })
 

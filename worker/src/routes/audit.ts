@@ -90,7 +90,9 @@ export const audit = new Hono<AppEnv>()
       .bind(chainId, txHash, logIndex)
       .first<LedgerEvent>()
     if (!row) notFound('event_not_found', `No indexed event at log ${logIndex} of ${txHash}`)
-    return c.body(ledgerLine(row) + '\n', 200, { 'content-type': 'application/x-ndjson; charset=utf-8' })
+    // One line is one JSON object: served as JSON, so a browser following a transaction link shows it
+    // rather than downloading a file (the export, many lines, stays NDJSON).
+    return c.body(ledgerLine(row) + '\n', 200, { 'content-type': 'application/json; charset=utf-8' })
   })
   .post('/reindex', adminOnly, async (c) => {
     const run = await reindex(c.env as IndexerBindings)

@@ -35,7 +35,8 @@ export function rpcUrl(ctx: CommandContext): string {
   return String(ctx.flags.rpc ?? ctx.env.STILLFLOW_RPC ?? 'http://127.0.0.1:8545')
 }
 
-function configDir(ctx: CommandContext): string {
+/** The CLI's own directory (session, result keys): STILLFLOW_HOME, default ~/.config/stillflow. */
+export function configDir(ctx: CommandContext): string {
   return ctx.env.STILLFLOW_HOME ?? join(homedir(), '.config', 'stillflow')
 }
 

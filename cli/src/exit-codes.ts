@@ -9,6 +9,13 @@ export const EXIT = {
   rejected: 3,
   /** Not signed in, or the session expired. */
   auth: 4,
+  /**
+   * A job was submitted but the command stopped waiting for it (timeout, lost connection): it carries on,
+   * and `stillflow job result <jobId>` collects its result later.
+   */
+  pending: 5,
+  /** Interrupted (Ctrl-C, SIGINT): 128 + 2, as shells report it. A submitted job carries on, as for `pending`. */
+  interrupted: 130,
 } as const
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 

@@ -33,6 +33,7 @@ export {
 export {
   JobNotSucceededError,
   ResultVerificationError,
+  collectJobResult,
   createJobRequest,
   createMultiJobRequest,
   fetchJobResult,
@@ -50,6 +51,8 @@ export {
   type JobStatus,
   type JobView,
   type MarketRef,
+  type OpenOptions,
+  type PendingJob,
   type ResultKey,
   type RunJobOptions,
   type SealedJobResult,

@@ -223,6 +223,8 @@ export interface WaitOptions {
   /** Stop waiting (the job carries on) after this long; default until the request's deadline. */
   timeoutMs?: number
   sleep?: (ms: number) => Promise<void>
+  /** Stop waiting when aborted (the job carries on); rejects with the signal's reason. */
+  signal?: AbortSignal
 }
 
 /** Polls until the job finishes. Succeeded → the view; failed or expired → JobNotSucceededError. */
@@ -231,7 +233,9 @@ export async function waitForJob(api: ApiClient, jobId: string, opts: WaitOption
   const started = Date.now()
   let last: JobStatus | undefined
   for (let i = 0; ; i++) {
+    opts.signal?.throwIfAborted()
     const job = await getJob(api, jobId)
+    opts.signal?.throwIfAborted()
     if (job.status !== last) opts.onStatus?.(job)
     last = job.status
     if (job.status === 'succeeded') return job
@@ -305,7 +309,22 @@ export interface RunJobOptions extends WaitOptions {
   deadline?: number
   computeLedger?: string
   expectedMeasurement?: string
+  /**
+   * Called once the request is signed and before it is submitted, with the job id (the request digest)
+   * and its result key: the moment to keep the key somewhere that outlives this call, so the result can
+   * still be opened (collectJobResult) if the caller stops waiting. If it throws, nothing is submitted.
+   * The key bytes are wiped when runComputeJob returns: copy them, do not keep the array.
+   */
+  beforeSubmit?: (job: PendingJob) => void | Promise<void>
   onSubmitted?: (job: AcceptedJob) => void
+}
+
+/** A signed job about to be submitted: its id (the request digest) and the key its result is sealed to. */
+export interface PendingJob {
+  jobId: Hex
+  resultKey: ResultKey
+  /** The request's deadline, Unix seconds. */
+  deadline: number
 }
 
 export interface JobOutcome {
@@ -314,6 +333,29 @@ export interface JobOutcome {
   receipt: SignedReceipt | SignedGroupReceipt
   txHash: string | null
   job: JobView
+}
+
+/**
+ * Waits for a submitted job, fetches its sealed result, verifies it against the enclave's receipt and
+ * opens it with the job's result key: the second half of runComputeJob, also for a job submitted earlier
+ * (e.g. by a process that stopped waiting) whose result key was kept.
+ */
+export async function collectJobResult(
+  api: ApiClient,
+  jobId: string,
+  secretKey: Uint8Array,
+  opts: WaitOptions & OpenOptions = {},
+): Promise<JobOutcome> {
+  const job = await waitForJob(api, jobId, opts)
+  const sealed = await fetchJobResult(api, jobId)
+  if (sealed.jobId.toLowerCase() !== jobId.toLowerCase())
+    throw new ResultVerificationError('the marketplace returned the result of another job')
+  const result = await openJobResult(sealed, secretKey, {
+    chainId: opts.chainId,
+    computeLedger: opts.computeLedger,
+    expectedMeasurement: opts.expectedMeasurement,
+  })
+  return { jobId: sealed.jobId, result, receipt: sealed.receipt, txHash: sealed.txHash, job }
 }
 
 /** The whole buyer flow: result key, sign, submit, wait, fetch, verify, decrypt. The key is wiped after. */
@@ -338,18 +380,15 @@ export async function runComputeJob(opts: RunJobOptions): Promise<JobOutcome> {
       expectedId = jobIdOf(single, chainId, dataMarket)
       request = single
     }
+    await opts.beforeSubmit?.({ jobId: expectedId, resultKey: key, deadline: request.deadline })
     const accepted = await submitJob(opts.api, { request, signature, query: opts.query })
     if (accepted.jobId.toLowerCase() !== expectedId)
       throw new ResultVerificationError('the marketplace returned another job id than the request digest')
     opts.onSubmitted?.(accepted)
-    const job = await waitForJob(opts.api, accepted.jobId, opts)
-    const sealed = await fetchJobResult(opts.api, accepted.jobId)
-    const result = await openJobResult(sealed, key.secretKey, {
+    return await collectJobResult(opts.api, accepted.jobId, key.secretKey, {
+      ...opts,
       chainId: opts.market.chainId,
-      computeLedger: opts.computeLedger,
-      expectedMeasurement: opts.expectedMeasurement,
     })
-    return { jobId: accepted.jobId, result, receipt: sealed.receipt, txHash: sealed.txHash, job }
   } finally {
     key.secretKey.fill(0)
   }

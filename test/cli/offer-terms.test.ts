@@ -37,10 +37,30 @@ describe('offer terms from the command line', () => {
     [['--price', '1', '--days', '40000'], /--days must be a number/],
     [['--price', 'free'], /--price is an amount/],
     [['--price', '-1'], /--price/],
+    [
+      ['--price', '1', '--epsilon', '0.5'],
+      /--epsilon 0\.5 could not pay for one query: under --policy dp each query spends ε 1/,
+    ],
   ])('publish %j: refused with the usage code before anything is sent', async (flags, message) => {
     const r = await cli(['publish', csv, '--title', 't', ...flags])
     expect(r.code).toBe(EXIT.usage)
     expect(r.err).toMatch(message)
+  })
+
+  it('publish takes a small ε budget on an aggregates-only asset, whose queries spend no ε (reaches the network)', async () => {
+    const r = await cli([
+      'publish',
+      csv,
+      '--title',
+      't',
+      '--policy',
+      'aggregates-only',
+      '--price',
+      '1',
+      '--epsilon',
+      '0.5',
+    ])
+    expect(r.code).toBe(EXIT.failure)
   })
 
   it('publish refuses an empty file and declaration options the SDK would refuse, with the usage code', async () => {

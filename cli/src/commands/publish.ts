@@ -17,6 +17,7 @@ import type { Command } from '../command'
 import { api, asCliError, keyOptions, rpcUrl, signer, toCliError } from '../context'
 import { CliError, EXIT } from '../exit-codes'
 import { offerOptions, offerTerms } from '../offer-terms'
+import { normalizePolicy } from '../../../tee-sim/src/policy'
 import { progressBar } from '../progress'
 
 const FORMATS: Record<string, 'csv' | 'jsonl'> = { '.csv': 'csv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' }
@@ -54,6 +55,14 @@ export const publishCommand: Command = {
       throw new CliError(EXIT.usage, '--policy is dp or aggregates-only')
     // Checked now: once the asset is minted, a bad term could only fail the offer.
     const terms = offerTerms(ctx, false)
+    // As the marketplace refuses it (offer_budget_below_query_cost): a licence that cannot pay for one query.
+    const perQueryMilli = normalizePolicy({ mode: policyMode }).epsilonPerQueryMilli
+    if (terms && policyMode === 'dp' && terms.epsilonBudgetMilli < perQueryMilli)
+      throw new CliError(
+        EXIT.usage,
+        `--epsilon ${terms.epsilonBudgetMilli / 1000} could not pay for one query: under --policy dp each query ` +
+          `spends ε ${perQueryMilli / 1000}; offer at least --epsilon ${perQueryMilli / 1000}`,
+      )
     let source
     try {
       source = fileSource(file)

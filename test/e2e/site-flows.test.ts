@@ -2,16 +2,19 @@
 // R1, R6, R9, R19, R21, R51): with the development wallet, an owner publishes a CSV through the wizard
 // (encrypted in a Web Worker) and sees it indexed; a second account buys a licence, runs a builder query
 // and sees the decrypted table and chart; a rejected query shows a clear message; the owner dashboard
-// shows the sale and the job, and Withdraw moves the balance on chain. Screenshots at 1280 and 375 px
-// land in test-results/screenshots/.
+// shows the sale and the job, and Withdraw moves the balance on chain. The wizard refuses an offer it
+// could never honour before anything is sent; amounts are exact; a reload mid-job loses nothing (the
+// result key is kept in the browser and the result opens after the reload). Screenshots at 1280 and
+// 375 px land in test-results/screenshots/.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Contract, JsonRpcProvider } from 'ethers'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { Contract, formatEther, JsonRpcProvider } from 'ethers'
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dataMarketAbi, NATIVE_CURRENCY } from '../../contracts/index'
 import { devWallet, freePorts, startStack, type Stack } from '../../scripts/stack'
+import { ApiClient, fetchJobResult, openJobResult } from '../../sdk/src/index'
 import { launchBrowser } from '../support/browser'
 import { until } from '../support/until'
 
@@ -19,9 +22,49 @@ const root = process.cwd()
 const shots = join(root, 'test-results', 'screenshots')
 const OWNER = 4
 const BUYER = 5
-const PRICE = '0.02'
+/** Its 2.5 % fee and the owner's share need more than 6 decimals: amounts must show exactly, not cut. */
+const PRICE = '0.0115'
 /** Waiting on the chain, the indexer or a lazily loaded module: generous, the machine is shared. */
 const POLL = { timeout: 30_000 }
+
+/** A job's kept result key, read from the page's IndexedDB as the site stores it (flows/result-keys.ts). */
+const readKeptKey = (jobId: string) =>
+  new Promise<number[] | null>((resolve, reject) => {
+    const open = indexedDB.open('stillflow')
+    open.onerror = () => reject(open.error)
+    open.onsuccess = () => {
+      const get = open.result.transaction('result-keys').objectStore('result-keys').get(jobId)
+      get.onerror = () => reject(get.error)
+      get.onsuccess = () => {
+        open.result.close()
+        resolve(get.result ? Array.from(get.result.secretKey as Uint8Array) : null)
+      }
+    }
+  })
+
+const countKeptKeys = () =>
+  new Promise<number>((resolve, reject) => {
+    const open = indexedDB.open('stillflow')
+    open.onerror = () => reject(open.error)
+    open.onsuccess = () => {
+      const count = open.result.transaction('result-keys').objectStore('result-keys').count()
+      count.onerror = () => reject(count.error)
+      count.onsuccess = () => {
+        open.result.close()
+        resolve(count.result)
+      }
+    }
+  })
+
+/** A result cell as the site's table writes it (flows/result-view.ts). */
+const cellText = (c: string | number | boolean | null) =>
+  c === null
+    ? '—'
+    : typeof c === 'number'
+      ? Number.isInteger(c)
+        ? String(c)
+        : c.toFixed(Math.abs(c) >= 100 ? 1 : 3)
+      : String(c)
 
 const CSV =
   [
@@ -153,18 +196,77 @@ describe('site flows with the development wallet', () => {
     await page.close()
   })
 
+  it('refuses an empty title, ε per query above the budget and a negative price before anything is sent', async () => {
+    const page = await ownerCtx.newPage()
+    await page.goto(site('/publish'))
+    await expect.poll(() => page.locator('[data-wallet-status]').textContent(), POLL).toContain(owner)
+    const sent: string[] = []
+    page.on('request', (r) => {
+      if (r.method() !== 'GET') sent.push(`${r.method()} ${r.url()}`)
+    })
+    const workers: string[] = []
+    page.on('worker', (w) => workers.push(w.url()))
+    const blockBefore = await provider.getBlockNumber()
+    const assetsBefore = (await api(`/assets?owner=${owner}`)).items.length
+    const submit = () => page.getByRole('button', { name: 'Encrypt, sign and publish' }).click()
+    const error = () => page.locator('[data-publish-error]').textContent()
+
+    await page.getByLabel('CSV or JSON Lines file').setInputFiles(csvFile())
+    await submit()
+    // The field is labelled "Title": the message says so (the declaration's "name" is not the reader's word).
+    await expect.poll(error, POLL).toBe('Publishing failed: Title is required.')
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('pub-title')
+
+    await page.getByLabel('Title').fill('Never published')
+    await page.getByLabel(/^ε spent per query/).fill('5')
+    await page.getByLabel('ε budget per licence').fill('2')
+    await submit()
+    await expect
+      .poll(error, POLL)
+      .toBe(
+        'Publishing failed: ε spent per query (5) is more than the ε budget per licence (2): a buyer could never ' +
+          'run a single query. Lower ε per query or raise the budget.',
+      )
+
+    await page.getByLabel('ε budget per licence').fill('10')
+    await page.getByLabel(/^Price per licence/).fill('-0.01')
+    await submit()
+    await expect.poll(error, POLL).toBe('Publishing failed: Price must be 0 or more.')
+    await expect(page.getByLabel(/^Price per licence/).getAttribute('aria-invalid')).resolves.toBe('true')
+
+    // Nothing left the page: no upload, no signature request, no Web Worker, no transaction, no asset.
+    expect(sent).toEqual([])
+    expect(workers).toEqual([])
+    await expect(page.locator('[data-publish-progress]').isHidden()).resolves.toBe(true)
+    expect(await provider.getBlockNumber()).toBe(blockBefore)
+    expect((await api(`/assets?owner=${owner}`)).items.length).toBe(assetsBefore)
+    await page.close()
+  })
+
   it('buys a licence as another account, with the total cost shown before signing, and runs a builder query', async () => {
     await until('the offer in the catalogue', async () =>
       (await api(`/assets/${tokenId}`)).offers?.length ? true : undefined,
     )
     const page = await buyerCtx.newPage()
     await page.goto(site(`/assets/${tokenId}`))
+    // The offer card shows the owner's share and the fee exactly (formatted here with ethers, independently).
+    const offer = (await api(`/assets/${tokenId}`)).offers[0]
+    expect(BigInt(offer.ownerReceives) % 10n ** 12n, 'the share has more than 6 decimals').not.toBe(0n)
+    const card = await page.locator('.offer').first().innerText()
+    expect(card).toMatch(new RegExp(`Owner receives\\s+${formatEther(offer.ownerReceives)} ETH`))
+    expect(card).toMatch(new RegExp(`Platform fee\\s+${formatEther(offer.fee)} ETH`))
+    expect(card).toMatch(/Duration\s+30 days/)
+    expect(card).toMatch(/Jobs\s+up to 5 jobs/)
     await connectDev(page, BUYER)
     await expect.poll(() => page.locator('[data-licences-status]').textContent(), POLL).toMatch(/holds no live licence/)
     await page.getByRole('button', { name: 'Review purchase' }).click()
     await expect
       .poll(() => page.locator('[data-buy-summary]').textContent(), POLL)
-      .toMatch(new RegExp(`You pay ${PRICE} ETH in total`))
+      .toBe(
+        `You pay ${PRICE} ETH in total, plus gas: ${formatEther(offer.ownerReceives)} ETH to the owner and ` +
+          `${formatEther(offer.fee)} ETH platform fee. The licence allows 5 jobs and ε 10 for 30 days. ` +
+          'Each query spends ε 1 under this asset’s privacy policy, so the licence runs at most 5 queries.',
+      )
     await snap(page, 'asset-buy-confirm')
     await page.getByRole('button', { name: 'Confirm and sign' }).click()
     await expect
@@ -174,6 +276,9 @@ describe('site flows with the development wallet', () => {
     const market = new Contract(stack.addressBook.contracts.DataMarket, dataMarketAbi, provider)
     expect((await market.licence(licenceId)).buyer).toBe(buyer)
     await expect.poll(() => page.getByLabel('Run under licence').inputValue(), POLL).toBe(licenceId)
+    await expect(page.locator('[data-licence-select] option').first().textContent()).resolves.toMatch(
+      new RegExp(`^Licence ${licenceId}: 5 jobs and ε 10 left, until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC$`),
+    )
 
     await page.getByLabel('Aggregate').selectOption('SUM')
     await page.getByLabel('of column').selectOption('ferry_visits')
@@ -190,6 +295,10 @@ describe('site flows with the development wallet', () => {
     for (const l of labels) expect(l).toMatch(/^harbour-[0-3]$/)
     await expect(page.locator('[data-result] svg[role=img]').count()).resolves.toBe(1)
     await expect(page.locator('[data-job-status]').textContent()).resolves.toMatch(/succeeded — result verified/)
+    const jobId = /Job (0x[0-9a-f]{64})/.exec((await page.locator('[data-job-status]').textContent())!)![1]
+    await expect(page.locator('[data-job-verify] a').getAttribute('href')).resolves.toBe(`/verify?receipt=${jobId}`)
+    // Opened and kept for the dashboard: the key is forgotten, it would open nothing new.
+    await expect(page.evaluate(readKeptKey, jobId)).resolves.toBeNull()
     await snap(page, 'asset-result')
     await page.close()
   })
@@ -208,6 +317,10 @@ describe('site flows with the development wallet', () => {
     expect(await page.content()).not.toMatch(/at \w+ \(.*:\d+:\d+\)/)
     const after = await api(`/licences/${before.licenceId}`)
     expect(after.jobsLeft).toBe(before.jobsLeft)
+    // A refused job has no result: its key is not kept, and the page lists no job to pick up after a reload.
+    await expect(page.evaluate(countKeptKeys)).resolves.toBe(0)
+    await page.reload()
+    await expect(page.locator('[data-kept-jobs]').isHidden()).resolves.toBe(true)
     await snap(page, 'asset-rejected-query')
     await page.close()
   })
@@ -242,16 +355,90 @@ describe('site flows with the development wallet', () => {
     await page.close()
   })
 
+  it('a reload mid-job loses nothing: it warns first, the licence pays once, and the result opens after', async () => {
+    const page = await buyerCtx.newPage()
+    await page.goto(site(`/assets/${tokenId}`))
+    await expect.poll(() => page.getByLabel('Run under licence').inputValue(), POLL).toMatch(/^\d+$/)
+    const licenceId = await page.getByLabel('Run under licence').inputValue()
+    const before = await api(`/licences/${licenceId}`)
+    // The page's status polls are held, so the job is still in flight in the page when it reloads.
+    const held: Route[] = []
+    let hold = true
+    await page.route(/\/api\/jobs\/0x[0-9a-f]{64}$/, (route) => (hold ? void held.push(route) : route.continue()))
+    const dialogs: string[] = []
+    page.on('dialog', (d) => {
+      dialogs.push(d.type())
+      void d.accept()
+    })
+    await page.getByLabel(/^SQL/).fill('SELECT month, COUNT(*) AS n FROM data GROUP BY month')
+    await page.getByRole('button', { name: 'Sign and run query' }).click()
+    await expect.poll(() => page.locator('[data-job-status]').textContent(), POLL).toMatch(/accepted: queued/)
+    const jobId = /Job (0x[0-9a-f]{64}) accepted/.exec((await page.locator('[data-job-status]').textContent())!)![1]
+    const secret = await page.evaluate(readKeptKey, jobId)
+    expect(secret).toHaveLength(32)
+
+    hold = false
+    await page.reload()
+    expect(dialogs, 'the browser asked before leaving a job in flight').toEqual(['beforeunload'])
+    for (const r of held) await r.abort().catch(() => undefined)
+    const kept = page.locator(`[data-kept-job="${jobId}"]`)
+    const table = kept.locator('table')
+    await table.waitFor({ timeout: 180_000 })
+    await expect(kept.locator('[role=status]').textContent()).resolves.toMatch(/succeeded — result verified/)
+
+    // The same result, opened outside the browser with the key the page kept: the page decrypted it right.
+    const sealed = await fetchJobResult(new ApiClient({ apiUrl: stack.urls.api }), jobId)
+    const expected = await openJobResult(sealed, Uint8Array.from(secret!), { chainId: 31337 })
+    await expect(table.locator('thead th').allTextContents()).resolves.toEqual(expected.columns)
+    const rows = await table
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent)))
+    expect(rows).toEqual(expected.rows.map((r) => r.map(cellText)))
+    expect(rows.length).toBeGreaterThan(0)
+    await expect(kept.locator('a[href^="/verify"]').getAttribute('href')).resolves.toBe(`/verify?receipt=${jobId}`)
+    // Opened and kept: the key is forgotten; the licence paid for this one job only.
+    await expect(page.evaluate(readKeptKey, jobId)).resolves.toBeNull()
+    const after = await api(`/licences/${licenceId}`)
+    expect(after.jobsLeft).toBe(before.jobsLeft - 1)
+    await snap(page, 'asset-reloaded-result')
+
+    // Disconnecting clears the licence picker: nothing of the last account stays choosable.
+    await page.getByRole('button', { name: 'Disconnect' }).click()
+    await expect.poll(() => page.getByLabel('Run under licence').isDisabled(), POLL).toBe(true)
+    await expect(page.locator('[data-licence-select] option').allTextContents()).resolves.toEqual(['—'])
+    await page.close()
+  })
+
   it('buyer dashboard: the licence with what is left and the job with its decrypted result', async () => {
     const page = await buyerCtx.newPage()
     await page.goto(site(`/dashboard/buyer?address=${buyer}`))
     await expect(page.locator('[data-licence]').count()).resolves.toBe(1)
-    const job = page.locator('[data-job]', { hasText: 'succeeded' })
+    const job = page.locator('[data-job]', { hasText: 'SUM(ferry_visits)' })
     await expect(job.locator('pre').textContent()).resolves.toContain('GROUP BY harbour')
     await job.locator('table').waitFor()
     await expect(job.locator('table thead th').allTextContents()).resolves.toEqual(['harbour', 'sum_ferry_visits'])
+    // The job opened after a reload shows here too; receipts link to the site's verification page.
+    const reloaded = page.locator('[data-job]', { hasText: 'GROUP BY month' })
+    await reloaded.locator('table').waitFor()
+    const jobId = await reloaded.getAttribute('data-job')
+    await expect
+      .poll(async () => {
+        await page.reload()
+        return reloaded.locator('.meta a').getAttribute('href')
+      }, POLL)
+      .toBe(`/verify?receipt=${jobId}`)
     await snap(page, 'dashboard-buyer')
     await page.close()
+
+    // Another browser profile holds no key for these jobs, and says so instead of showing nothing.
+    const elsewhere = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    await elsewhere.goto(site(`/dashboard/buyer?address=${buyer}`))
+    await expect
+      .poll(() => elsewhere.locator(`[data-job="${jobId}"] [data-kept-result]`).textContent(), POLL)
+      .toBe(
+        'This browser holds no result key for this job, so it cannot open the result: only the browser that started the job can.',
+      )
+    await elsewhere.close()
   })
 
   it('asset page: loads only a few KB of script until the reader acts; the wallet code comes on demand', async () => {

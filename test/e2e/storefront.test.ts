@@ -442,6 +442,22 @@ describe('storefront', () => {
     })
   })
 
+  it('every page carries its icon inline and requests nothing that is missing (no /favicon.ico 404)', async () => {
+    for (const path of ['/', '/assets', `/assets/${mine.tokenId}`, '/verify', '/publish', '/dashboard/buyer']) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+      const failed: string[] = []
+      page.on('response', (r) => {
+        if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`)
+      })
+      await page.goto(site(path), { waitUntil: 'networkidle' })
+      await expect(page.locator('link[rel=icon]').getAttribute('href'), path).resolves.toMatch(/^data:image\/svg\+xml,/)
+      // Chromium asks for /favicon.ico only when a page names no icon; give it the moment it takes.
+      await page.waitForTimeout(300)
+      expect(failed, path).toEqual([])
+      await page.close()
+    }
+  })
+
   it('fits 375 px without horizontal overflow: home, browse, asset, verify and the 404 page', async () => {
     for (const [name, path, status] of [
       ['home', '/', 200],

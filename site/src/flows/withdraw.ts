@@ -1,6 +1,7 @@
 // Withdraw, the owner's pull payment (DataMarket.withdraw; R21): one transaction from the owner's wallet;
 // the page then shows what arrived in the wallet, read from the chain before and after.
-import { formatEther, Interface } from 'ethers'
+import { Interface } from 'ethers'
+import { formatEth } from '../lib/format'
 import { dataMarketAbi } from '../../../contracts/index'
 import { sendBuilt } from '../../../sdk/src/index'
 import { currentWallet } from '../wallet/index'
@@ -33,6 +34,6 @@ export async function withdraw(currency: string, owner: string): Promise<string>
     .find((e) => e?.name === 'PaymentWithdrawn')
   if (before === null) return `Withdrawn in transaction ${receipt.hash}.`
   const after = await wallet.provider.getBalance(wallet.address, receipt.blockNumber)
-  const amount = withdrawn ? ` ${formatEther(withdrawn.args.amount as bigint)} ETH` : ''
-  return `Withdrew${amount} in transaction ${receipt.hash}: the wallet went from ${formatEther(before)} to ${formatEther(after)} ETH (after gas).`
+  const amount = withdrawn ? ` ${formatEth(withdrawn.args.amount as bigint)}` : ''
+  return `Withdrew${amount} in transaction ${receipt.hash}: the wallet went from ${formatEth(before)} to ${formatEth(after)} (after gas).`
 }

@@ -1,15 +1,23 @@
-// Plain-language formatting shared by the storefront pages: amounts, hashes, times, ε and policies.
-// Everything here runs on the server while rendering; nothing is shipped to the browser.
+// Plain-language formatting shared by the storefront pages and their islands: amounts, hashes, times,
+// durations, ε and policies. No dependencies, so the islands (buy and run, publish) can import it and
+// every amount, duration and date reads the same on the server and in the browser.
 
 const NATIVE = '0x0000000000000000000000000000000000000000'
 
-/** Wei (decimal string) as ETH with up to 6 decimals, exact (BigInt, never floating point). */
-export function formatEth(wei: string): string {
-  const v = BigInt(wei)
-  const whole = v / 10n ** 18n
-  const frac = (v % 10n ** 18n).toString().padStart(18, '0').slice(0, 6).replace(/0+$/, '')
-  if (v > 0n && whole === 0n && !frac) return '< 0.000001 ETH'
-  return `${whole}${frac ? `.${frac}` : ''} ETH`
+/**
+ * Wei as ETH, exact: every significant digit of the 18 decimals, trailing zeros trimmed (BigInt, never
+ * floating point), so an owner's share and the fee always add up to the price shown.
+ * @example formatEth('1462500000000000') // '0.0014625 ETH'
+ */
+export function formatEth(wei: string | bigint): string {
+  return `${formatUnits18(BigInt(wei))} ETH`
+}
+
+function formatUnits18(v: bigint): string {
+  const sign = v < 0n ? '-' : ''
+  const a = v < 0n ? -v : v
+  const frac = (a % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '')
+  return `${sign}${a / 10n ** 18n}${frac ? `.${frac}` : ''}`
 }
 
 /** An amount in a currency: ETH for the native currency, otherwise base units of the token contract. */
@@ -25,7 +33,7 @@ export function ethToWei(value: string): string | undefined {
 }
 
 export function weiToEthInput(wei: string): string {
-  return formatEth(wei).replace(' ETH', '').replace('< ', '')
+  return formatUnits18(BigInt(wei))
 }
 
 /** 0x1234…abcd — the full value stays in the title attribute and the copyable code element. */
@@ -41,14 +49,49 @@ export function formatTime(unixSeconds: number | null | undefined): string {
     .replace(/\.\d+Z$/, ' UTC')
 }
 
+/** "1 job", "2 jobs": a count with its noun, singular only for exactly one. */
+export function plural(n: number | bigint, noun: string, nouns = `${noun}s`): string {
+  return `${n.toLocaleString('en')} ${n === 1 || n === 1n ? noun : nouns}`
+}
+
+const UNITS: Array<[number, string]> = [
+  [86_400, 'day'],
+  [3600, 'hour'],
+  [60, 'minute'],
+  [1, 'second'],
+]
+
+/**
+ * A length of time in words, exact to the second in its two largest units, e.g. 3600 → "1 hour",
+ * 90 000 → "1 day 1 hour", 2 592 000 → "30 days". The one duration format of the site.
+ */
 export function formatDuration(seconds: number): string {
-  const days = seconds / 86_400
-  if (days >= 1) return `${Number.isInteger(days) ? days : days.toFixed(1)} day${days === 1 ? '' : 's'}`
-  const hours = seconds / 3600
-  return hours >= 1 ? `${hours.toFixed(1)} hours` : `${Math.round(seconds / 60)} minutes`
+  let rest = Math.max(0, Math.round(seconds))
+  if (rest === 0) return '0 seconds'
+  const parts: string[] = []
+  for (const [size, unit] of UNITS) {
+    const n = Math.floor(rest / size)
+    rest -= n * size
+    if (n > 0) parts.push(plural(n, unit))
+    else if (parts.length) break
+    if (parts.length === 2) break
+  }
+  return parts.join(' ')
 }
 
 export const formatEpsilon = (milli: number) => `ε ${(milli / 1000).toLocaleString('en', { maximumFractionDigits: 3 })}`
+
+/** The ε one query spends under a policy, in thousandths; null when the policy is not differential privacy. */
+export function epsilonPerQueryMilli(policy: Record<string, unknown> | null | undefined): number | null {
+  if (!policy || policy.kind === 'aggregates-only' || policy.mode === 'aggregates-only') return null
+  // The enclave's default when a DP policy names no per-query ε (tee-sim/src/policy.ts).
+  return typeof policy.epsilonPerQueryMilli === 'number' ? policy.epsilonPerQueryMilli : 1000
+}
+
+/** How many queries a licence can run: its jobs, or fewer when its ε budget runs out first. */
+export function queriesAllowed(maxJobs: number, budgetMilli: number, perQueryMilli: number | null): number {
+  return perQueryMilli && perQueryMilli > 0 ? Math.min(maxJobs, Math.floor(budgetMilli / perQueryMilli)) : maxJobs
+}
 
 export function formatCount(n: number | null | undefined): string {
   return n == null ? 'unknown' : Math.round(n).toLocaleString('en')
@@ -79,7 +122,7 @@ export function policyInWords(policy: Record<string, unknown> | null): string[] 
         : 'Minimum and maximum are not allowed, because they would reveal single rows.',
     )
   } else {
-    const eps = typeof policy.epsilonPerQueryMilli === 'number' ? policy.epsilonPerQueryMilli : 1000
+    const eps = epsilonPerQueryMilli(policy) ?? 1000
     out.push(
       'Results are protected by differential privacy: calibrated noise is added, so no single row can be inferred.',
     )

@@ -1,9 +1,13 @@
 // Buy and run, from the buyer's browser (issue 7; DESIGN §3 "Buy a licence", "Compute job"; R6, R9, R51,
 // R58): the purchase quote with its total cost before signing, one DataMarket transaction, the buyer's
-// licences read from the chain, and a compute job whose result key is made, used and wiped here.
-import { formatEther } from 'ethers'
+// licences read from the chain, and a compute job whose result key is made here and kept in this browser
+// (flows/result-keys.ts) until its result is opened — so a reload or a closed tab never loses a result the
+// licence paid for: the asset page and the buyer dashboard open it later with the same checks.
 import {
+  ApiRequestError,
+  collectJobResult,
   findLicences,
+  JobNotSucceededError,
   marketEvents,
   quotePurchase,
   runComputeJob,
@@ -15,6 +19,8 @@ import {
 } from '../../../../sdk/src/index'
 import { api, currentWallet } from '../../wallet/index'
 import { rememberResult } from '../results'
+import { purchaseSummary } from './summary'
+import { forgetResultKey, keepResultKey, ResultKeyStorageError, type KeptResultKey } from '../result-keys'
 
 export { renderResult } from '../result-view'
 
@@ -23,17 +29,10 @@ export interface QuoteView extends PurchaseQuote {
   summary: string
 }
 
-export async function quote(tokenId: string, offerId: string): Promise<QuoteView> {
+/** The purchase in words; `perQueryMilli` is the ε one query spends under the asset's policy, if DP. */
+export async function quote(tokenId: string, offerId: string, perQueryMilli: number | null): Promise<QuoteView> {
   const q = await quotePurchase(api, tokenId, offerId)
-  const native = /^0x0{40}$/i.test(q.currency)
-  const unit = native ? 'ETH' : `units of token ${q.currency}`
-  return {
-    ...q,
-    summary:
-      `You pay ${formatEther(q.price)} ${unit} in total, plus gas: ${formatEther(q.ownerReceives)} to the owner and ` +
-      `${formatEther(q.fee)} platform fee. The licence allows ${q.maxJobs} jobs and ε ${q.epsilonBudgetMilli / 1000} ` +
-      `for ${Math.round(q.durationSeconds / 86_400)} days.`,
-  }
+  return { ...q, summary: purchaseSummary(q, perQueryMilli) }
 }
 
 /** Sends the quoted purchase from the connected wallet; one transaction. */
@@ -66,6 +65,22 @@ export async function myLicences(
   return { address: wallet.address, licences }
 }
 
+// Leaving the page while a job is in flight loses nothing (its key is kept), but the buyer would no
+// longer see it finish here: the browser asks first.
+let inFlight = 0
+const warn = (e: BeforeUnloadEvent) => {
+  e.preventDefault()
+  e.returnValue = ''
+}
+async function guardUnload<T>(work: Promise<T>): Promise<T> {
+  if (inFlight++ === 0) addEventListener('beforeunload', warn)
+  try {
+    return await work
+  } finally {
+    if (--inFlight === 0) removeEventListener('beforeunload', warn)
+  }
+}
+
 export async function runQuery(opts: {
   tokenId: string
   contentHash: string
@@ -75,19 +90,102 @@ export async function runQuery(opts: {
 }): Promise<JobOutcome> {
   const wallet = await currentWallet()
   const c = wallet.config
+  let kept: KeptResultKey | undefined
+  let submitted = false
+  let release: (() => void) | undefined
   opts.onStatus('Sign the job request in your wallet')
-  const outcome = await runComputeJob({
-    api,
-    signer: wallet.signer,
-    market: { chainId: c.chainId, dataMarket: c.contracts.DataMarket },
-    computeLedger: c.contracts.ComputeLedger,
-    licenceId: opts.licenceId,
-    contentHash: opts.contentHash,
-    query: opts.sql,
-    onSubmitted: (job) => opts.onStatus(`Job ${job.jobId} accepted: queued`),
-    onStatus: (job) => opts.onStatus(`Job ${job.jobId}: ${job.status}`, job),
-  })
-  opts.onStatus(`Job ${outcome.jobId}: succeeded — result verified against the enclave’s receipt and decrypted here`)
-  rememberResult(wallet.address, outcome.jobId, { query: opts.sql, tokenId: opts.tokenId, result: outcome.result })
-  return outcome
+  try {
+    const outcome = await runComputeJob({
+      api,
+      signer: wallet.signer,
+      market: { chainId: c.chainId, dataMarket: c.contracts.DataMarket },
+      computeLedger: c.contracts.ComputeLedger,
+      licenceId: opts.licenceId,
+      contentHash: opts.contentHash,
+      query: opts.sql,
+      beforeSubmit: async (job) => {
+        kept = {
+          jobId: job.jobId,
+          secretKey: job.resultKey.secretKey,
+          buyer: wallet.address,
+          tokenId: opts.tokenId,
+          query: opts.sql,
+          chainId: c.chainId,
+          computeLedger: c.contracts.ComputeLedger,
+          deadline: job.deadline,
+          createdAt: Math.floor(Date.now() / 1000),
+        }
+        try {
+          await keepResultKey(kept)
+        } catch (cause) {
+          kept = undefined
+          throw new ResultKeyStorageError(
+            'This browser could not keep the job’s result key (is site storage disabled?), so nothing was submitted.',
+            { cause },
+          )
+        }
+        void guardUnload(new Promise<void>((r) => (release = r)))
+      },
+      onSubmitted: (job) => {
+        submitted = true
+        opts.onStatus(`Job ${job.jobId} accepted: queued. ${KEPT_NOTE}`)
+      },
+      onStatus: (job) => opts.onStatus(`Job ${job.jobId}: ${job.status}. ${KEPT_NOTE}`, job),
+    })
+    await keepOpened(kept!, outcome)
+    opts.onStatus(SUCCEEDED(outcome.jobId))
+    return outcome
+  } catch (err) {
+    // A job that ended without a result, or that the marketplace refused (a 4xx answer to the submission:
+    // the query was rejected, the licence used up), never will have one: its key opens nothing. After a
+    // 5xx or no answer the job may exist, so its key stays.
+    const refused = !submitted && err instanceof ApiRequestError && err.status < 500
+    if (kept && (refused || err instanceof JobNotSucceededError)) await forgetResultKey(kept.jobId)
+    throw err
+  } finally {
+    release?.()
+  }
+}
+
+const KEPT_NOTE = 'If you leave, its result can be opened later in this browser, here or on your buyer dashboard.'
+const SUCCEEDED = (jobId: string) =>
+  `Job ${jobId}: succeeded — result verified against the enclave’s receipt and decrypted here`
+
+/** The opened result is kept for the dashboard, then the key is forgotten: it would open nothing new. */
+async function keepOpened(key: KeptResultKey, outcome: JobOutcome): Promise<void> {
+  rememberResult(key.buyer, outcome.jobId, { query: key.query, tokenId: key.tokenId, result: outcome.result })
+  await forgetResultKey(key.jobId)
+}
+
+/**
+ * Opens the result of a job started earlier in this browser (before a reload, in another tab) with its
+ * kept key: waits for the job if it is still running, then fetches, verifies and decrypts exactly as
+ * runQuery does (the client library's collectJobResult, the receipt checked against the chain and ledger
+ * the job was submitted to). Needs no wallet: the key and the job id are all it takes.
+ */
+export async function openKeptJob(key: KeptResultKey, onStatus: (text: string) => void): Promise<JobOutcome> {
+  try {
+    const outcome = await guardUnload(
+      collectJobResult(api, key.jobId, key.secretKey, {
+        chainId: key.chainId,
+        computeLedger: key.computeLedger,
+        onStatus: (job) => onStatus(`Job ${job.jobId}: ${job.status}`),
+      }),
+    )
+    await keepOpened(key, outcome)
+    onStatus(SUCCEEDED(outcome.jobId))
+    return outcome
+  } catch (err) {
+    if (err instanceof JobNotSucceededError) await forgetResultKey(key.jobId)
+    else if (err instanceof ApiRequestError && err.status === 404 && err.code === 'job_not_found') {
+      // Kept just before a submission that never reached the marketplace: there is nothing to open.
+      await forgetResultKey(key.jobId)
+      throw new Error(`The marketplace never accepted job ${key.jobId}; it cost nothing and has no result.`, {
+        cause: err,
+      })
+    }
+    throw err
+  } finally {
+    key.secretKey.fill(0)
+  }
 }

@@ -1,7 +1,6 @@
 // The publish wizard's behaviour (issue 7; DESIGN §3 Publish; R1, R7, R13): read the form, encrypt and
 // upload in a Web Worker with a progress bar, ask the wallet for the one Publish signature, set the offer
 // from the owner's wallet, then watch the asset go from pending to indexed.
-import { parseEther } from 'ethers'
 import type { PrivacyPolicy } from '../../../../tee-sim/src/index'
 import { buildSetOffer, sendBuilt, trustEnclave, type DeclarationInput } from '../../../../sdk/src/index'
 import { api, currentWallet, describeError } from '../../wallet/index'
@@ -22,7 +21,7 @@ export interface PublishForm {
   tags: string[]
   policy: PrivacyPolicy
   lawfulBasis: DeclarationInput['lawfulBasis']
-  offer: { priceEth: string; durationDays: number; maxJobs: number; epsilonBudget: number } | null
+  offer: { priceWei: bigint; durationSeconds: number; maxJobs: number; epsilonBudgetMilli: number } | null
 }
 
 export interface PublishView {
@@ -31,34 +30,78 @@ export interface PublishView {
   step(name: 'uploaded' | 'publication' | 'minted' | 'offer' | 'indexed', text: string, href?: string): void
 }
 
-/** Reads and checks the form; a mistake throws an Error naming the field. */
+/** A mistake in the wizard's form, in words that name the field as its label does. */
+export class FormError extends Error {
+  override name = 'FormError'
+  /** The form control's name, so the page can point at it. */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message)
+  }
+}
+
+const MAX_UINT32 = 2 ** 32 - 1
+
+/**
+ * Reads and checks the whole form before anything is encrypted, uploaded or minted; a mistake throws a
+ * FormError naming the field by its label. The offer is checked here too: an offer the contract or the
+ * enclave would refuse must not leave a minted asset without one.
+ */
 export function readForm(form: HTMLFormElement): PublishForm {
   const v = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? ''
   const file = (form.elements.namedItem('file') as HTMLInputElement).files?.[0]
-  if (!file) throw new Error('Choose a CSV or JSON Lines file to publish.')
-  if (file.size === 0) throw new Error('The file is empty.')
-  const num = (name: string, label: string, min: number) => {
-    const n = Number(v(name))
-    if (!Number.isFinite(n) || n < min) throw new Error(`${label} must be a number of at least ${min}.`)
+  if (!file) throw new FormError('Choose a CSV or JSON Lines file to publish.', 'file')
+  if (file.size === 0) throw new FormError('The file is empty.', 'file')
+  const title = v('title')
+  if (!title) throw new FormError('Title is required.', 'title')
+  /** A number typed in a field: `min`/`max` inclusive; `whole` when the field counts things. */
+  const num = (name: string, label: string, min: number, opts: { max?: number; whole?: boolean } = {}) => {
+    const raw = v(name)
+    const n = Number(raw)
+    if (raw === '' || !Number.isFinite(n)) throw new FormError(`${label} must be a number.`, name)
+    if (opts.whole && !Number.isInteger(n)) throw new FormError(`${label} must be a whole number.`, name)
+    if (n < min) throw new FormError(`${label} must be ${min} or more.`, name)
+    if (opts.max !== undefined && n > opts.max) throw new FormError(`${label} must be ${opts.max} or less.`, name)
     return n
   }
+  /** ε in thousandths, as the policy and the offer hold it. */
+  const milli = (name: string, label: string, max?: number) => {
+    const n = num(name, label, 0.001, { max })
+    if (Math.abs(n * 1000 - Math.round(n * 1000)) > 1e-6)
+      throw new FormError(`${label} can have at most 3 decimals.`, name)
+    return Math.round(n * 1000)
+  }
   const mode = v('mode') === 'aggregates-only' ? 'aggregates-only' : 'dp'
+  const maxGroups = num('maxGroups', 'Most groups one query may return', 1, { whole: true })
   const policy: PrivacyPolicy =
     mode === 'dp'
-      ? {
-          mode,
-          epsilonPerQueryMilli: Math.round(num('epsilon', 'ε per query', 0.001) * 1000),
-          maxGroups: Math.round(num('maxGroups', 'Most groups', 1)),
-        }
+      ? // tee-sim/src/policy.ts: epsilonPerQueryMilli is an integer in 1..100000.
+        { mode, epsilonPerQueryMilli: milli('epsilon', 'ε spent per query', 100), maxGroups }
       : {
           mode,
-          minGroupSize: Math.round(num('minGroupSize', 'Smallest group', 2)),
-          maxGroups: Math.round(num('maxGroups', 'Most groups', 1)),
+          minGroupSize: num('minGroupSize', 'Smallest group released', 2, { whole: true, max: 1_000_000 }),
+          maxGroups,
         }
   const price = v('price')
+  let offer: PublishForm['offer'] = null
+  if (price !== '') {
+    const priceWei = parsePrice(price)
+    const durationDays = num('durationDays', 'Licence lasts, days', 1)
+    const maxJobs = num('maxJobs', 'Jobs per licence', 1, { whole: true, max: MAX_UINT32 })
+    const budgetMilli = milli('epsilonBudget', 'ε budget per licence')
+    if (policy.mode === 'dp' && policy.epsilonPerQueryMilli! > budgetMilli)
+      throw new FormError(
+        `ε spent per query (${policy.epsilonPerQueryMilli! / 1000}) is more than the ε budget per licence ` +
+          `(${budgetMilli / 1000}): a buyer could never run a single query. Lower ε per query or raise the budget.`,
+        'epsilonBudget',
+      )
+    offer = { priceWei, durationSeconds: Math.round(durationDays * 86_400), maxJobs, epsilonBudgetMilli: budgetMilli }
+  }
   return {
     file,
-    title: v('title'),
+    title,
     description: v('description'),
     tags: v('tags')
       .split(',')
@@ -70,30 +113,25 @@ export function readForm(form: HTMLFormElement): PublishForm {
       statement: v('statement'),
       personalData: (form.elements.namedItem('personalData') as HTMLInputElement).checked,
     },
-    offer:
-      price === ''
-        ? null
-        : {
-            priceEth: price,
-            durationDays: num('durationDays', 'Licence duration', 1),
-            maxJobs: Math.round(num('maxJobs', 'Jobs per licence', 1)),
-            epsilonBudget: num('epsilonBudget', 'ε budget per licence', 0.001),
-          },
+    offer,
   }
+}
+
+/** The price field as wei: a plain decimal amount of ETH, 0 or more, at most 18 decimals (uint128 on chain). */
+function parsePrice(text: string): bigint {
+  if (/^-/.test(text)) throw new FormError('Price must be 0 or more.', 'price')
+  const m = /^(\d*)(?:[.,](\d*))?$/.exec(text)
+  if (!m || (m[1] === '' && !m[2])) throw new FormError(`Price “${text}” is not an amount in ETH (e.g. 0.01).`, 'price')
+  if ((m[2] ?? '').length > 18) throw new FormError('Price can have at most 18 decimals (1 wei).', 'price')
+  const wei = BigInt(m[1] || '0') * 10n ** 18n + BigInt((m[2] ?? '').padEnd(18, '0') || '0')
+  if (wei >= 2n ** 128n) throw new FormError('Price is too large.', 'price')
+  return wei
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export async function runPublish(input: PublishForm, view: PublishView): Promise<string> {
   const wallet = await currentWallet()
-  let priceWei: bigint | null = null
-  if (input.offer) {
-    try {
-      priceWei = parseEther(input.offer.priceEth)
-    } catch {
-      throw new Error(`Price “${input.offer.priceEth}” is not an amount in ETH (e.g. 0.01).`)
-    }
-  }
   const format = /\.jsonl?$/i.test(input.file.name) ? 'jsonl' : 'csv'
   // The enclave is checked here, on the chain as the user's own wallet reads it (any EIP-1193 wallet, or
   // the development wallet's local node) — never through the operator's RPC (R53).
@@ -154,13 +192,13 @@ export async function runPublish(input: PublishForm, view: PublishView): Promise
   }
   view.step('minted', `Minted as asset #${result.tokenId} in transaction ${result.txHash}`, `/assets/${result.tokenId}`)
 
-  if (input.offer && priceWei !== null) {
+  if (input.offer) {
     view.phase('Setting the offer: confirm the transaction in your wallet')
     const tx = await buildSetOffer(api, result.tokenId, {
-      price: priceWei,
-      durationSeconds: Math.round(input.offer.durationDays * 86_400),
+      price: input.offer.priceWei,
+      durationSeconds: input.offer.durationSeconds,
       maxJobs: input.offer.maxJobs,
-      epsilonBudgetMilli: Math.round(input.offer.epsilonBudget * 1000),
+      epsilonBudgetMilli: input.offer.epsilonBudgetMilli,
     })
     const receipt = await sendBuilt(wallet.signer, tx)
     view.step('offer', `Offer set in transaction ${receipt.hash}`)

@@ -1,0 +1,32 @@
+// The purchase in plain words, shown before the buyer signs (R58): what leaves the wallet and where it
+// goes, exact to the wei, and what the licence allows — including how many queries its ε budget covers
+// under the asset's privacy policy. No browser or wallet code, so it is tested on its own (test/site/).
+import type { PurchaseQuote } from '../../../../sdk/src/index'
+import { formatDuration, formatEpsilon, formatEth, plural, queriesAllowed } from '../../lib/format'
+
+export type QuoteTerms = Pick<
+  PurchaseQuote,
+  'price' | 'ownerReceives' | 'fee' | 'currency' | 'maxJobs' | 'epsilonBudgetMilli' | 'durationSeconds'
+>
+
+/**
+ * @example purchaseSummary(q, 1000) // "You pay 0.0015 ETH in total, plus gas: 0.0014625 ETH to the owner and
+ * //   0.0000375 ETH platform fee. The licence allows 5 jobs and ε 2 for 1 hour. Each query spends ε 1 …"
+ * `perQueryMilli`: the ε one query spends under the asset's policy (lib/format epsilonPerQueryMilli), or null.
+ */
+export function purchaseSummary(q: QuoteTerms, perQueryMilli: number | null): string {
+  const native = /^0x0{40}$/i.test(q.currency)
+  const amount = (v: bigint) => (native ? formatEth(v) : `${v} units of token ${q.currency}`)
+  const pay =
+    BigInt(q.price) === 0n
+      ? 'This licence is free: you pay only the gas for the transaction.'
+      : `You pay ${amount(BigInt(q.price))} in total, plus gas: ${amount(BigInt(q.ownerReceives))} to the owner and ` +
+        `${amount(BigInt(q.fee))} platform fee.`
+  const terms = `The licence allows ${plural(q.maxJobs, 'job')} and ${formatEpsilon(q.epsilonBudgetMilli)} for ${formatDuration(q.durationSeconds)}.`
+  if (perQueryMilli === null) return `${pay} ${terms}`
+  const n = queriesAllowed(q.maxJobs, q.epsilonBudgetMilli, perQueryMilli)
+  return (
+    `${pay} ${terms} Each query spends ${formatEpsilon(perQueryMilli)} under this asset’s privacy policy, ` +
+    `so the licence runs ${n === 0 ? 'no query at all' : `at most ${plural(n, 'query', 'queries')}`}.`
+  )
+}

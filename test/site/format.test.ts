@@ -1,0 +1,113 @@
+// The storefront's formatters (site/src/lib/format.ts) and the purchase summary built from them
+// (site/src/flows/buy-run/summary.ts): exact amounts whose parts add up, one duration format, plural
+// nouns, and the number of queries a licence's ε budget covers.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { purchaseSummary, type QuoteTerms } from '../../site/src/flows/buy-run/summary'
+import {
+  epsilonPerQueryMilli,
+  ethToWei,
+  formatDuration,
+  formatEth,
+  formatTime,
+  plural,
+  queriesAllowed,
+  weiToEthInput,
+} from '../../site/src/lib/format'
+
+const NATIVE = '0x0000000000000000000000000000000000000000'
+
+describe('formatEth', () => {
+  it('shows every significant decimal, trailing zeros trimmed', () => {
+    expect(formatEth('1500000000000000')).toBe('0.0015 ETH')
+    expect(formatEth('1462500000000000')).toBe('0.0014625 ETH')
+    expect(formatEth('37500000000000')).toBe('0.0000375 ETH')
+    expect(formatEth('1')).toBe('0.000000000000000001 ETH')
+    expect(formatEth('0')).toBe('0 ETH')
+    expect(formatEth(12n * 10n ** 18n)).toBe('12 ETH')
+  })
+
+  it('round-trips through ethToWei for every amount (parts shown always add up to the total shown)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 128n - 1n }), (wei) => {
+        expect(ethToWei(formatEth(wei).replace(' ETH', ''))).toBe(wei.toString())
+        expect(weiToEthInput(wei.toString())).toBe(formatEth(wei).replace(' ETH', ''))
+      }),
+    )
+  })
+})
+
+describe('formatDuration', () => {
+  it.each([
+    [3600, '1 hour'],
+    [7200, '2 hours'],
+    [5400, '1 hour 30 minutes'],
+    [86_400, '1 day'],
+    [90_000, '1 day 1 hour'],
+    [30 * 86_400, '30 days'],
+    [86_400 + 60, '1 day'],
+    [59, '59 seconds'],
+    [60, '1 minute'],
+    [0, '0 seconds'],
+  ])('%i s → %s', (s, words) => expect(formatDuration(s)).toBe(words))
+})
+
+describe('plural and dates', () => {
+  it('uses the singular only for exactly one', () => {
+    expect(plural(1, 'job')).toBe('1 job')
+    expect(plural(0, 'job')).toBe('0 jobs')
+    expect(plural(2, 'query', 'queries')).toBe('2 queries')
+    expect(plural(1, 'query', 'queries')).toBe('1 query')
+  })
+
+  it('writes every date-time the same way, in UTC', () => {
+    expect(formatTime(1_796_618_107)).toBe('2026-12-07 04:35:07 UTC')
+  })
+})
+
+describe('ε per query and queries allowed', () => {
+  it('reads the per-query ε of a DP policy (the enclave default when absent), none for aggregates-only', () => {
+    expect(epsilonPerQueryMilli({ mode: 'dp', epsilonPerQueryMilli: 250 })).toBe(250)
+    expect(epsilonPerQueryMilli({ mode: 'dp' })).toBe(1000)
+    expect(epsilonPerQueryMilli({ mode: 'aggregates-only', minGroupSize: 10 })).toBeNull()
+    expect(epsilonPerQueryMilli(null)).toBeNull()
+  })
+
+  it('is the smaller of the jobs and what the budget covers', () => {
+    expect(queriesAllowed(10, 10_000, 1000)).toBe(10)
+    expect(queriesAllowed(10, 2500, 1000)).toBe(2)
+    expect(queriesAllowed(10, 500, 1000)).toBe(0)
+    expect(queriesAllowed(10, 500, null)).toBe(10)
+  })
+})
+
+describe('purchaseSummary', () => {
+  const q: QuoteTerms = {
+    price: '1500000000000000',
+    ownerReceives: '1462500000000000',
+    fee: '37500000000000',
+    currency: NATIVE,
+    maxJobs: 1,
+    epsilonBudgetMilli: 2000,
+    durationSeconds: 3600,
+  }
+
+  it('states exact amounts, the duration in words and the queries the budget covers', () => {
+    expect(purchaseSummary(q, 1000)).toBe(
+      'You pay 0.0015 ETH in total, plus gas: 0.0014625 ETH to the owner and 0.0000375 ETH platform fee. ' +
+        'The licence allows 1 job and ε 2 for 1 hour. Each query spends ε 1 under this asset’s privacy policy, ' +
+        'so the licence runs at most 1 query.',
+    )
+  })
+
+  it('says a free licence is free, and that a budget below one query runs nothing', () => {
+    const free = purchaseSummary({ ...q, price: '0', ownerReceives: '0', fee: '0', maxJobs: 5 }, 3000)
+    expect(free).toMatch(/^This licence is free: you pay only the gas for the transaction\. The licence allows 5 jobs/)
+    expect(free).toMatch(/runs no query at all\.$/)
+    expect(free).not.toMatch(/0\.0|0 ETH/)
+  })
+
+  it('leaves out the per-query line when the policy has no ε', () => {
+    expect(purchaseSummary(q, null)).toMatch(/for 1 hour\.$/)
+  })
+})

@@ -209,6 +209,15 @@ describe('licences and compute jobs', () => {
     const sealed = await api.request<{ sealedResult: string }>(`/jobs/${out.jobId}/result`)
     expect(sealed.sealedResult).toMatch(/^0x[0-9a-f]+$/)
     expect(sealed.sealedResult).not.toContain(Buffer.from('"columns"').toString('hex'))
+
+    // The owner collects the proceeds with the CLI: exactly what the contract held for them, then nothing.
+    const earned = (await market.pendingWithdrawal(owner, NATIVE_CURRENCY)) as bigint
+    const withdrawn = await cliJson(['withdraw', '--yes', '--dev-account', String(OWNER)])
+    expect(withdrawn).toMatchObject({ account: owner, amount: earned.toString(), txHash: expect.stringMatching(/^0x/) })
+    expect(await market.pendingWithdrawal(owner, NATIVE_CURRENCY)).toBe(0n)
+    const again = await cli(['withdraw', '--yes', '--dev-account', String(OWNER), '--json'])
+    expect(again.code).toBe(3)
+    expect(again.stdout + again.stderr).toContain('has nothing to withdraw')
   })
 
   describe('refusals at submission, each a precise 4xx that costs nothing', () => {

@@ -9,7 +9,8 @@ import { api, asCliError, keyOptions, signer } from '../context'
 import { CliError, EXIT } from '../exit-codes'
 import { describeOffer } from './offer'
 
-async function confirm(question: string): Promise<boolean> {
+/** A yes/no question on the terminal (stderr), default no. */
+export async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr })
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim())

@@ -7,6 +7,7 @@ import { psiCommand } from './psi'
 import { buyCommand } from './buy'
 import { jobCommand } from './job'
 import { offerCommand } from './offer'
+import { withdrawCommand } from './withdraw'
 
 export const commands: Command[] = [
   login,
@@ -18,4 +19,5 @@ export const commands: Command[] = [
   offerCommand,
   buyCommand,
   jobCommand,
+  withdrawCommand,
 ]

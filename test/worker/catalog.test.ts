@@ -397,6 +397,15 @@ describe('GET /api/assets?sort=popular (the featured list)', () => {
   })
 })
 
+describe('GET /api/assets limit', () => {
+  it('says the same range for a limit too small and too large', async () => {
+    for (const limit of ['0', '51'])
+      expect((await get(`/api/assets?limit=${limit}`)).body.error.message).toBe(
+        `limit must be an integer between 1 and 50, got "${limit}"`,
+      )
+  })
+})
+
 describe('GET /api/assets/:id', () => {
   it('returns the public facts of an indexed asset: metadata, declaration, ingest, offers with cost', async () => {
     const { status, body } = await get('/api/assets/1')

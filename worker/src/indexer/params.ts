@@ -27,14 +27,19 @@ export function hashParam(value: string | undefined, what: string): string {
   return value.toLowerCase()
 }
 
-/** An optional non-negative integer query parameter no larger than `max`. */
-export function intQuery(value: string | undefined, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+/** An optional integer query parameter from `min` (default 0) to `max`; one message for any value outside. */
+export function intQuery(
+  value: string | undefined,
+  name: string,
+  max = Number.MAX_SAFE_INTEGER,
+  min = 0,
+): number | undefined {
   if (value === undefined) return undefined
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(value) || Number(value) > max) {
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(value) || Number(value) > max || Number(value) < min) {
     throw new ApiError(
       400,
       `invalid_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
-      `${name} must be an integer between 0 and ${max}, got ${echo(value)}`,
+      `${name} must be an integer between ${min} and ${max}, got ${echo(value)}`,
     )
   }
   return Number(value)

@@ -54,8 +54,7 @@ export const assetHistory = new Hono<AppEnv>()
   .get('/:id/history', async (c) => {
     const env = c.env as IndexerBindings
     const tokenId = uintParam(c.req.param('id'), 'asset id', 'invalid_asset_id')
-    const limit = intQuery(c.req.query('limit'), 'limit', MAX_PAGE) ?? 100
-    if (limit === 0) throw new ApiError(400, 'invalid_limit', 'limit must be at least 1')
+    const limit = intQuery(c.req.query('limit'), 'limit', MAX_PAGE, 1) ?? 100
     const after = c.req.query('after')
     let cursor = { block: -1, log: -1 }
     if (after !== undefined) {

@@ -135,8 +135,7 @@ export function parseBrowse(url: URL): BrowseQuery {
     throw bad('invalid_price_range', 'minPrice must not exceed maxPrice')
   const sort = oneOf(single('sort'), SORTS, 'sort') ?? 'newest'
   const limitRaw = single('limit')
-  const limit = intQuery(limitRaw === '' ? undefined : limitRaw, 'limit', MAX_LIMIT) ?? DEFAULT_LIMIT
-  if (limit === 0) throw bad('invalid_limit', 'limit must be at least 1')
+  const limit = intQuery(limitRaw === '' ? undefined : limitRaw, 'limit', MAX_LIMIT, 1) ?? DEFAULT_LIMIT
   const cursorRaw = single('cursor')
   return {
     q: qRaw ? qRaw : undefined,

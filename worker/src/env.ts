@@ -18,6 +18,10 @@ export interface Bindings {
   MAX_UPLOAD_BYTES?: string
   /** One-pass upload tickets one owner may take per rolling hour (default 60). */
   UPLOAD_TICKETS_PER_HOUR?: string
+  /** Requests that are not reads, per client address (wrangler.toml [[ratelimits]]; middleware/rate-limit.ts). */
+  WRITE_LIMITER?: RateLimit
+  /** Compute jobs submitted per buyer account (wrangler.toml [[ratelimits]]). */
+  JOB_LIMITER?: RateLimit
   /** Compute jobs to run (wrangler.toml [[queues]]); the message is only `{ jobId }`, D1 holds the job. */
   JOBS: Queue<{ jobId: string }>
   /**

@@ -25,9 +25,12 @@ import { offers } from './routes/offers'
 import { buyerReport } from './routes/buyer-report'
 import { wallet } from './routes/wallet'
 import { uploads } from './routes/uploads'
+import { reference } from './openapi'
+import { limitWrites } from './middleware/rate-limit'
 
 export const api = new Hono<AppEnv>()
   .basePath('/api')
+  .use('*', limitWrites)
   .route('/health', health)
   .route('/psi/sessions', psi)
   .route('/chain', chain)
@@ -47,6 +50,7 @@ export const api = new Hono<AppEnv>()
   .route('/jobs', jobs)
   .route('/reports', buyerReport)
   .route('/wallet', wallet)
+  .route('/', reference)
 
 const app = new Hono<AppEnv>()
 app.route('/', api)

@@ -27,6 +27,7 @@ import type { Bindings } from '../env'
 import { ApiError } from '../errors'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
+import { limitJobs } from '../middleware/rate-limit'
 import { checkQueryWithEnclave } from './check'
 import { LIVE, nowSeconds } from './store'
 
@@ -74,6 +75,7 @@ export async function submitJob(env: Bindings, body: unknown, origin: string): P
   const market = book.contracts.DataMarket
   if (!market) throw new Error('ADDRESS_BOOK has no DataMarket')
   const buyer = recoverBuyer(() => jobRequestSigner(request, signature, book.chainId, market))
+  await limitJobs(env, buyer)
   const jobId = jobIdOf(request, book.chainId, market)
   await refuseReplay(env, buyer, request.nonce)
 
@@ -132,6 +134,7 @@ async function submitMultiJob(env: Bindings, body: ParsedBody, origin: string): 
   const market = book.contracts.DataMarket
   if (!market) throw new Error('ADDRESS_BOOK has no DataMarket')
   const buyer = recoverBuyer(() => multiJobRequestSigner(request, signature, book.chainId, market))
+  await limitJobs(env, buyer)
   const jobId = multiJobIdOf(request, book.chainId, market)
   await refuseReplay(env, buyer, request.nonce)
 

@@ -48,7 +48,7 @@ const hex = (bytes: number) =>
   z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `must be 0x and ${bytes} bytes of hex`)
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address')
 
-const manifestSchema = z.strictObject({
+export const manifestSchema = z.strictObject({
   declaration: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
@@ -60,7 +60,7 @@ const manifestSchema = z.strictObject({
   wrappedKey: hex(80),
 })
 
-const declarationSchema = z.object({
+export const declarationSchema = z.object({
   name: z.string().min(1).max(120),
   description: z.string().max(4000),
   image: z.string().optional(),

@@ -13,7 +13,7 @@ import { addressBook } from '../services/config'
 import { offerLapse, parseTokenId, uintOf } from './offers'
 
 const market = new Interface(dataMarketAbi)
-const buildSchema = z.strictObject({ tokenId: uintOf(256, true), offerId: uintOf(256, true) })
+export const buildSchema = z.strictObject({ tokenId: uintOf(256, true), offerId: uintOf(256, true) })
 
 interface AssetInfo {
   owner: string

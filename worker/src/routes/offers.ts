@@ -34,7 +34,7 @@ const address = z
   // Mixed case is an EIP-55 checksum, and a wrong one is a typo to catch, not to encode (ethers throws).
   .refine((a) => isAddress(a), WRONG_CHECKSUM)
 
-const buildSchema = z.discriminatedUnion('action', [
+export const buildSchema = z.discriminatedUnion('action', [
   z.strictObject({
     action: z.literal('set'),
     tokenId: uintOf(256, true),
@@ -137,7 +137,8 @@ export function parseTokenId(raw: string | undefined, name = 'tokenId'): bigint 
   if (!raw || !/^[1-9][0-9]{0,77}$/.test(raw) || BigInt(raw) >= 1n << 256n)
     throw new ApiError(
       400,
-      `invalid_${name === 'tokenId' ? 'asset_id' : name}`,
+      // snake_case like every other code: licenceId → invalid_licence_id
+      `invalid_${name === 'tokenId' ? 'asset_id' : name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
       `${name} must be a positive decimal integer below 2^256`,
     )
   return BigInt(raw)

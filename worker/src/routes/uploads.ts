@@ -25,7 +25,7 @@ import { admitUploadTicket } from '../services/upload-quota'
 const MAX_INTENT_S = 3600
 const MAX_BODY_BYTES = 2048
 
-const intentSchema = z.strictObject({
+export const intentSchema = z.strictObject({
   owner: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address'),
   size: z.number().int().positive(),
   nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x and 32 bytes of hex'),

@@ -348,6 +348,13 @@ describe('site flows with the development wallet', () => {
       .poll(() => page.locator('[data-withdraw-status]').textContent(), { timeout: 60_000 })
       .toMatch(/^Withdrew .* ETH in transaction 0x/)
     expect(await market.pendingWithdrawal(owner, NATIVE_CURRENCY)).toBe(0n)
+    // The page stays (no reload wiping the message) and its row says nothing is left, with no button.
+    await page.waitForTimeout(5_000)
+    await expect(page.locator('[data-withdraw-status]').textContent()).resolves.toMatch(
+      /^Withdrew .* in transaction 0x/,
+    )
+    await expect(page.locator('[data-withdrawable]').first().textContent()).resolves.toMatch(/^0(\.0)? ETH$/)
+    await expect(page.getByRole('button', { name: 'Withdraw' }).count()).resolves.toBe(0)
     const walletAfter = await provider.getBalance(owner)
     // Gas costs far less than the sale: the wallet grows by the pending balance minus gas.
     expect(walletAfter - walletBefore).toBeGreaterThan((pending * 9n) / 10n)

@@ -32,7 +32,7 @@ describe('the per-address limit on writes', () => {
     expect(read.status).toBe(400)
   })
 
-  it('does not count requests that did not come through the edge (no client address to count against)', async () => {
+  it('does not count requests with no client address (handed to the app in-process)', async () => {
     for (let i = 0; i < 305; i++) expect((await write()).status).toBe(400)
   })
 })

@@ -17,9 +17,9 @@ function refused(what: string): ApiError {
 }
 
 /**
- * Requests that are not reads, per client address. The address is the one Cloudflare's edge saw
- * (`cf-connecting-ip`); a request that did not come through the edge (`npm start`, tests) has no client
- * identity to count against, and is not limited here (the per-account limits still apply).
+ * Requests that are not reads, per client address: the one Cloudflare's edge saw (`cf-connecting-ip`;
+ * `wrangler dev` sets it too, so under `npm start` every local client shares 127.0.0.1's count). A request
+ * with no address (handed to the app in-process) has nothing to count against; per-account limits remain.
  */
 export const limitWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
   const client = c.req.header('cf-connecting-ip')

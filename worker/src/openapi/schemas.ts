@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { declarationSchema, manifestSchema } from '../routes/assets'
 import { buildSchema as purchaseSchema } from '../routes/licences'
 import { buildSchema as offerSchema } from '../routes/offers'
+import { READ_METHODS } from '../routes/rpc'
 import { intentSchema } from '../routes/uploads'
 
 /** A JSON Schema (draft 2020-12, OpenAPI 3.1's dialect). */
@@ -291,18 +292,7 @@ export const schemas: Record<SchemaName, JsonSchema> = {
     {
       jsonrpc: oneOf('2.0'),
       id: { type: ['integer', 'string', 'null'] },
-      method: oneOf(
-        'eth_chainId',
-        'net_version',
-        'eth_blockNumber',
-        'eth_call',
-        'eth_getLogs',
-        'eth_getCode',
-        'eth_getTransactionByHash',
-        'eth_getTransactionReceipt',
-        'eth_getBlockByNumber',
-        'eth_getBlockByHash',
-      ),
+      method: oneOf(...READ_METHODS),
       params: { type: 'array' },
     },
     ['id', 'params'],

@@ -17,7 +17,7 @@ const HASH = /^0x[0-9a-fA-F]{64}$/
 const BLOCK = /^(latest|earliest|pending|safe|finalized|0x(0|[1-9a-fA-F][0-9a-fA-F]{0,15}))$/
 
 /** Read methods a verifier needs; anything that signs, sends, subscribes or filters statefully is refused. */
-const READ_METHODS = new Set([
+export const READ_METHODS = new Set([
   'eth_chainId',
   'net_version',
   'eth_blockNumber',

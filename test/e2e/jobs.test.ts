@@ -41,6 +41,8 @@ const CSV =
     ),
   ].join('\n') + '\n'
 const QUERY = 'SELECT COUNT(*) AS n FROM data'
+/** The indexer mirrors a block within a few cron ticks (3 s each under startStack). */
+const POLL = { timeout: 60_000, interval: 1_000 }
 
 describe('licences and compute jobs', () => {
   let stack: Stack
@@ -373,6 +375,22 @@ describe('licences and compute jobs', () => {
         const refused = await quotePurchase(api, tokenId, offered[0]).catch((e: unknown) => e)
         expect(refused).toMatchObject({ status: 409, code: 'offer_inactive' })
         expect((refused as Error).message).toMatch(/set by a previous owner .* now belongs to/)
+
+        // `stillflow assets`: the publisher sees to whom it went, the new owner sees it as received.
+        const heirAddress = await heir.getAddress()
+        const assetsOf = async (account: number) => {
+          expect((await cli(['login', '--dev-account', String(account)])).code).toBe(0)
+          const res = await cli(['assets', '--json'])
+          expect(res.code, res.stderr).toBe(0)
+          return JSON.parse(res.stdout) as {
+            publications: Array<{ tokenId?: string; now?: { owner?: string } }>
+            owned: Array<{ tokenId: string }>
+          }
+        }
+        await expect
+          .poll(async () => (await assetsOf(OWNER)).publications.find((p) => p.tokenId === tokenId)?.now, POLL)
+          .toEqual({ owner: heirAddress.toLowerCase() })
+        await expect.poll(async () => (await assetsOf(STRANGER)).owned.map((a) => a.tokenId), POLL).toContain(tokenId)
       } finally {
         await transfer(heir, await owner.getAddress())
       }

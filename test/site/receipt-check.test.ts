@@ -4,7 +4,13 @@
 import { Wallet } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import { groupReceiptTypes, jobReceiptDomain, jobReceiptTypes } from '../../contracts/index'
-import { checkShape, ReceiptInputError, receiptDigest } from '../../site/src/lib/receipt-check'
+import {
+  checkShape,
+  openReceipt,
+  ReceiptInputError,
+  receiptDigest,
+  type ChainReader,
+} from '../../site/src/lib/receipt-check'
 import {
   bytesToHex,
   groupReceiptDigest,
@@ -115,5 +121,24 @@ describe('group receipts (a job across assets, R67)', () => {
       /receipt\.parts\[1\]\.contentHash must be 0x/,
     )
     expect(bad([group.parts[0], null])).toThrow(ReceiptInputError)
+  })
+})
+
+describe('openReceipt', () => {
+  it('reads a 64-digit id pasted without its 0x as the same id', async () => {
+    const asked: string[] = []
+    // A chain that holds nothing: the lookups it is asked for show which id was used.
+    const chain = {
+      provider: {
+        getTransaction: async (hash: string) => (asked.push(`tx ${hash}`), null),
+        getLogs: async (filter: { topics: unknown[] }) => (asked.push(`log ${String(filter.topics[1])}`), []),
+      },
+      book: { chainId: 31337, contracts: { ComputeLedger: LEDGER }, deployedAtBlock: 0 },
+      api: async () => new Response('{}', { status: 404 }),
+    } as unknown as ChainReader
+    const id = 'ab'.repeat(32)
+    await expect(openReceipt(chain, `  ${id}\n`)).rejects.toThrow(`no receipt, job or transaction with id 0x${id}`)
+    expect(asked).toEqual([`tx 0x${id}`, `log 0x${id}`])
+    await expect(openReceipt(chain, id.slice(2))).rejects.toThrow(/0x followed by 64 hex digits/)
   })
 })

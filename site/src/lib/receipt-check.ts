@@ -215,8 +215,10 @@ export async function openReceipt(
   chain: ChainReader,
   input: string,
 ): Promise<{ signed: AnySignedReceipt; txHash?: string }> {
-  const text = input.trim()
-  if (!text) throw new ReceiptInputError('Paste a receipt (JSON), a job id or a transaction hash.')
+  const trimmed = input.trim()
+  if (!trimmed) throw new ReceiptInputError('Paste a receipt (JSON), a job id or a transaction hash.')
+  // A 64-digit id copied without its 0x (some explorers and terminals drop it) is the same id.
+  const text = /^[0-9a-fA-F]{64}$/.test(trimmed) ? `0x${trimmed}` : trimmed
   if (text.startsWith('{')) {
     let json: Record<string, unknown>
     try {

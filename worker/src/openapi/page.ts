@@ -36,11 +36,11 @@ const anchor = (method: string, path: string) => `op-${method}-${path.replace(/[
 const STYLE = `
 :root{--fg:#1d2330;--muted:#5b6474;--line:#dfe3ea;--bg:#fff;--soft:#f5f7fa;--accent:#2f5fd0}
 *{box-sizing:border-box}body{margin:0;font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
-.layout{display:grid;grid-template-columns:300px 1fr;min-height:100vh}
+.layout{display:grid;grid-template-columns:300px minmax(0,1fr);min-height:100vh}
 nav{border-right:1px solid var(--line);background:var(--soft);padding:20px 16px;position:sticky;top:0;height:100vh;overflow:auto;font-size:13px}
 nav h2{font-size:12px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:18px 0 6px}
 nav ul{list-style:none;margin:0;padding:0}nav li{margin:2px 0}nav a{color:var(--fg);text-decoration:none}nav a:hover{color:var(--accent)}
-main{padding:28px 40px;max-width:1100px}
+main{padding:28px 40px;max-width:1100px;min-width:0}
 h1{margin:0 0 8px;font-size:26px}h2.tag{margin:40px 0 4px;padding-top:12px;border-top:2px solid var(--line);font-size:21px;text-transform:capitalize}
 section.op{border:1px solid var(--line);border-radius:8px;margin:18px 0;padding:16px 20px}
 section.op h3{margin:0 0 6px;font-size:16px;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}

@@ -52,6 +52,22 @@ describe('readItems', () => {
     expect(readItems(f)).toEqual(['ann', 'bob', 'ann'])
     expect(() => readItems(join(dir, 'missing.txt'))).toThrow(/no such file/)
   })
+
+  it('refuses a list with no identifiers and a CSV that does not parse, naming the file (usage errors)', () => {
+    const blank = join(dir, 'blank.txt')
+    writeFileSync(blank, '\n  \n')
+    expect(() => readItems(blank)).toThrow(
+      expect.objectContaining({ exitCode: EXIT.usage, message: `${blank} holds no identifiers` }),
+    )
+    const ragged = join(dir, 'ragged.csv')
+    writeFileSync(ragged, 'id,email\n1,ann@x.org\n2\n')
+    expect(() => readItems(ragged, 'email')).toThrow(
+      expect.objectContaining({
+        exitCode: EXIT.usage,
+        message: expect.stringMatching(/ragged\.csv is not valid CSV: .*line 3/),
+      }),
+    )
+  })
 })
 
 describe('stillflow psi', () => {

@@ -341,6 +341,30 @@ describe('PSI sessions', () => {
       await expect(client(mallory).join(sessionId, 'B')).rejects.toThrow(/not party B/)
     })
 
+    it('refuses a session for another chain than the one this marketplace commits on', async () => {
+      const book = JSON.stringify({ chainId: CHAIN, contracts: {}, deployedAtBlock: 0 })
+      const withBook: typeof fetch = (input, init) =>
+        Promise.resolve(
+          app.request(String(input).replace('http://worker', ''), init as RequestInit, { ...env, ADDRESS_BOOK: book }),
+        )
+      const a = new PsiSessionClient({ api: 'http://worker/api', signer: alice, fetch: withBook, random })
+      const session = {
+        sessionId: a.newSessionId(),
+        partyA: alice.address,
+        partyB: bob.address,
+        maxElements: 10,
+        expiresAt: now() + 600,
+        role: 'A' as const,
+      }
+      const err = await a.create({ ...session, chainId: 1 }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(PsiSessionError)
+      expect(err).toMatchObject({ status: 400, code: 'psi_wrong_chain' })
+      expect((err as Error).message).toBe(
+        'this marketplace commits PSI results on chain 31337; the session names chain 1',
+      )
+      await expect(a.create({ ...session, chainId: CHAIN })).resolves.toMatchObject({ transport: expect.anything() })
+    })
+
     it('refuses malformed sessions: sizes, expiry, addresses, ids', async () => {
       const base = {
         sessionId: '0x' + '5a'.repeat(32),

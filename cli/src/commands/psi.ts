@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
+import { isAddress } from 'ethers'
 import { ApiClient } from '../../../sdk/src/api'
 import {
   fromHex,
@@ -43,11 +44,20 @@ export function readItems(file: string, column?: string): string[] {
     throw new CliError(EXIT.usage, `${file} is not UTF-8 text; save it as UTF-8 (Excel: "CSV UTF-8")`)
   }
   const items = column === undefined ? text.split(/\r?\n/).map((l) => l.trim()) : readColumn(file, text, column)
-  return items.filter((v) => v !== undefined && v !== '').map((v) => v.normalize('NFC'))
+  const ids = items.filter((v) => v !== undefined && v !== '').map((v) => v.normalize('NFC'))
+  // An empty list would run the whole protocol only to tell the peer its size and commit 0.
+  if (ids.length === 0) throw new CliError(EXIT.usage, `${file} holds no identifiers`)
+  return ids
 }
 
 function readColumn(file: string, text: string, column: string): string[] {
-  const rows = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[]
+  let rows: Record<string, string>[]
+  try {
+    rows = parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[]
+  } catch (err) {
+    // csv-parse's messages name the record ("… on line 3"); the file is the caller's to fix.
+    throw new CliError(EXIT.usage, `${file} is not valid CSV: ${(err as Error).message}`)
+  }
   if (rows.length > 0 && !(column in rows[0]))
     throw new CliError(EXIT.usage, `${file} has no column "${column}" (columns: ${Object.keys(rows[0]).join(', ')})`)
   return rows.map((r) => r[column])
@@ -169,6 +179,12 @@ export const psiCommand: Command = {
       const peer = ctx.flags.peer
       if (typeof peer !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(peer))
         throw new CliError(EXIT.usage, '--peer ADDRESS is required')
+      // Mixed case is an EIP-55 checksum: a wrong one is a typo in the peer's address.
+      if (!isAddress(peer))
+        throw new CliError(
+          EXIT.usage,
+          `--peer ${peer} has a wrong EIP-55 checksum: check the address, or give it in lowercase`,
+        )
       const r = role(ctx, 'A')
       const wallet = await signer(ctx)
       const client = new PsiSessionClient({ api, signer: wallet })

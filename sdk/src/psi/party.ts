@@ -81,6 +81,11 @@ export function createPsiParty(opts: PsiPartyOptions): PsiParty {
     if (disposed) throw new Error('this PSI party was disposed')
   }
 
+  const nextTask = () =>
+    new Promise<void>((resolve) =>
+      typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+    )
+
   async function chunked(
     total: number,
     phase: PsiProgress['phase'],
@@ -91,7 +96,9 @@ export function createPsiParty(opts: PsiPartyOptions): PsiParty {
       const to = Math.min(total, from + chunk)
       for (const e of step(from, to)) out.push(e)
       opts.onProgress?.({ phase, done: to, total })
-      await Promise.resolve()
+      // A macrotask, not a microtask: I/O runs between chunks. Otherwise a keep-alive socket the server
+      // closed during a long computation is noticed only when the next upload is written to it (EPIPE).
+      await nextTask()
     }
     if (total === 0) opts.onProgress?.({ phase, done: 0, total: 0 })
     return out

@@ -78,6 +78,13 @@ export interface PsiClientOptions {
   now?: () => number
 }
 
+const STALE_SOCKET = new Set(['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET'])
+
+function isStaleSocket(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } } | null)?.cause
+  return err instanceof TypeError && typeof cause?.code === 'string' && STALE_SOCKET.has(cause.code)
+}
+
 export class PsiSessionClient {
   private readonly f: typeof fetch
   private readonly random: RandomBytes
@@ -94,7 +101,15 @@ export class PsiSessionClient {
   }
 
   private async call(path: string, init: RequestInit): Promise<Response> {
-    const res = await this.f(this.url(path), init)
+    let res: Response
+    try {
+      res = await this.f(this.url(path), init)
+    } catch (err) {
+      // A keep-alive socket the server closed while this party computed fails the next request as it is
+      // written (EPIPE, "other side closed"): it never arrived, so it is sent once more on a fresh socket.
+      if (!isStaleSocket(err)) throw err
+      res = await this.f(this.url(path), init)
+    }
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } }
       throw new PsiSessionError(

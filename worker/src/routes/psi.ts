@@ -3,6 +3,7 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
+import { addressBook } from '../services/config'
 import { boundedObject, readJson } from '../middleware/body'
 import type { PsiBindings } from '../psi/env'
 import type { CreateSession, JoinSession, PsiAuth, PsiReply } from '../psi/session'
@@ -80,6 +81,16 @@ export const psi = new Hono<AppEnv>()
     const body = await json<CreateSession>(c)
     if (typeof body?.sessionId !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(body.sessionId))
       throw new ApiError(400, 'psi_bad_session_id', 'sessionId must be 32-byte hex')
+    // The result is committed on this marketplace's chain: a session signed for another chain would run to
+    // the end and then fail every party's check of that commitment.
+    const chainId = c.env.ADDRESS_BOOK ? addressBook(c.env).chainId : undefined
+    if (chainId !== undefined && Number.isSafeInteger(body.chainId) && body.chainId !== chainId)
+      throw new ApiError(
+        400,
+        'psi_wrong_chain',
+        `this marketplace commits PSI results on chain ${chainId}; the session names chain ${body.chainId}`,
+        { chainId },
+      )
     const ns = (c.env as PsiBindings).PSI_SESSIONS
     const session = unwrap(await ns.get(ns.idFromName(body.sessionId.toLowerCase())).create(body))
     return c.json(session, 201)

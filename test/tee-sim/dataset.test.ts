@@ -35,6 +35,21 @@ describe('CSV', () => {
     }
   })
 
+  it('keeps identifiers made of digits as text: leading zeros, and more digits than a double holds', async () => {
+    const ids =
+      'zip,resident,card,qty,ratio\n02134,110101199003077777,4111111111111111,7,0.5\n10001,110101199003071234,5500000000000004,8,-0.25\n'
+    const d = await parseDataset('csv', [enc(ids)])
+    expect(d.schema).toEqual([
+      { name: 'zip', type: 'string' },
+      { name: 'resident', type: 'string' },
+      { name: 'card', type: 'string' },
+      { name: 'qty', type: 'integer' },
+      { name: 'ratio', type: 'number' },
+    ])
+    // As numbers, 02134 would equal 2134 and the two 18-digit ids would round to nearby doubles.
+    expect(d.columns.slice(0, 3).map((c) => cell(c, 0))).toEqual(['02134', '110101199003077777', '4111111111111111'])
+  })
+
   it('wipes every decrypted input chunk and still parses correctly', async () => {
     const chunks = split(csv, 5)
     const d = await parseDataset('csv', chunks)

@@ -34,6 +34,12 @@ export const DEFAULT_DATASET_LIMITS: DatasetLimits = { maxRows: 20_000_000, maxC
 
 const INT_RE = /^[-+]?\d{1,15}$/
 const NUM_RE = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/
+/**
+ * Digits that are an identifier, not a quantity: a leading zero (zip codes, account numbers: "00123" is not
+ * "123") or more digits than a double holds exactly (18-digit resident ids, 16-digit card numbers). As
+ * numbers they would lose what makes them equal or different — wrong matches in a join or a PSI.
+ */
+const IDENTIFIER_RE = /^[-+]?(0\d|\d{16,})/
 
 /** Raw string cells per column, typed at the end (or by a known schema). */
 class RawColumns {
@@ -68,6 +74,7 @@ function inferType(cells: (string | null)[]): ColumnType {
   for (const c of cells) {
     if (c === null) continue
     any = true
+    if ((int || num) && IDENTIFIER_RE.test(c)) int = num = false
     if (int && !INT_RE.test(c)) int = false
     if (!int && num && !NUM_RE.test(c)) num = false
     if (bool && c !== 'true' && c !== 'false' && c !== 'TRUE' && c !== 'FALSE' && c !== 'True' && c !== 'False')

@@ -1,23 +1,13 @@
 // `stillflow buy <asset> <offer>`: one transaction from the buyer's wallet, with the total cost shown
 // first (R6, R10): the price goes to the contract, which splits it into the owner's and the platform's
 // withdrawable balances. The NFT never moves.
-import { createInterface } from 'node:readline/promises'
 import { formatEther } from 'ethers'
 import { marketEvents, quotePurchase, sendBuilt, type PurchaseQuote } from '../../../sdk/src/index'
 import type { Command } from '../command'
 import { api, asCliError, keyOptions, signer } from '../context'
 import { CliError, EXIT } from '../exit-codes'
+import { confirm } from '../prompt'
 import { describeOffer } from './offer'
-
-/** A yes/no question on the terminal (stderr), default no. */
-export async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr })
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim())
-  } finally {
-    rl.close()
-  }
-}
 
 export const buyCommand: Command = {
   name: 'buy',

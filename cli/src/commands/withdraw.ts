@@ -7,7 +7,7 @@ import { sendBuilt } from '../../../sdk/src/index'
 import type { Command } from '../command'
 import { api, asCliError, keyOptions, signer } from '../context'
 import { CliError, EXIT } from '../exit-codes'
-import { confirm } from './buy'
+import { confirm } from '../prompt'
 
 export const withdrawCommand: Command = {
   name: 'withdraw',

@@ -94,6 +94,16 @@ type SchemaName =
 
 const manifest = fromZod(manifestSchema) as JsonSchema & { properties: Record<string, JsonSchema> }
 
+/** What a PSI session is: named when it is created, shown when it is described. */
+export const psiSessionTerms = {
+  sessionId: hex(32),
+  chainId: integer(),
+  partyA: address,
+  partyB: address,
+  maxElements: integer(),
+  expiresAt: integer('unix seconds'),
+}
+
 /** Shapes several operations share: `components.schemas`. Request bodies with a zod schema come from it. */
 export const schemas: Record<SchemaName, JsonSchema> = {
   Error: {
@@ -256,12 +266,7 @@ export const schemas: Record<SchemaName, JsonSchema> = {
   }),
   PsiSession: object(
     {
-      sessionId: hex(32),
-      chainId: integer(),
-      partyA: address,
-      partyB: address,
-      maxElements: integer(),
-      expiresAt: integer('unix seconds'),
+      ...psiSessionTerms,
       state: oneOf('awaiting-peer', 'exchanging', 'comparing', 'done'),
       joined: object({ A: boolean, B: boolean }),
       transportKeys: object({ A: hex(32), B: hex(32) }, ['A', 'B']),

@@ -1,5 +1,18 @@
 // Operations, part two (in the document's order): offers, licences, jobs and psi.
-import { address, array, boolean, decimal, hex, hexData, integer, object, oneOf, ref, string } from '../schemas'
+import {
+  address,
+  array,
+  boolean,
+  decimal,
+  hex,
+  hexData,
+  integer,
+  object,
+  oneOf,
+  psiSessionTerms,
+  ref,
+  string,
+} from '../schemas'
 import {
   errors,
   inHeader,
@@ -282,12 +295,7 @@ export const marketOperations: Operation[] = [
       required: true,
       content: json(
         object({
-          sessionId: hex(32),
-          chainId: integer(),
-          partyA: address,
-          partyB: address,
-          maxElements: integer(),
-          expiresAt: integer('unix seconds'),
+          ...psiSessionTerms,
           role: oneOf('A', 'B'),
           transportKey: hex(32),
           signature: hex(65),

@@ -28,6 +28,10 @@ contract DataAssetNFT is ERC721, ERC2981, EIP712, StillflowRoles, IERC4906, IDat
         uint64 amendments;
         bool revoked;
         bool frozen;
+        // Times the token changed hands after its mint (same slot: 26 + 4 of 32 bytes). An offer records it
+        // and sells only while it is unchanged, so offers set before a transfer never sell again, even when
+        // the token comes back to the account that set them (IDataMarket.Offer.tenure).
+        uint32 transfers;
     }
 
     mapping(bytes32 contentHash => Record) private _records;
@@ -130,13 +134,13 @@ contract DataAssetNFT is ERC721, ERC2981, EIP712, StillflowRoles, IERC4906, IDat
     function assetInfo(uint256 tokenId)
         external
         view
-        returns (address owner, bytes32 contentHash, bool revoked, bool frozen)
+        returns (address owner, bytes32 contentHash, bool revoked, bool frozen, uint32 transfers)
     {
         owner = _ownerOf(tokenId);
         if (owner == address(0)) revert DataAssetNFTNonexistentToken(tokenId);
         contentHash = _contentOf[tokenId];
         Record storage rec = _records[contentHash];
-        return (owner, contentHash, rec.revoked, rec.frozen);
+        return (owner, contentHash, rec.revoked, rec.frozen, rec.transfers);
     }
 
     /// @inheritdoc IDataAssetNFT
@@ -202,10 +206,15 @@ contract DataAssetNFT is ERC721, ERC2981, EIP712, StillflowRoles, IERC4906, IDat
             || ERC2981.supportsInterface(interfaceId) || AccessControl.supportsInterface(interfaceId);
     }
 
-    /// @dev The one transfer hook: a transfer (not a mint) wipes the asset's delegate.
+    /// @dev The one transfer hook: a transfer (not a mint) wipes the asset's delegate and counts as a
+    /// change of hands, which retires every offer set before it (DataMarket checks `transfers`).
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         from = super._update(to, tokenId, auth);
-        if (from != address(0) && _delegates[tokenId] != address(0)) {
+        if (from == address(0)) return from;
+        // A self-transfer counts too: it is rare, costs the sender only their own offers, and keeps the rule
+        // "any Transfer event retires the offers before it" simple for indexers.
+        ++_records[_contentOf[tokenId]].transfers;
+        if (_delegates[tokenId] != address(0)) {
             delete _delegates[tokenId];
             emit AssetDelegateSet(tokenId, to, address(0));
         }

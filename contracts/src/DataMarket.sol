@@ -54,7 +54,7 @@ contract DataMarket is StillflowRoles, ReentrancyGuardTransient, IDataMarket {
 
     /// @inheritdoc IDataMarket
     function setOffer(uint256 tokenId, OfferTerms calldata terms) external whenNotPaused returns (uint256 offerId) {
-        (address owner,, bool revoked, bool frozen) = _assets.assetInfo(tokenId);
+        (address owner,, bool revoked, bool frozen, uint32 tenure) = _assets.assetInfo(tokenId);
         if (msg.sender != owner && !_assets.isAssetManager(tokenId, msg.sender)) {
             revert DataMarketNotAssetManager(tokenId, msg.sender);
         }
@@ -75,7 +75,8 @@ contract DataMarket is StillflowRoles, ReentrancyGuardTransient, IDataMarket {
             epsilonBudgetMilli: terms.epsilonBudgetMilli,
             purposes: terms.purposes,
             active: true,
-            owner: owner
+            owner: owner,
+            tenure: tenure
         });
         emit OfferSet(
             tokenId,
@@ -109,8 +110,9 @@ contract DataMarket is StillflowRoles, ReentrancyGuardTransient, IDataMarket {
         returns (uint256 licenceId)
     {
         Offer storage o = _existingOffer(tokenId, offerId);
-        (address owner,, bool revoked, bool frozen) = _assets.assetInfo(tokenId);
-        if (!o.active || o.owner != owner) revert DataMarketOfferInactive(tokenId, offerId);
+        (address owner,, bool revoked, bool frozen, uint32 transfers) = _assets.assetInfo(tokenId);
+        // The owner check alone would let an offer sell again after the token went away and came back.
+        if (!o.active || o.owner != owner || o.tenure != transfers) revert DataMarketOfferInactive(tokenId, offerId);
         if (revoked) revert DataMarketAssetRevoked(tokenId);
         if (frozen) revert DataMarketAssetFrozen(tokenId);
 
@@ -235,7 +237,7 @@ contract DataMarket is StillflowRoles, ReentrancyGuardTransient, IDataMarket {
     function isLicenceLive(uint256 licenceId) external view returns (bool) {
         Licence storage l = _licences[licenceId];
         if (l.buyer == address(0) || block.timestamp >= l.expiresAt || l.jobsLeft == 0) return false;
-        (,, bool revoked, bool frozen) = _assets.assetInfo(l.tokenId);
+        (,, bool revoked, bool frozen,) = _assets.assetInfo(l.tokenId);
         return !revoked && !frozen;
     }
 

@@ -22,7 +22,7 @@ export interface Offer {
   /** On sale now: not withdrawn, set by the asset's current owner, the asset neither revoked nor frozen. */
   active: boolean
   /** Why it does not sell (only when `active` is false). */
-  inactive?: 'withdrawn' | 'previous_owner' | 'asset_revoked' | 'asset_frozen'
+  inactive?: 'withdrawn' | 'previous_owner' | 'set_before_transfer' | 'asset_revoked' | 'asset_frozen'
 }
 
 /** An unsigned transaction for the caller's wallet. */

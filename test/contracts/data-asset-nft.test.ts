@@ -45,7 +45,7 @@ describe('DataAssetNFT.mintWithSignature', () => {
     expect(await w.nft.ownerOf(1)).toBe(w.owner.address)
     expect(await w.nft.balanceOf(w.owner.address)).toBe(1n)
     expect(await w.nft.tokenIdOfContent(msg.contentHash)).toBe(1n)
-    expect((await w.nft.assetInfo(1)).toArray()).toEqual([w.owner.address, msg.contentHash, false, false])
+    expect((await w.nft.assetInfo(1)).toArray()).toEqual([w.owner.address, msg.contentHash, false, false, 0n])
     expect((await w.nft.assetStatus(1)).toArray()).toEqual([msg.contentHash, false, false])
     const block = await w.nft.runner!.provider!.getBlock(r.blockNumber)
     expect(await w.nft.mintedAt(1)).toBe(BigInt(block!.timestamp))
@@ -191,7 +191,7 @@ describe('DataAssetNFT.revoke', () => {
     const r = await mined(as(w.nft, w.owner).revoke(1))
     expectEvent(r, w.nft, 'AssetRevoked', [1n, w.owner.address])
     expectEvent(r, w.nft, 'MetadataUpdate', [1n])
-    expect((await w.nft.assetInfo(1)).toArray()).toEqual([w.owner.address, word('content a'), true, false])
+    expect((await w.nft.assetInfo(1)).toArray()).toEqual([w.owner.address, word('content a'), true, false, 0n])
     await expectRevert(as(w.nft, w.owner).revoke(1), 'DataAssetNFTAssetRevoked', [1n])
   })
 
@@ -211,7 +211,7 @@ describe('DataAssetNFT.freeze / unfreeze', () => {
     expectEvent(r, w.nft, 'AssetFrozen', [1n, w.supervisor.address, word('complaint 17')])
     expectEvent(r, w.nft, 'MetadataUpdate', [1n])
     expect(eventsOf(r, w.nft).map((e) => e.name)).not.toContain('Transfer')
-    expect((await w.nft.assetInfo(1)).toArray()).toEqual([w.owner.address, word('content a'), false, true])
+    expect((await w.nft.assetInfo(1)).toArray()).toEqual([w.owner.address, word('content a'), false, true, 0n])
     await expectRevert(as(w.nft, w.supervisor).freeze(1, word('again')), 'DataAssetNFTAssetFrozen', [1n])
     const u = await mined(as(w.nft, w.supervisor).unfreeze(1))
     expectEvent(u, w.nft, 'AssetUnfrozen', [1n, w.supervisor.address])
@@ -350,6 +350,8 @@ describe('DataAssetNFT as an ERC-721 wallets rely on', () => {
       as(w.nft, w.stranger)['safeTransferFrom(address,address,uint256)'](w.buyer.address, w.owner.address, 1),
     )
     expectEvent(t, w.nft, 'Transfer', [w.buyer.address, w.owner.address, 1n])
+    // Each change of hands is counted (the market retires offers set before it); the mint is not.
+    expect((await w.nft.assetInfo(1)).transfers).toBe(2n)
   })
 
   it('refuses unauthorised transfers and bad addresses', async () => {
@@ -370,6 +372,7 @@ describe('DataAssetNFT as an ERC-721 wallets rely on', () => {
     await expectRevert(as(w.nft, w.stranger).approve(w.stranger.address, 1), 'ERC721InvalidApprover', [
       w.stranger.address,
     ])
+    expect((await w.nft.assetInfo(1)).transfers).toBe(0n) // a refused transfer counts nothing
     await expectRevert(w.nft.balanceOf(ZeroAddress), 'ERC721InvalidOwner', [ZeroAddress])
     await expectRevert(w.nft.ownerOf(42), 'ERC721NonexistentToken', [42n])
   })

@@ -65,6 +65,7 @@ describe('DataMarket.setOffer', () => {
       3n,
       true,
       w.owner.address,
+      0n, // tenure: the asset has not changed hands
     ])
     expect(await offerOn(w, w.owner, 1n)).toBe(2n)
     expect(await w.market.offerCount(1)).toBe(2n)
@@ -221,6 +222,24 @@ describe('DataMarket.buyLicence with the native currency', () => {
     await offerOn(w, w.other, 1n)
     await mined(as(w.nft, w.other).revoke(1))
     await expectRevert(buyIt(3), 'DataMarketAssetRevoked', [1n])
+  })
+
+  it('never sells an offer set before the asset changed hands, even when the asset comes back', async () => {
+    await mintAsset(w, w.owner, 'a')
+    await offerOn(w, w.owner, 1n)
+    const buyIt = (offerId: number) => as(w.market, w.buyer).buyLicence(1, offerId, { value: ETH })
+    await mined(as(w.nft, w.owner).transferFrom(w.owner.address, w.other.address, 1))
+    await mined(as(w.nft, w.other).transferFrom(w.other.address, w.owner.address, 1))
+    // The first owner owns it again, but the terms they set before selling it stay retired.
+    expect((await w.nft.assetInfo(1)).transfers).toBe(2n)
+    expect((await w.market.offer(1, 1)).tenure).toBe(0n)
+    await expectRevert(buyIt(1), 'DataMarketOfferInactive', [1n, 1n])
+    // An offer set now sells, to the owner's account.
+    await offerOn(w, w.owner, 1n)
+    expect((await w.market.offer(1, 2)).tenure).toBe(2n)
+    const before = await w.market.pendingWithdrawal(w.owner.address, ZeroAddress)
+    await mined(buyIt(2))
+    expect(await w.market.pendingWithdrawal(w.owner.address, ZeroAddress)).toBeGreaterThan(before)
   })
 })
 

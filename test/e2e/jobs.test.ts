@@ -394,6 +394,20 @@ describe('licences and compute jobs', () => {
       } finally {
         await transfer(heir, await owner.getAddress())
       }
+      // Back with its publisher, the asset's old offers stay retired: the contract compares each offer's tenure
+      // with the asset's transfer count, so terms set before a sale never sell again.
+      await expect
+        .poll(async () => {
+          const all = await listOffers(api, tokenId)
+          return all.filter((o) => offered.includes(o.offerId)).map((o) => o.inactive)
+        }, POLL)
+        .toEqual(offered.map(() => 'set_before_transfer'))
+      const stale = await quotePurchase(api, tokenId, offered[0]).catch((e: unknown) => e)
+      expect(stale).toMatchObject({ status: 409, code: 'offer_inactive' })
+      expect((stale as Error).message).toMatch(/set before the asset last changed hands/)
+      // An offer set now sells (the tests after this one use it).
+      const fresh = await offer(3, 5)
+      expect(await buyable()).toEqual([fresh.offerId])
     })
 
     it('a frozen asset → 403 asset_frozen; a revoked one → 403 asset_revoked (last: it ends the asset)', async () => {
@@ -413,7 +427,7 @@ describe('licences and compute jobs', () => {
       const owner = devWallet(OWNER, provider)
       await (await (nft.connect(owner) as Contract).revoke(tokenId)).wait()
       expect(await refusal(await signedJob(BUYER))).toMatchObject({ status: 403, code: 'asset_revoked' })
-      expect(await quotePurchase(api, tokenId, '1').catch((e: unknown) => e)).toMatchObject({
+      expect(await quotePurchase(api, tokenId, offers[0].offerId).catch((e: unknown) => e)).toMatchObject({
         status: 409,
         code: 'asset_revoked',
       })

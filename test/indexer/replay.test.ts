@@ -161,6 +161,40 @@ describe('a reorganisation', () => {
   })
 })
 
+describe('offers and changes of hands', () => {
+  it('retires the offers set before a transfer for good, and a reorg that undoes the transfer revives them', async () => {
+    const env = bindings(w, d.db)
+    // Minted to `other`, as the last token is in the reindex test below, which sells and transfers it.
+    const a = await mint(w, w.other, 'offers outlive no transfer')
+    const early = await offer(w, w.other, a.tokenId)
+    await indexNow(env)
+    const superseded = async (offerId: bigint) =>
+      (
+        await d.db
+          .prepare('SELECT superseded FROM offers WHERE token_id = ? AND offer_id = ?')
+          .bind(a.tokenId.toString(), offerId.toString())
+          .first<{ superseded: number }>()
+      )?.superseded
+    expect(await superseded(early)).toBe(0)
+
+    const snap = (await chain.provider.send('evm_snapshot', [])) as string
+    await mined(as(w.nft, w.other).transferFrom(w.other.address, w.owner.address, a.tokenId))
+    await mined(as(w.nft, w.owner).transferFrom(w.owner.address, w.other.address, a.tokenId))
+    const late = await offer(w, w.other, a.tokenId)
+    await indexNow(env)
+    // The same account owns it again, yet only the offer set since sells — as the contract decides.
+    expect(await superseded(early)).toBe(1)
+    expect(await superseded(late)).toBe(0)
+    await expect(as(w.market, w.buyer).buyLicence(a.tokenId, early, { value: ETH })).rejects.toThrow()
+
+    await chain.provider.send('evm_revert', [snap])
+    for (let i = 0; i < 4; i++) await mined(w.owner.sendTransaction({ to: w.other.address, value: 5n }))
+    expect((await indexNow(env)).reorgs).toBe(1)
+    expect(await superseded(early)).toBe(0)
+    expect(await superseded(late)).toBeUndefined()
+  })
+})
+
 describe('reindex from genesis (R46)', () => {
   it('rebuilds the same rows as the incremental index, row for row', async () => {
     // More history after the reorg, so the incremental state has seen every kind of event.

@@ -462,6 +462,20 @@ describe('GET /api/assets/:id', () => {
     }
   })
 
+  it('shows an offer set before the asset changed hands as not on sale, though its owner owns it again', async () => {
+    await env.DB.prepare("UPDATE offers SET superseded = 1 WHERE token_id = '1'").run()
+    try {
+      const { body } = await get('/api/assets/1')
+      expect(body.offers).toEqual([
+        expect.objectContaining({ offerId: '1', live: false, inactive: 'set_before_transfer' }),
+      ])
+      const listed = (await get('/api/assets?q=seattle')).body.items
+      expect(listed).toEqual([expect.objectContaining({ tokenId: '1', price: null })])
+    } finally {
+      await env.DB.prepare("UPDATE offers SET superseded = 0 WHERE token_id = '1'").run()
+    }
+  })
+
   it('tells a buyer which licences cannot run jobs, and why (the asset revoked)', async () => {
     await env.DB.prepare("UPDATE assets SET revoked = 1 WHERE token_id = '2'").run()
     try {

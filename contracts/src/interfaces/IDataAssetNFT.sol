@@ -87,11 +87,13 @@ interface IDataAssetNFT {
     /// @notice Sets the ERC-2981 royalty of `tokenId` to `feeBps` basis points paid to `receiver`. Owner only.
     function setRoyalty(uint256 tokenId, address receiver, uint96 feeBps) external;
 
-    /// @notice What the enclave and worker check before a job. Reverts for a nonexistent token.
+    /// @notice What the enclave and worker check before a job, and the market before a sale. `transfers` counts
+    /// the times the token changed hands after its mint (an offer sells only while it is unchanged).
+    /// Reverts for a nonexistent token.
     function assetInfo(uint256 tokenId)
         external
         view
-        returns (address owner, bytes32 contentHash, bool revoked, bool frozen);
+        returns (address owner, bytes32 contentHash, bool revoked, bool frozen, uint32 transfers);
 
     /// @notice Content hash and flags of `tokenId` without its owner (one storage read fewer than `assetInfo`).
     /// Reverts for a nonexistent token.

@@ -15,8 +15,9 @@ interface IDataMarket {
         uint32 purposes;
     }
 
-    /// @notice An offer on chain. `owner` is who owned the asset when it was set and who is paid;
-    /// the offer lapses if the asset changes hands.
+    /// @notice An offer on chain. `owner` is who owned the asset when it was set and who is paid; `tenure` is
+    /// the asset's `transfers` count then. The offer lapses for good once the asset changes hands, even if it
+    /// later comes back to `owner` (tenure differs).
     struct Offer {
         address currency;
         uint64 duration;
@@ -26,6 +27,7 @@ interface IDataMarket {
         uint32 purposes;
         bool active;
         address owner;
+        uint32 tenure;
     }
 
     /// @notice A bought licence. `tokenId` and `offerId` are stored narrow for packing (two slots).

@@ -159,6 +159,8 @@ export const offers = sqliteTable(
     epsilonBudgetMilli: integer('epsilon_budget_milli').notNull(),
     purposes: integer('purposes').notNull(),
     withdrawn: integer('withdrawn', { mode: 'boolean' }).notNull().default(false),
+    /** The asset changed hands after this offer was set: it never sells again (DataMarket checks `tenure`). */
+    superseded: integer('superseded', { mode: 'boolean' }).notNull().default(false),
     setTx: text('set_tx').notNull(),
     setBlock: integer('set_block').notNull(),
     withdrawnTx: text('withdrawn_tx'),

@@ -47,6 +47,13 @@ export function rowsTouched(e: Pick<LedgerEvent, 'contract' | 'name' | 'args' | 
   const payment = { table: 'payments' as const, key: `${e.blockNumber}:${e.logIndex}` }
   switch (`${e.contract}.${e.name}`) {
     case 'DataAssetNFT.Transfer':
+      // A change of hands also retires the token's offers set before it (the `superseded` flag).
+      return a.from === ZERO
+        ? [{ table: 'assets', key: a.tokenId }]
+        : [
+            { table: 'assets', key: a.tokenId },
+            { table: 'offers', key: a.tokenId },
+          ]
     case 'DataAssetNFT.AssetMinted':
     case 'DataAssetNFT.AssetAmended':
     case 'DataAssetNFT.AssetRevoked':
@@ -137,6 +144,11 @@ function derive(db: D1Database, e: LedgerEvent): Array<{ table: DerivedTable; st
           e.address,
           a.to,
         ),
+        // Every offer of the token so far was set before this change of hands: none sells again, even if
+        // the token comes back (DataMarket compares the offer's tenure with the asset's transfer count).
+        ...(a.from === ZERO
+          ? []
+          : [q('UPDATE offers SET superseded = 1 WHERE chain_id = ? AND token_id = ?', c, a.tokenId)]),
       ]
     case 'DataAssetNFT.AssetMinted':
       return [
@@ -175,8 +187,8 @@ function derive(db: D1Database, e: LedgerEvent): Array<{ table: DerivedTable; st
       return [
         q(
           `INSERT OR REPLACE INTO offers (chain_id, token_id, offer_id, owner, set_by, price, currency, duration, max_jobs,
-             epsilon_budget_milli, purposes, withdrawn, set_tx, set_block, withdrawn_tx)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL)`,
+             epsilon_budget_milli, purposes, withdrawn, superseded, set_tx, set_block, withdrawn_tx)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, NULL)`,
           c,
           a.tokenId,
           a.offerId,

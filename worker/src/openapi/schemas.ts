@@ -203,7 +203,7 @@ export const schemas: Record<SchemaName, JsonSchema> = {
       epsilonBudgetMilli: integer(),
       purposes: integer('bit set of allowed purposes'),
       active: boolean,
-      inactive: oneOf('withdrawn', 'previous_owner', 'asset_revoked', 'asset_frozen'),
+      inactive: oneOf('withdrawn', 'previous_owner', 'set_before_transfer', 'asset_revoked', 'asset_frozen'),
     },
     ['inactive'],
   ),

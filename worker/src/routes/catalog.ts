@@ -292,9 +292,9 @@ function browseSql(q: BrowseQuery, chainId: number, cursor: Cursor | undefined, 
       SELECT a.chain_id, a.token_id, a.owner, a.content_hash, a.metadata_digest, a.minted_time, a.minted_tx, a.revoked, a.frozen,
         m.title, m.description, m.tags,
         (SELECT o.price FROM offers o WHERE o.chain_id = a.chain_id AND o.token_id = a.token_id AND o.withdrawn = 0
-           AND o.owner = a.owner AND a.frozen = 0 AND o.currency = ?2 ORDER BY length(o.price), o.price LIMIT 1) AS price,
+           AND o.superseded = 0 AND o.owner = a.owner AND a.frozen = 0 AND o.currency = ?2 ORDER BY length(o.price), o.price LIMIT 1) AS price,
         (SELECT count(*) FROM offers o WHERE o.chain_id = a.chain_id AND o.token_id = a.token_id AND o.withdrawn = 0
-           AND o.owner = a.owner AND a.frozen = 0) AS offer_count,
+           AND o.superseded = 0 AND o.owner = a.owner AND a.frozen = 0) AS offer_count,
         (SELECT count(*) FROM licences l WHERE l.chain_id = a.chain_id AND l.token_id = a.token_id) AS licence_count,
         (SELECT count(*) FROM receipts r WHERE r.chain_id = a.chain_id AND r.token_id = a.token_id) AS job_count,
         json_extract(p.result, '$.ingest.receipt.noisyRowCount') AS row_count,
@@ -464,8 +464,8 @@ export const catalog = new Hono<AppEnv>()
         .first<Record<string, string | number | null>>(),
       publicationOf(env, chainId, tokenId),
       env.DB.prepare(
-        `SELECT offer_id, owner, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, set_tx, set_block
-         FROM offers WHERE chain_id = ? AND token_id = ? ORDER BY set_block DESC, length(offer_id) DESC, offer_id DESC`,
+        `SELECT offer_id, owner, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, superseded,
+           set_tx, set_block FROM offers WHERE chain_id = ? AND token_id = ? ORDER BY set_block DESC, length(offer_id) DESC, offer_id DESC`,
       )
         .bind(chainId, tokenId)
         .all<Record<string, string | number>>()
@@ -530,7 +530,7 @@ export const catalog = new Hono<AppEnv>()
       feeBps,
       offers: offerRows.map((o) => {
         const lapse = offerLapse(
-          { active: !o.withdrawn, owner: String(o.owner) },
+          { active: !o.withdrawn, owner: String(o.owner), superseded: Boolean(o.superseded) },
           { owner, revoked: Boolean(asset?.revoked), frozen: Boolean(asset?.frozen) },
         )
         const price = BigInt(o.price as string)

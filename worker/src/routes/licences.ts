@@ -10,25 +10,18 @@ import { ApiError } from '../errors'
 import { readJson } from '../middleware/body'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
-import { offerLapse, parseTokenId, uintOf } from './offers'
+import { chainOfferLapse, parseTokenId, uintOf, type ChainAssetInfo } from './offers'
 
 const market = new Interface(dataMarketAbi)
 export const buildSchema = z.strictObject({ tokenId: uintOf(256, true), offerId: uintOf(256, true) })
 
-interface AssetInfo {
-  owner: string
-  revoked: boolean
-  frozen: boolean
-}
-
 function refuseUnsellable(
   tokenId: bigint,
   offerId: bigint,
-  offer: { active: boolean; owner: string },
-  info: AssetInfo,
+  offer: { active: boolean; owner: string; tenure: bigint },
+  info: ChainAssetInfo,
 ): void {
-  const asset = { owner: String(info.owner), revoked: Boolean(info.revoked), frozen: Boolean(info.frozen) }
-  const lapse = offerLapse({ active: Boolean(offer.active), owner: String(offer.owner) }, asset)
+  const lapse = chainOfferLapse(offer, info)
   const which = `offer ${offerId} of asset ${tokenId}`
   switch (lapse) {
     case undefined:
@@ -39,8 +32,15 @@ function refuseUnsellable(
       throw new ApiError(
         409,
         'offer_inactive',
-        `${which} was set by a previous owner (${offer.owner}); the asset now belongs to ${asset.owner}, and only its current owner's offers sell`,
-        { inactive: lapse, owner: asset.owner },
+        `${which} was set by a previous owner (${offer.owner}); the asset now belongs to ${info.owner}, and only its current owner's offers sell`,
+        { inactive: lapse, owner: info.owner },
+      )
+    case 'set_before_transfer':
+      throw new ApiError(
+        409,
+        'offer_inactive',
+        `${which} was set before the asset last changed hands; offers set before a transfer never sell again, even when the asset comes back to their owner`,
+        { inactive: lapse, owner: info.owner },
       )
     case 'asset_revoked':
       throw new ApiError(409, 'asset_revoked', `asset ${tokenId} was revoked by its owner; its offers no longer sell`)
@@ -74,7 +74,12 @@ export const licences = new Hono<AppEnv>()
       { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'assetInfo', args: [tokenId] },
     ])
     // Refused here as the contract would refuse it, before the buyer signs and pays gas for a revert.
-    refuseUnsellable(tokenId, offerId, o as unknown as { active: boolean; owner: string }, info as unknown as AssetInfo)
+    refuseUnsellable(
+      tokenId,
+      offerId,
+      o as unknown as { active: boolean; owner: string; tenure: bigint },
+      info as unknown as ChainAssetInfo,
+    )
     const price = o.price as bigint
     const fee = (price * BigInt(feeBps as bigint)) / 10_000n
     const native = /^0x0{40}$/i.test(String(o.currency))

@@ -62,25 +62,54 @@ export interface OfferView {
   maxJobs: number
   epsilonBudgetMilli: number
   purposes: number
-  /** On sale now: not withdrawn, set by the asset's current owner, and the asset neither revoked nor frozen. */
+  /**
+   * On sale now: not withdrawn, set by the asset's current owner since it last changed hands, and the asset
+   * neither revoked nor frozen.
+   */
   active: boolean
   /** Why an offer cannot be bought now (only when `active` is false). */
   inactive?: OfferLapse
 }
 
 /** Why an offer the chain still holds cannot be bought (DataMarket.buyLicence reverts for each). */
-export type OfferLapse = 'withdrawn' | 'previous_owner' | 'asset_revoked' | 'asset_frozen'
+export type OfferLapse = 'withdrawn' | 'previous_owner' | 'set_before_transfer' | 'asset_revoked' | 'asset_frozen'
 
 /** The one rule for whether an offer sells, as DataMarket.buyLicence checks it (first reason wins). */
 export function offerLapse(
-  offer: { active: boolean; owner: string },
+  offer: {
+    active: boolean
+    owner: string
+    /** The asset changed hands after the offer was set (its `tenure` is not the asset's `transfers`). */
+    superseded: boolean
+  },
   asset: { owner: string; revoked: boolean; frozen: boolean },
 ): OfferLapse | undefined {
   if (!offer.active) return 'withdrawn'
   if (offer.owner.toLowerCase() !== asset.owner.toLowerCase()) return 'previous_owner'
+  // The same account owns it again after a transfer away and back: its old terms stay retired.
+  if (offer.superseded) return 'set_before_transfer'
   if (asset.revoked) return 'asset_revoked'
   if (asset.frozen) return 'asset_frozen'
   return undefined
+}
+
+/** The asset as `DataAssetNFT.assetInfo` returns it (an ethers Result, read by name). */
+export interface ChainAssetInfo {
+  owner: string
+  revoked: boolean
+  frozen: boolean
+  transfers: bigint
+}
+
+/** `offerLapse` for an offer and an asset read from the chain (`DataMarket.offer`, `assetInfo`). */
+export function chainOfferLapse(
+  o: { active: boolean; owner: string; tenure: bigint },
+  info: ChainAssetInfo,
+): OfferLapse | undefined {
+  return offerLapse(
+    { active: Boolean(o.active), owner: String(o.owner), superseded: BigInt(o.tenure) !== BigInt(info.transfers) },
+    { owner: String(info.owner), revoked: Boolean(info.revoked), frozen: Boolean(info.frozen) },
+  )
 }
 
 /** Offers of an asset as the chain holds them now (newest first), each saying whether it sells. */
@@ -96,9 +125,8 @@ export async function offersOf(env: AppEnv['Bindings'], tokenId: bigint): Promis
     { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'assetInfo', args: [tokenId] },
     ...ids.map((id) => ({ contract: 'DataMarket', abi: dataMarketAbi, fn: 'offer', args: [tokenId, id] })),
   ])
-  const asset = { owner: String(info.owner), revoked: Boolean(info.revoked), frozen: Boolean(info.frozen) }
   return rows.map(([o], i) => {
-    const lapse = offerLapse({ active: Boolean(o.active), owner: String(o.owner) }, asset)
+    const lapse = chainOfferLapse(o, info as unknown as ChainAssetInfo)
     return {
       tokenId: tokenId.toString(),
       offerId: ids[i].toString(),

@@ -1,5 +1,5 @@
 // /api/psi/sessions inside workerd: consent, relays, the comparison, results only to each party,
-// replay and expiry — with real signatures and the portable (pure-JS) party engine.
+// replay, retry and expiry — with real signatures and the portable (pure-JS) party engine.
 import { env } from 'cloudflare:workers'
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { Wallet } from 'ethers'
@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/src/index'
 import type { LedgerCommitment, PsiLedger } from '../../worker/src/psi/commit'
 import type { PsiBindings } from '../../worker/src/psi/env'
+import { PSI_TOMBSTONE_S } from '../../worker/src/psi/limits'
 import { ContractRevertError } from '../../worker/src/services/relayer'
 import {
   PsiSessionClient,
@@ -14,6 +15,8 @@ import {
   portableEngine,
   psiTranscriptHash,
   signPsiRequest,
+  toHex,
+  type PsiAction,
   type PsiCommitStatus,
   type RandomBytes,
 } from '../../sdk/src/psi/index'
@@ -38,11 +41,9 @@ const random: RandomBytes = (n) => {
 const client = (signer: Wallet) => new PsiSessionClient({ api: 'http://worker/api', signer, fetch: inProcess, random })
 const now = () => Math.floor(Date.now() / 1000)
 
-async function openSession(maxElements = 100, lifetime = 600) {
-  const a = client(alice)
-  const b = client(bob)
-  const sessionId = a.newSessionId()
-  const { transport: ta } = await a.create({
+/** Alice creates session `sessionId` as party A, with Bob as B. */
+const createAs = (a: PsiSessionClient, sessionId: string, maxElements = 10, lifetime = 60) =>
+  a.create({
     sessionId,
     chainId: CHAIN,
     partyA: alice.address,
@@ -51,6 +52,12 @@ async function openSession(maxElements = 100, lifetime = 600) {
     expiresAt: now() + lifetime,
     role: 'A',
   })
+
+async function openSession(maxElements = 100, lifetime = 600) {
+  const a = client(alice)
+  const b = client(bob)
+  const sessionId = a.newSessionId()
+  const { transport: ta } = await createAs(a, sessionId, maxElements, lifetime)
   const { session, transport: tb } = await b.join(sessionId, 'B')
   return { a, b, sessionId, ta, tb, session }
 }
@@ -59,6 +66,64 @@ const stubOf = (sessionId: string) => {
   const ns = (env as unknown as PsiBindings).PSI_SESSIONS
   return ns.get(ns.idFromName(sessionId))
 }
+
+/** Headers of a request signed by `w` as party `role` for `action` over `body`. */
+async function signedHeaders(
+  w: Wallet,
+  sessionId: string,
+  role: 'A' | 'B',
+  action: PsiAction,
+  body: Uint8Array,
+  nonce: string,
+  deadline = now() + 60,
+): Promise<Record<string, string>> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body))
+  return {
+    'x-psi-role': role,
+    'x-psi-nonce': nonce,
+    'x-psi-deadline': String(deadline),
+    'x-psi-signature': await signPsiRequest(w, CHAIN, {
+      sessionId,
+      role: role === 'A' ? 0 : 1,
+      action,
+      bodyHash: '0x' + toHex(digest),
+      nonce,
+      deadline,
+    }),
+  }
+}
+
+/** A request to the session, answered as `{ status, body }`. */
+async function send(
+  sessionId: string,
+  method: 'GET' | 'PUT',
+  path: string,
+  headers: Record<string, string>,
+  body?: Uint8Array,
+) {
+  const res = await app.request(`/api/psi/sessions/${sessionId}${path}`, { method, headers, body }, env)
+  const type = res.headers.get('content-type') ?? ''
+  return { status: res.status, body: type.startsWith('application/json') ? await res.json() : await res.arrayBuffer() }
+}
+
+/** What the session object holds, table by table (meta parsed). */
+async function storage(sessionId: string) {
+  return runInDurableObject(stubOf(sessionId), async (_, state) => {
+    const rows = (table: string) => state.storage.sql.exec(`SELECT * FROM ${table}`).toArray()
+    const meta = rows('meta')[0] as { json: string } | undefined
+    return {
+      meta: meta && (JSON.parse(meta.json) as Record<string, unknown>),
+      blobs: rows('blobs').length,
+      sent: rows('sent'),
+      nonces: rows('nonces'),
+      results: rows('results').map((r) => [r.role, [...new Uint32Array(r.positions as ArrayBuffer)]]),
+      alarm: await state.storage.getAlarm(),
+    }
+  })
+}
+
+/** `n` bytes of `value`. */
+const filled = (n: number, value: number) => new Uint8Array(n).fill(value)
 
 /**
  * ComputeLedger's PSI rules in memory (once per session, replays refused with the contract's error), so
@@ -326,17 +391,7 @@ describe('PSI sessions', () => {
 
     it('refuses a second creation, a double join, and a third party joining', async () => {
       const { a, sessionId } = await openSession()
-      await expect(
-        a.create({
-          sessionId,
-          chainId: CHAIN,
-          partyA: alice.address,
-          partyB: bob.address,
-          maxElements: 10,
-          expiresAt: now() + 60,
-          role: 'A',
-        }),
-      ).rejects.toMatchObject({ status: 409, code: 'psi_session_exists' })
+      await expect(createAs(a, sessionId)).rejects.toMatchObject({ status: 409, code: 'psi_session_exists' })
       await expect(client(bob).join(sessionId, 'B')).rejects.toMatchObject({ status: 409, code: 'psi_already_joined' })
       await expect(client(mallory).join(sessionId, 'B')).rejects.toThrow(/not party B/)
     })
@@ -434,25 +489,13 @@ describe('PSI sessions', () => {
       expect(((await badRole.json()) as { error: { code: string } }).error.code).toBe('psi_bad_role')
       for (const deadline of ['1e400', '1.5', '9007199254740993'])
         expect((await get('/result', { ...malformed, 'x-psi-deadline': deadline })).status).toBe(400)
-      const sign = async (
+      const sign = (
         w: Wallet,
         role: 'A' | 'B',
         action: 'get-result' | 'get-relay',
         nonce: string,
         deadline = now() + 60,
-      ) => ({
-        'x-psi-role': role,
-        'x-psi-nonce': nonce,
-        'x-psi-deadline': String(deadline),
-        'x-psi-signature': await signPsiRequest(w, CHAIN, {
-          sessionId,
-          role: role === 'A' ? 0 : 1,
-          action,
-          bodyHash: '0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-          nonce,
-          deadline,
-        }),
-      })
+      ) => signedHeaders(w, sessionId, role, action, new Uint8Array(), nonce, deadline)
       const forged = await get('/result', await sign(mallory, 'A', 'get-result', '1'))
       expect(forged.status).toBe(403)
       const wrongAction = await sign(alice, 'A', 'get-relay', '2')
@@ -507,18 +550,243 @@ describe('PSI sessions', () => {
     })
   })
 
-  describe('when the session expires', () => {
-    it('answers 410 until its alarm has deleted everything, then 404', async () => {
-      const { a, sessionId } = await openSession(10, 2)
-      await new Promise((r) => setTimeout(r, 2_100))
-      const seen = new Set<string>()
-      for (let i = 0; i < 40 && !seen.has('404 psi_session_not_found'); i++) {
-        const err = (await a.describe(sessionId).catch((e: PsiSessionError) => e)) as PsiSessionError
-        seen.add(`${err.status} ${err.code}`)
-        await new Promise((r) => setTimeout(r, 100))
+  describe('when a party sends a list again', () => {
+    it('answers identical bytes as the first time, even the very request replayed, and changes nothing', async () => {
+      const chain = new LedgerDouble({})
+      const { sessionId } = await openSession()
+      await useLedger(sessionId, chain)
+      // The worker checks only sizes: A relays two elements, B one; U re-blinds B's one, V A's two, and
+      // V's second element matches U's.
+      const relayA = filled(2 * 32 + 16, 1)
+      const relayB = filled(32 + 16, 2)
+      const u = filled(32, 9)
+      const v = new Uint8Array([...filled(32, 8), ...filled(32, 9)])
+      const put = async (w: Wallet, role: 'A' | 'B', kind: 'relay' | 'blinded', body: Uint8Array, nonce: string) => {
+        const headers = await signedHeaders(w, sessionId, role, `put-${kind}`, body, nonce)
+        return { headers, reply: await send(sessionId, 'PUT', `/${kind}`, headers, body) }
       }
-      expect(seen.has('404 psi_session_not_found')).toBe(true)
-      expect([...seen].every((s) => s === '410 psi_session_expired' || s === '404 psi_session_not_found')).toBe(true)
+      const replay = (headers: Record<string, string>, kind: 'relay' | 'blinded', body: Uint8Array) =>
+        send(sessionId, 'PUT', `/${kind}`, headers, body)
+
+      const relay = await put(alice, 'A', 'relay', relayA, '1')
+      expect(relay.reply).toEqual({ status: 200, body: { bytes: 80 } })
+      const afterFirst = await storage(sessionId)
+      // Its reply lost, the client sends the very request again, or signs the same bytes afresh.
+      expect(await replay(relay.headers, 'relay', relayA)).toEqual({ status: 200, body: { bytes: 80 } })
+      expect((await put(alice, 'A', 'relay', relayA, '2')).reply).toEqual({ status: 200, body: { bytes: 80 } })
+      // No state changed: not even the fresh nonce was spent.
+      expect(await storage(sessionId)).toEqual(afterFirst)
+      expect(afterFirst.nonces).toEqual([{ role: 'A', nonce: '1' }])
+
+      // Identical bytes do not excuse the other checks: the signer must be the party, in time.
+      const refusals = [
+        await put(mallory, 'A', 'relay', relayA, '3'),
+        await put(bob, 'A', 'relay', relayA, '4'),
+        {
+          reply: await replay({ ...relay.headers, 'x-psi-signature': '0x' + '00'.repeat(65) }, 'relay', relayA),
+        },
+        {
+          reply: await send(
+            sessionId,
+            'PUT',
+            '/relay',
+            await signedHeaders(alice, sessionId, 'A', 'put-relay', relayA, '5', now() - 5),
+            relayA,
+          ),
+        },
+      ]
+      expect(refusals.map((r) => [r.reply.status, (r.reply.body as { error: { code: string } }).error.code])).toEqual([
+        [403, 'psi_not_a_party'],
+        [403, 'psi_not_a_party'],
+        [401, 'psi_bad_signature'],
+        [401, 'psi_stale_signature'],
+      ])
+
+      // Other bytes for a list already sent are refused, saying what to do.
+      const changed = await put(alice, 'A', 'relay', filled(80, 3), '6')
+      expect(changed.reply).toMatchObject({ status: 409, body: { error: { code: 'psi_already_sent' } } })
+      const message = (changed.reply.body as { error: { message: string } }).error.message
+      expect(message).toMatch(/cannot be changed/)
+      expect(message).toMatch(/PSI secret is never stored.*start a new session/)
+
+      expect((await put(bob, 'B', 'relay', relayB, '1')).reply.status).toBe(200)
+      const blindedA = await put(alice, 'A', 'blinded', u, '7')
+      expect(blindedA.reply).toEqual({ status: 200, body: { state: 'comparing' } })
+      expect(await replay(blindedA.headers, 'blinded', u)).toEqual({ status: 200, body: { state: 'comparing' } })
+      const blindedB = await put(bob, 'B', 'blinded', v, '2')
+      expect(blindedB.reply).toEqual({ status: 200, body: { state: 'done' } })
+      expect(await settled(sessionId)).toMatchObject({ status: 'committed', attempts: 1 })
+      const compared = await storage(sessionId)
+      expect(compared.results).toEqual([
+        ['A', [1]],
+        ['B', [0]],
+      ])
+
+      // The second blinded list again, exactly and re-signed, and A's relay after the relays were
+      // dropped: the same answers, no second comparison, no second commit, no alarm set again.
+      expect(await replay(blindedB.headers, 'blinded', v)).toEqual({ status: 200, body: { state: 'done' } })
+      expect((await put(bob, 'B', 'blinded', v, '3')).reply).toEqual({ status: 200, body: { state: 'done' } })
+      expect(await replay(relay.headers, 'relay', relayA)).toEqual({ status: 200, body: { bytes: 80 } })
+      expect(await storage(sessionId)).toEqual(compared)
+      expect(chain.sends).toBe(1)
+      for (const [w, role, kind, body, nonce] of [
+        [bob, 'B', 'blinded', filled(64, 4), '4'],
+        [alice, 'A', 'relay', filled(80, 5), '8'],
+      ] as const)
+        expect((await put(w, role, kind, body, nonce)).reply).toMatchObject({
+          status: 409,
+          body: { error: { code: 'psi_already_sent' } },
+        })
+
+      // A read is answered once per signature: replaying it is refused, as before.
+      const read = await signedHeaders(alice, sessionId, 'A', 'get-result', new Uint8Array(), '9')
+      expect(await send(sessionId, 'GET', '/result', read)).toMatchObject({ status: 200, body: { positions: [1] } })
+      expect(await send(sessionId, 'GET', '/result', read)).toMatchObject({
+        status: 401,
+        body: { error: { code: 'psi_replayed' } },
+      })
+    })
+
+    it('lets a party whose replies were lost retry each request, and the run completes', async () => {
+      const chain = new LedgerDouble({})
+      const { b, sessionId, ta, tb } = await openSession()
+      await useLedger(sessionId, chain)
+      const lost: string[] = []
+      const readNonces: string[] = []
+      // A's network: the worker acts on each upload and read, but the first successful answer to each is
+      // lost (as a timeout waiting for the response).
+      const lossy: typeof fetch = async (input, init) => {
+        const res = await inProcess(input, init)
+        const step = `${init?.method ?? 'GET'} ${String(input).split('/').pop()}`
+        if (/^GET (relay|result)$/.test(step)) readNonces.push((init?.headers as Record<string, string>)['x-psi-nonce'])
+        if (!res.ok || !/(relay|blinded|result)$/.test(step) || lost.includes(step)) return res
+        lost.push(step)
+        throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'UND_ERR_HEADERS_TIMEOUT' } })
+      }
+      const a = new PsiSessionClient({ api: 'http://worker/api', signer: alice, fetch: lossy, random })
+      const [ra, rb] = await Promise.all([
+        a.run({ sessionId, role: 'A', transport: ta, items: ['x', 'y'], engine: portableEngine, pollMs: 20 }),
+        b.run({ sessionId, role: 'B', transport: tb, items: ['y', 'z'], engine: portableEngine, pollMs: 20 }),
+      ])
+      expect(lost.sort()).toEqual(['GET relay', 'GET result', 'PUT blinded', 'PUT relay'])
+      expect(ra.values).toEqual(['y'])
+      expect(rb.values).toEqual(['y'])
+      expect(ra.transcriptHash).toBe(rb.transcriptHash)
+      // Each read, retries included, was signed afresh: no nonce twice.
+      expect(new Set(readNonces).size).toBe(readNonces.length)
+      expect(await settled(sessionId)).toMatchObject({ status: 'committed' })
+      expect(chain.sends).toBe(1)
+    })
+  })
+
+  describe('when the session expires', () => {
+    it('keeps a tombstone that answers 410 to every call, saying when and how it ended, until its own alarm', async () => {
+      // The chain cannot be reached: the commit is still being retried when the session expires.
+      const unreachable: PsiLedger = {
+        read: () => Promise.reject(new Error('connect ECONNREFUSED')),
+        commit: () => Promise.reject(new Error('connect ECONNREFUSED')),
+      }
+      const { a, b, sessionId, ta, tb, session } = await openSession(10, 3)
+      await useLedger(sessionId, unreachable)
+      const [ra] = await Promise.all([
+        a.run({ sessionId, role: 'A', transport: ta, items: ['x', 'y'], engine: portableEngine, pollMs: 20 }),
+        b.run({ sessionId, role: 'B', transport: tb, items: ['y'], engine: portableEngine, pollMs: 20 }),
+      ])
+      expect(await settled(sessionId, (c) => c.attempts >= 1)).toMatchObject({ status: 'pending' })
+      // The expiry alarm (real time: the session lives 3 s) turns the session into its tombstone.
+      let held = await storage(sessionId)
+      for (let i = 0; i < 100 && !held.meta?.expired; i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        held = await storage(sessionId)
+      }
+      const { expiresAt } = session
+      expect(held).toEqual({
+        meta: {
+          expired: true,
+          sessionId,
+          chainId: CHAIN,
+          partyA: alice.address,
+          partyB: bob.address,
+          maxElements: 10,
+          expiresAt,
+          result: { intersectionSize: 1, transcriptHash: ra.transcriptHash },
+          commit: {
+            status: 'failed',
+            attempts: expect.any(Number),
+            error: expect.stringMatching(/^not confirmed on chain when the session expired/),
+          },
+        },
+        blobs: 0,
+        sent: [],
+        nonces: [],
+        results: [],
+        alarm: (expiresAt + PSI_TOMBSTONE_S) * 1000,
+      })
+
+      const gone = {
+        status: 410,
+        body: {
+          error: {
+            code: 'psi_session_expired',
+            message: expect.stringContaining(`expired at ${new Date(expiresAt * 1000).toISOString()}`),
+            expiredAt: expiresAt,
+            commit: held.meta!.commit,
+          },
+        },
+      }
+      const signed = (role: 'A' | 'B', action: PsiAction, body: Uint8Array, nonce: string) =>
+        signedHeaders(role === 'A' ? alice : bob, sessionId, role, action, body, nonce)
+      const calls = {
+        describe: await send(sessionId, 'GET', '', {}),
+        join: await (async () => {
+          const res = await app.request(
+            `/api/psi/sessions/${sessionId}/join`,
+            {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ role: 'B', transportKey: '0x' + '01'.repeat(32), signature: '0x' }),
+            },
+            env,
+          )
+          return { status: res.status, body: await res.json() }
+        })(),
+        putRelay: await send(
+          sessionId,
+          'PUT',
+          '/relay',
+          await signed('A', 'put-relay', filled(48, 1), '1'),
+          filled(48, 1),
+        ),
+        getRelay: await send(sessionId, 'GET', '/relay', await signed('B', 'get-relay', new Uint8Array(), '2')),
+        putBlinded: await send(
+          sessionId,
+          'PUT',
+          '/blinded',
+          await signed('A', 'put-blinded', filled(32, 1), '3'),
+          filled(32, 1),
+        ),
+        getResult: await send(sessionId, 'GET', '/result', await signed('A', 'get-result', new Uint8Array(), '4')),
+      }
+      expect(calls).toEqual({
+        describe: gone,
+        join: gone,
+        putRelay: gone,
+        getRelay: gone,
+        putBlinded: gone,
+        getResult: gone,
+      })
+      expect((calls.describe.body as { error: { message: string } }).error.message).toMatch(/new session/)
+      // The id is not given to a new session while the tombstone stands.
+      await expect(createAs(a, sessionId)).rejects.toMatchObject({
+        status: 409,
+        code: 'psi_session_exists',
+        message: expect.stringMatching(/expired at/),
+      })
+
+      // The tombstone's own alarm deletes it.
+      expect(await runDurableObjectAlarm(stubOf(sessionId))).toBe(true)
+      expect((await storage(sessionId)).meta).toBeUndefined()
+      await expect(a.describe(sessionId)).rejects.toMatchObject({ status: 404, code: 'psi_session_not_found' })
     })
   })
 })

@@ -85,6 +85,21 @@ function isStaleSocket(err: unknown): boolean {
   return err instanceof TypeError && typeof cause?.code === 'string' && STALE_SOCKET.has(cause.code)
 }
 
+/**
+ * When a request that failed below HTTP (fetch threw) is sent again:
+ * - `stale-socket`: once, and only when it failed on a keep-alive socket the server had closed, so it
+ *   never arrived. For create and join, which must not run twice.
+ * - `network`: after any network failure (fetch's TypeError: a reset, a timeout), waiting
+ *   NETWORK_RETRY_MS between attempts. For reads, and for the uploads the worker answers again as
+ *   the first time when the bytes are the same.
+ */
+type Resend = 'stale-socket' | 'network'
+
+/** The waits before the second and third attempt of a `network` request. */
+const NETWORK_RETRY_MS = [200, 1000]
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
 export class PsiSessionClient {
   private readonly f: typeof fetch
   private readonly random: RandomBytes
@@ -100,15 +115,30 @@ export class PsiSessionClient {
     return `${this.opts.api.replace(/\/$/, '')}/psi/sessions${path}`
   }
 
-  private async call(path: string, init: RequestInit): Promise<Response> {
+  /**
+   * Sends a request, and again as `resend` allows; `request` is built anew for every attempt (a signed
+   * read needs a nonce its earlier attempt may have spent).
+   */
+  private async call(
+    path: string,
+    request: RequestInit | (() => Promise<RequestInit>),
+    resend: Resend = 'stale-socket',
+  ): Promise<Response> {
     let res: Response
-    try {
-      res = await this.f(this.url(path), init)
-    } catch (err) {
-      // A keep-alive socket the server closed while this party computed fails the next request as it is
-      // written (EPIPE, "other side closed"): it never arrived, so it is sent once more on a fresh socket.
-      if (!isStaleSocket(err)) throw err
-      res = await this.f(this.url(path), init)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await this.f(this.url(path), typeof request === 'function' ? await request() : request)
+        break
+      } catch (err) {
+        if (resend === 'network' && err instanceof TypeError && attempt <= NETWORK_RETRY_MS.length) {
+          await sleep(NETWORK_RETRY_MS[attempt - 1])
+          continue
+        }
+        // A keep-alive socket the server closed while this party computed fails the next request as it is
+        // written (EPIPE, "other side closed"): it never arrived, so it is sent once more on a fresh socket.
+        if (resend === 'stale-socket' && isStaleSocket(err) && attempt === 1) continue
+        throw err
+      }
     }
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } }
@@ -121,23 +151,35 @@ export class PsiSessionClient {
     return res
   }
 
-  private async signed(sessionId: string, role: PsiRole, action: PsiAction, body: Uint8Array, chainId: number) {
-    const nonceBytes = this.random(8)
-    const nonce = BigInt('0x' + toHex(nonceBytes)).toString()
-    const deadline = this.now() + 300
-    const signature = await signPsiRequest(this.opts.signer, chainId, {
-      sessionId,
-      role: roleCode(role),
-      action,
-      bodyHash: '0x' + toHex(sha256(body)),
-      nonce,
-      deadline,
-    })
-    return {
-      [PSI_AUTH_HEADERS.role]: role,
-      [PSI_AUTH_HEADERS.nonce]: nonce,
-      [PSI_AUTH_HEADERS.deadline]: String(deadline),
-      [PSI_AUTH_HEADERS.signature]: signature,
+  /**
+   * `action` on session `s` as party `role`, signed when an attempt is made: every attempt carries a fresh
+   * nonce and deadline. An upload's body is `body`; a read has none.
+   */
+  private signed(s: PsiSessionInfo, role: PsiRole, action: PsiAction, body?: Uint8Array) {
+    const bodyHash = '0x' + toHex(sha256(body ?? new Uint8Array()))
+    return async (): Promise<RequestInit> => {
+      const nonce = BigInt('0x' + toHex(this.random(8))).toString()
+      const deadline = this.now() + 300
+      const signature = await signPsiRequest(this.opts.signer, s.chainId, {
+        sessionId: s.sessionId,
+        role: roleCode(role),
+        action,
+        bodyHash,
+        nonce,
+        deadline,
+      })
+      const headers = {
+        [PSI_AUTH_HEADERS.role]: role,
+        [PSI_AUTH_HEADERS.nonce]: nonce,
+        [PSI_AUTH_HEADERS.deadline]: String(deadline),
+        [PSI_AUTH_HEADERS.signature]: signature,
+      }
+      if (!body) return { method: 'GET', headers }
+      return {
+        method: 'PUT',
+        headers: { ...headers, 'content-type': 'application/octet-stream' },
+        body: body as BodyInit,
+      }
     }
   }
 
@@ -147,7 +189,7 @@ export class PsiSessionClient {
   }
 
   async describe(sessionId: string): Promise<PsiSessionInfo> {
-    return (await (await this.call(`/${sessionId}`, { method: 'GET' })).json()) as PsiSessionInfo
+    return (await (await this.call(`/${sessionId}`, { method: 'GET' }, 'network')).json()) as PsiSessionInfo
   }
 
   /** Creates a session in which we take `role`; returns the session and our transport key (keep it). */
@@ -311,23 +353,13 @@ export class PsiSessionClient {
     try {
       const own = packElements(await party.blindOwn(), ELEMENT_BYTES)
       const sealed = await sealRelay(p.transport, peerKey, sid, p.role, own)
-      await this.call(`/${s.sessionId}/relay`, {
-        method: 'PUT',
-        headers: {
-          'content-type': 'application/octet-stream',
-          ...(await this.signed(s.sessionId, p.role, 'put-relay', sealed, s.chainId)),
-        },
-        body: sealed as BodyInit,
-      })
+      await this.call(`/${s.sessionId}/relay`, this.signed(s, p.role, 'put-relay', sealed), 'network')
       p.onProgress?.({ phase: 'waiting-for-peer' })
       const peerSealed = await this.until(
         async () =>
           new Uint8Array(
             await (
-              await this.call(`/${s.sessionId}/relay`, {
-                method: 'GET',
-                headers: await this.signed(s.sessionId, p.role, 'get-relay', new Uint8Array(), s.chainId),
-              })
+              await this.call(`/${s.sessionId}/relay`, this.signed(s, p.role, 'get-relay'), 'network')
             ).arrayBuffer(),
           ),
         pollMs,
@@ -335,22 +367,12 @@ export class PsiSessionClient {
       )
       const peerList = unpackElements(await openRelay(p.transport, peerKey, sid, peer, peerSealed), ELEMENT_BYTES)
       const blinded = packElements(await party.blindPeer(peerList), ELEMENT_BYTES)
-      await this.call(`/${s.sessionId}/blinded`, {
-        method: 'PUT',
-        headers: {
-          'content-type': 'application/octet-stream',
-          ...(await this.signed(s.sessionId, p.role, 'put-blinded', blinded, s.chainId)),
-        },
-        body: blinded as BodyInit,
-      })
+      await this.call(`/${s.sessionId}/blinded`, this.signed(s, p.role, 'put-blinded', blinded), 'network')
       p.onProgress?.({ phase: 'waiting-for-result' })
       const result = await this.until(
         async () =>
           (await (
-            await this.call(`/${s.sessionId}/result`, {
-              method: 'GET',
-              headers: await this.signed(s.sessionId, p.role, 'get-result', new Uint8Array(), s.chainId),
-            })
+            await this.call(`/${s.sessionId}/result`, this.signed(s, p.role, 'get-result'), 'network')
           ).json()) as PsiSessionResult,
         pollMs,
         deadline,

@@ -2,6 +2,7 @@
 // parties' signed consent, relays their end-to-end-encrypted first messages, receives U and V, compares
 // them, gives each party — authenticated by signature — the positions of its own list that matched, and
 // has the relayer commit the session's transcript hash and intersection size on chain (commit.ts; R55).
+// At expiry it keeps only a tombstone, so that a late party is told the session expired.
 import { DurableObject } from 'cloudflare:workers'
 import { getAddress } from 'ethers'
 import {
@@ -16,7 +17,13 @@ import { messageDigest, psiTranscriptHash, type PsiMessageDigests } from '../../
 import type { PsiCommitStatus } from '../../../sdk/src/psi/session-client'
 import type { Bindings } from '../env'
 import { chainLedger, commitBackoffS, commitTranscript, PsiCommitRetry, type PsiLedger } from './commit'
-import { PSI_CHUNK_BYTES, PSI_MAX_ELEMENTS, PSI_MAX_LIFETIME_S, PSI_MAX_SIGNATURE_WINDOW_S } from './limits'
+import {
+  PSI_CHUNK_BYTES,
+  PSI_MAX_ELEMENTS,
+  PSI_MAX_LIFETIME_S,
+  PSI_MAX_SIGNATURE_WINDOW_S,
+  PSI_TOMBSTONE_S,
+} from './limits'
 import type { PsiSessionInfo, PsiSessionResult } from '../../../sdk/src/psi/session-client'
 
 /** A refusal the route turns into an HTTP error (worker/src/errors.ts maps ApiError). */
@@ -25,6 +32,8 @@ export type PsiFailure = {
   kind: 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'not_ready' | 'expired' | 'too_large'
   code: string
   message: string
+  /** Extra machine-readable facts for the error body (ApiError's fields). */
+  fields?: Record<string, unknown>
 }
 export type PsiOk<T> = { ok: true; value: T }
 export type PsiReply<T> = PsiOk<T> | PsiFailure
@@ -76,15 +85,51 @@ interface Meta {
   commit?: PsiCommitStatus
 }
 
-const fail = (kind: PsiFailure['kind'], code: string, message: string): PsiFailure => ({
-  ok: false,
-  kind,
-  code,
-  message,
-})
+/**
+ * What is left of a session after expiry, for PSI_TOMBSTONE_S: its terms and how it ended, without the
+ * lists, results, nonces or transport keys.
+ */
+type Tombstone = Pick<Meta, 'sessionId' | 'chainId' | 'partyA' | 'partyB' | 'maxElements' | 'expiresAt' | 'commit'> & {
+  expired: true
+  result?: Pick<NonNullable<Meta['result']>, 'intersectionSize' | 'transcriptHash'>
+}
+
+type UploadKind = 'relay' | 'blinded'
+const UPLOAD_ACTION: Record<UploadKind, PsiAction> = { relay: 'put-relay', blinded: 'put-blinded' }
+
+const fail = (
+  kind: PsiFailure['kind'],
+  code: string,
+  message: string,
+  fields?: Record<string, unknown>,
+): PsiFailure => ({ ok: false, kind, code, message, ...(fields ? { fields } : {}) })
 const ok = <T>(value: T): PsiOk<T> => ({ ok: true, value })
+/** The terms both parties signed, as a session's status and its tombstone show them. */
+const termsOf = ({ sessionId, chainId, partyA, partyB, maxElements, expiresAt }: Meta) => ({
+  sessionId,
+  chainId,
+  partyA,
+  partyB,
+  maxElements,
+  expiresAt,
+})
 const other = (r: PsiRole): PsiRole => (r === 'A' ? 'B' : 'A')
 const HEX32 = /^0x[0-9a-fA-F]{64}$/
+/** SHA-256 of no bytes: the body hash a signed read carries. */
+const EMPTY_BODY_HASH = '0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+const isoTime = (unixS: number) => new Date(unixS * 1000).toISOString()
+
+/** Commits are retried only while the session lives: one still pending at expiry stops, and says so. */
+function commitAtExpiry(c: PsiCommitStatus | undefined): PsiCommitStatus | undefined {
+  if (c?.status !== 'pending') return c
+  return {
+    status: 'failed',
+    attempts: c.attempts,
+    error:
+      `not confirmed on chain when the session expired, after ${c.attempts} attempt(s); no more are made ` +
+      `(ComputeLedger.psiCommitment shows whether one landed)${c.error ? `; last: ${c.error}` : ''}`,
+  }
+}
 
 async function sha256Hex(data: ArrayBuffer | Uint8Array): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', data as BufferSource))
@@ -101,24 +146,45 @@ export class PsiSession extends DurableObject {
       CREATE TABLE IF NOT EXISTS blobs (kind TEXT NOT NULL, role TEXT NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL,
         PRIMARY KEY (kind, role, chunk));
       CREATE TABLE IF NOT EXISTS nonces (role TEXT NOT NULL, nonce TEXT NOT NULL, PRIMARY KEY (role, nonce));
-      CREATE TABLE IF NOT EXISTS results (role TEXT PRIMARY KEY, positions BLOB NOT NULL);`)
+      CREATE TABLE IF NOT EXISTS results (role TEXT PRIMARY KEY, positions BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS sent (kind TEXT NOT NULL, role TEXT NOT NULL, digest TEXT NOT NULL,
+        PRIMARY KEY (kind, role));`)
   }
 
   private now(): number {
     return Math.floor(Date.now() / 1000)
   }
 
-  private meta(): Meta | undefined {
+  private meta(): Meta | Tombstone | undefined {
     const row = this.sql.exec<{ json: string }>('SELECT json FROM meta WHERE id = 1').toArray()[0]
-    return row ? (JSON.parse(row.json) as Meta) : undefined
+    return row ? (JSON.parse(row.json) as Meta | Tombstone) : undefined
   }
 
-  private saveMeta(m: Meta) {
+  private saveMeta(m: Meta | Tombstone) {
     this.sql.exec('INSERT OR REPLACE INTO meta (id, json) VALUES (1, ?)', JSON.stringify(m))
   }
 
   private has(kind: string, role: PsiRole): boolean {
     return this.sql.exec('SELECT 1 FROM blobs WHERE kind = ? AND role = ? LIMIT 1', kind, role).toArray().length > 0
+  }
+
+  /** SHA-256 of the list `role` uploaded as `kind`; kept after the relays are dropped, until expiry. */
+  private sentDigest(kind: UploadKind, role: PsiRole): string | undefined {
+    return this.sql
+      .exec<{ digest: string }>('SELECT digest FROM sent WHERE kind = ? AND role = ?', kind, role)
+      .toArray()[0]?.digest
+  }
+
+  private alreadySent(kind: UploadKind, role: PsiRole): PsiFailure | undefined {
+    // A blob without a digest is from a session begun before digests were kept.
+    if (this.sentDigest(kind, role) === undefined && !this.has(kind, role)) return undefined
+    return fail(
+      'conflict',
+      'psi_already_sent',
+      `Party ${role} has already sent its ${kind} list, with other bytes: a sent list cannot be changed. ` +
+        'A party that lost its run cannot send the same list again (its PSI secret is never stored, so a new ' +
+        'run blinds differently): start a new session.',
+    )
   }
 
   private putBlob(kind: string, role: PsiRole, data: Uint8Array) {
@@ -157,12 +223,7 @@ export class PsiSession extends DurableObject {
           ? 'comparing'
           : 'exchanging'
     return {
-      sessionId: m.sessionId,
-      chainId: m.chainId,
-      partyA: m.partyA,
-      partyB: m.partyB,
-      maxElements: m.maxElements,
-      expiresAt: m.expiresAt,
+      ...termsOf(m),
       state,
       joined: { A: Boolean(m.keys.A), B: Boolean(m.keys.B) },
       transportKeys: { ...m.keys },
@@ -173,8 +234,20 @@ export class PsiSession extends DurableObject {
   private live(): PsiReply<Meta> {
     const m = this.meta()
     if (!m) return fail('not_found', 'psi_session_not_found', 'No such PSI session')
-    if (this.now() >= m.expiresAt) return fail('expired', 'psi_session_expired', 'The PSI session has expired')
+    if ('expired' in m || this.now() >= m.expiresAt) return this.gone(m)
     return ok(m)
+  }
+
+  /** The answer to every call once the session has expired, before and after its alarm made it a tombstone. */
+  private gone(m: Meta | Tombstone): PsiFailure {
+    const commit = commitAtExpiry(m.commit)
+    return fail(
+      'expired',
+      'psi_session_expired',
+      `The PSI session expired at ${isoTime(m.expiresAt)}; its lists and results are deleted. ` +
+        'Start a new session to compare again.',
+      { expiredAt: m.expiresAt, ...(commit ? { commit } : {}) },
+    )
   }
 
   private participation(m: Meta, role: PsiRole, transportKey: string): PsiParticipation {
@@ -207,8 +280,16 @@ export class PsiSession extends DurableObject {
 
   /** Opens the session with the creator's signed participation. */
   async create(input: CreateSession): Promise<PsiReply<SessionStatus>> {
-    if (this.meta()) return fail('conflict', 'psi_session_exists', 'A PSI session with this id exists')
+    const existing = this.meta()
     const now = this.now()
+    if (existing)
+      return fail(
+        'conflict',
+        'psi_session_exists',
+        'expired' in existing || now >= existing.expiresAt
+          ? `A PSI session with this id expired at ${isoTime(existing.expiresAt)}; create the new one with a new id`
+          : 'A PSI session with this id exists',
+      )
     if (typeof input.sessionId !== 'string' || !HEX32.test(input.sessionId) || /^0x0{64}$/.test(input.sessionId))
       return fail('invalid', 'psi_bad_session_id', 'sessionId must be non-zero 32-byte hex')
     if (!Number.isSafeInteger(input.chainId) || input.chainId <= 0)
@@ -238,7 +319,7 @@ export class PsiSession extends DurableObject {
     if (bad) return bad
     m.keys[input.role] = input.transportKey.toLowerCase()
     this.saveMeta(m)
-    // Expiry: everything this object holds is deleted when the session lapses.
+    // Expiry: everything this object holds but a tombstone is deleted when the session lapses (alarm).
     await this.ctx.storage.setAlarm(m.expiresAt * 1000)
     return ok(this.status(m))
   }
@@ -261,13 +342,13 @@ export class PsiSession extends DurableObject {
     return live.ok ? ok(this.status(live.value)) : live
   }
 
-  /** Verifies a request signature for `action` over `body`, and spends its nonce. */
-  private async authorize(
-    m: Meta,
-    auth: PsiAuth,
-    action: PsiAction,
-    body: Uint8Array,
-  ): Promise<PsiFailure | undefined> {
+  /** Verifies a read's signature and spends its nonce: each signed read is answered once. */
+  private authorize(m: Meta, auth: PsiAuth, action: PsiAction): PsiFailure | undefined {
+    return this.verify(m, auth, action, EMPTY_BODY_HASH) ?? this.spend(auth)
+  }
+
+  /** Checks that `auth` is its party's signature of `action` over a body hashing to `bodyHash`, in time. */
+  private verify(m: Meta, auth: PsiAuth, action: PsiAction, bodyHash: string): PsiFailure | undefined {
     if (auth.role !== 'A' && auth.role !== 'B') return fail('unauthorized', 'psi_bad_role', 'x-psi-role must be A or B')
     if (!/^[0-9]{1,20}$/.test(auth.nonce) || BigInt(auth.nonce) >= 1n << 64n)
       return fail('unauthorized', 'psi_bad_nonce', 'x-psi-nonce must be a uint64')
@@ -287,7 +368,7 @@ export class PsiSession extends DurableObject {
           sessionId: m.sessionId,
           role: roleCode(auth.role),
           action,
-          bodyHash: await sha256Hex(body),
+          bodyHash,
           nonce: auth.nonce,
           deadline: auth.deadline,
         },
@@ -298,6 +379,10 @@ export class PsiSession extends DurableObject {
     }
     if (signer !== (auth.role === 'A' ? m.partyA : m.partyB))
       return fail('forbidden', 'psi_not_a_party', `This request is not signed by party ${auth.role}`)
+    return undefined
+  }
+
+  private spend(auth: PsiAuth): PsiFailure | undefined {
     const used = this.sql.exec('SELECT 1 FROM nonces WHERE role = ? AND nonce = ?', auth.role, auth.nonce).toArray()
     if (used.length) return fail('unauthorized', 'psi_replayed', 'This request signature was used before')
     this.sql.exec('INSERT INTO nonces (role, nonce) VALUES (?, ?)', auth.role, auth.nonce)
@@ -306,17 +391,18 @@ export class PsiSession extends DurableObject {
 
   /** Stores a party's encrypted step-1 list (S or T) for the peer; C cannot read it. */
   async putRelay(auth: PsiAuth, body: Uint8Array): Promise<PsiReply<{ bytes: number }>> {
-    const live = this.live()
-    if (!live.ok) return live
-    const m = live.value
-    const bad = await this.authorize(m, auth, 'put-relay', body)
-    if (bad) return bad
+    const admitted = await this.admit('relay', auth, body)
+    if (!admitted.ok) return admitted
+    const { m, repeat, digest } = admitted.value
+    if (repeat) return ok({ bytes: body.length })
     const n = (body.length - 16) / 32
     if (!Number.isInteger(n) || n < 0)
       return fail('invalid', 'psi_bad_relay', 'A relay message is 32 bytes per element plus a 16-byte tag')
     if (n > m.maxElements) return fail('too_large', 'psi_too_many_elements', `At most ${m.maxElements} elements`)
-    if (this.has('relay', auth.role)) return fail('conflict', 'psi_already_sent', 'This party has sent its list')
+    const sent = this.alreadySent('relay', auth.role)
+    if (sent) return sent
     this.putBlob('relay', auth.role, body)
+    this.sql.exec('INSERT INTO sent (kind, role, digest) VALUES (?, ?, ?)', 'relay', auth.role, digest)
     return ok({ bytes: body.length })
   }
 
@@ -324,7 +410,7 @@ export class PsiSession extends DurableObject {
   async getRelay(auth: PsiAuth): Promise<PsiReply<Uint8Array>> {
     const live = this.live()
     if (!live.ok) return live
-    const bad = await this.authorize(live.value, auth, 'get-relay', new Uint8Array())
+    const bad = this.authorize(live.value, auth, 'get-relay')
     if (bad) return bad
     const peer = other(auth.role)
     if (!this.has('relay', peer))
@@ -334,13 +420,14 @@ export class PsiSession extends DurableObject {
 
   /** Receives U (from A) or V (from B); when both are in, compares them. */
   async putBlinded(auth: PsiAuth, body: Uint8Array): Promise<PsiReply<{ state: SessionStatus['state'] }>> {
-    const live = this.live()
-    if (!live.ok) return live
-    const m = live.value
-    const bad = await this.authorize(m, auth, 'put-blinded', body)
-    if (bad) return bad
+    const admitted = await this.admit('blinded', auth, body)
+    if (!admitted.ok) return admitted
+    const { m, repeat, digest } = admitted.value
+    // Not stored, compared or armed again: the answer is the state the session is in now.
+    if (repeat) return ok({ state: this.status(m).state })
     if (body.length % 32 !== 0) return fail('invalid', 'psi_bad_blinded', 'Blinded lists are 32 bytes per element')
-    if (this.has('blinded', auth.role)) return fail('conflict', 'psi_already_sent', 'This party has sent its list')
+    const sent = this.alreadySent('blinded', auth.role)
+    if (sent) return sent
     // U re-blinds the peer's list, so it must have exactly as many elements as the peer sent.
     const peer = other(auth.role)
     if (!this.has('relay', peer))
@@ -353,12 +440,36 @@ export class PsiSession extends DurableObject {
         `Expected ${peerCount} elements (the peer's list), got ${body.length / 32}`,
       )
     this.putBlob('blinded', auth.role, body)
+    this.sql.exec('INSERT INTO sent (kind, role, digest) VALUES (?, ?, ?)', 'blinded', auth.role, digest)
     if (this.has('blinded', peer)) {
       this.compare(m)
       // Commit on chain from the alarm, so a crash or an unreachable chain is retried (commit.ts).
       await this.ctx.storage.setAlarm(Date.now())
     }
-    return ok({ state: this.status(this.meta()!).state })
+    return ok({ state: this.status(m).state })
+  }
+
+  /**
+   * What an upload passes before its body is looked at: a live session, then a request signed by the
+   * party within its window, then either `repeat` — the very bytes this party already sent as `kind` —
+   * or a fresh nonce. A repeat is a client resending an upload whose reply it lost, perhaps byte for
+   * byte with the nonce the first one spent: it changes nothing, so it is answered as the first was
+   * without a nonce being checked or spent (its signature binds this action to these bytes, so it can
+   * do nothing else).
+   */
+  private async admit(
+    kind: UploadKind,
+    auth: PsiAuth,
+    body: Uint8Array,
+  ): Promise<PsiReply<{ m: Meta; repeat: boolean; digest: string }>> {
+    // Hashed before the session is read, so that no other request runs between these checks and the write.
+    const digest = await sha256Hex(body)
+    const live = this.live()
+    if (!live.ok) return live
+    const bad = this.verify(live.value, auth, UPLOAD_ACTION[kind], digest)
+    if (bad) return bad
+    if (this.sentDigest(kind, auth.role) === digest) return ok({ m: live.value, repeat: true, digest })
+    return this.spend(auth) ?? ok({ m: live.value, repeat: false, digest })
   }
 
   private compare(m: Meta) {
@@ -415,7 +526,7 @@ export class PsiSession extends DurableObject {
     const live = this.live()
     if (!live.ok) return live
     const m = live.value
-    const bad = await this.authorize(m, auth, 'get-result', new Uint8Array())
+    const bad = this.authorize(m, auth, 'get-result')
     if (bad) return bad
     if (!m.result) return fail('not_ready', 'psi_not_compared', 'Both blinded lists are needed first')
     const row = this.sql
@@ -442,7 +553,7 @@ export class PsiSession extends DurableObject {
   private commitNow(): Promise<void> {
     this.committing ??= (async () => {
       const m = this.meta()
-      if (!m?.result || m.commit?.status !== 'pending') return
+      if (!m || 'expired' in m || !m.result || m.commit?.status !== 'pending') return
       let next: PsiCommitStatus
       try {
         next = await commitTranscript(this.ledger(), {
@@ -456,7 +567,7 @@ export class PsiSession extends DurableObject {
         next = { status: 'pending', attempts: m.commit.attempts + 1, error: err.message }
       }
       const latest = this.meta()
-      if (!latest) return // expired meanwhile
+      if (!latest || 'expired' in latest) return // expired meanwhile
       latest.commit = next
       this.saveMeta(latest)
     })().finally(() => (this.committing = undefined))
@@ -464,14 +575,20 @@ export class PsiSession extends DurableObject {
   }
 
   /**
-   * The one alarm does two jobs: the pending on-chain commit (retried with backoff), then expiry, when
-   * the whole session — consent, relays, U, V, results — is deleted.
+   * The one alarm does three jobs: the pending on-chain commit (retried with backoff); then expiry, when
+   * the session — consent, transport keys, relays, U, V, results, nonces — is deleted but for a
+   * tombstone; then, PSI_TOMBSTONE_S later, the tombstone's deletion.
    */
   override async alarm() {
     const m = this.meta()
     if (!m) return
+    // expire() replaced every other alarm with this one.
+    if ('expired' in m) {
+      this.sql.exec('DELETE FROM meta')
+      return
+    }
     if (Date.now() >= m.expiresAt * 1000) {
-      this.sql.exec('DELETE FROM blobs; DELETE FROM results; DELETE FROM nonces; DELETE FROM meta;')
+      await this.expire(m)
       return
     }
     if (m.commit?.status === 'pending') await this.commitNow()
@@ -479,5 +596,20 @@ export class PsiSession extends DurableObject {
     const retry =
       after?.commit?.status === 'pending' ? Date.now() + commitBackoffS(after.commit.attempts) * 1000 : Infinity
     await this.ctx.storage.setAlarm(Math.min(retry, m.expiresAt * 1000))
+  }
+
+  private async expire(m: Meta) {
+    const commit = commitAtExpiry(m.commit)
+    const tombstone: Tombstone = {
+      expired: true,
+      ...termsOf(m),
+      ...(m.result
+        ? { result: { intersectionSize: m.result.intersectionSize, transcriptHash: m.result.transcriptHash } }
+        : {}),
+      ...(commit ? { commit } : {}),
+    }
+    this.sql.exec('DELETE FROM blobs; DELETE FROM results; DELETE FROM nonces; DELETE FROM sent;')
+    this.saveMeta(tombstone)
+    await this.ctx.storage.setAlarm((m.expiresAt + PSI_TOMBSTONE_S) * 1000)
   }
 }

@@ -22,7 +22,7 @@ const STATUS = {
 
 function unwrap<T>(reply: PsiReply<T>): T {
   if (reply.ok) return reply.value
-  throw new ApiError(STATUS[reply.kind], reply.code, reply.message)
+  throw new ApiError(STATUS[reply.kind], reply.code, reply.message, reply.fields)
 }
 
 /** The Durable Object holding the session named in the path (Cloudflare calls this handle a stub). */

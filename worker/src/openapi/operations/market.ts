@@ -26,6 +26,7 @@ import {
   type Operation,
   type Parameter,
 } from './shared'
+import { PSI_TOMBSTONE_S } from '../../psi/limits'
 
 const jobId = inPath('id', 'the job id: the EIP-712 digest of its JobRequest', hex(32))
 const psiSessionId = inPath('id', 'the session id (32-byte hex)', hex(32))
@@ -290,7 +291,8 @@ export const marketOperations: Operation[] = [
     tag: 'psi',
     summary: 'Create a PSI session',
     description:
-      'The comparator of a private set intersection (R55, R61), one Durable Object per session. The creator names both parties and signs its own participation (EIP-712).',
+      'The comparator of a private set intersection (R55, R61), one Durable Object per session. The creator names both parties and signs its own participation (EIP-712). The id of a session that exists, or expired less than ' +
+      `${PSI_TOMBSTONE_S / 86_400} days ago, is refused (409 \`psi_session_exists\`, the message saying when it expired).`,
     body: {
       required: true,
       content: json(
@@ -328,7 +330,9 @@ export const marketOperations: Operation[] = [
     path: '/api/psi/sessions/{id}',
     tag: 'psi',
     summary: 'A PSI session',
-    description: 'Its parties, state, who has joined and their transport keys.',
+    description:
+      'Its parties, state, who has joined and their transport keys. From its expiry on, this and every other call on the session answers 410 `psi_session_expired`, with `expiredAt` and the final `commit` status, for ' +
+      `${PSI_TOMBSTONE_S / 86_400} days; then 404.`,
     parameters: [psiSessionId],
     ok: { 200: { description: 'the session', content: json(ref('PsiSession')) } },
     errors: PSI_SESSION_ERRORS,
@@ -362,7 +366,7 @@ export const marketOperations: Operation[] = [
     tag: 'psi',
     summary: 'Send my encrypted list to the peer',
     description:
-      'A party’s list for its peer, sealed to the peer’s transport key: 32 bytes per element plus a 16-byte tag.',
+      'A party’s list for its peer, sealed to the peer’s transport key: 32 bytes per element plus a 16-byte tag. Sending the same bytes again (a retry whose reply was lost, even the same signed request) is answered as the first time and changes nothing; other bytes are refused (409 `psi_already_sent`).',
     parameters: [psiSessionId, ...psiAuth],
     body: { required: true, content: octets },
     ok: { 200: { description: 'stored', content: json(object({ bytes: integer() })) } },
@@ -387,7 +391,8 @@ export const marketOperations: Operation[] = [
     path: '/api/psi/sessions/{id}/blinded',
     tag: 'psi',
     summary: 'Send my blinded list to the comparator',
-    description: '32 bytes per element, as many as the peer’s list; once both are in, the comparator compares them.',
+    description:
+      '32 bytes per element, as many as the peer’s list; once both are in, the comparator compares them. Sending the same bytes again (a retry whose reply was lost, even the same signed request) answers the session’s state and changes nothing; other bytes are refused (409 `psi_already_sent`).',
     parameters: [psiSessionId, ...psiAuth],
     body: { required: true, content: octets },
     ok: {

@@ -145,6 +145,19 @@ describe('POST /api/verify', () => {
     )
     expect(text.status).toBe(415)
   })
+
+  it('reads JSON declared with parameters or as a +json type, as every other JSON route does', async () => {
+    for (const type of ['application/json; charset=utf-8', 'application/vnd.stillflow+json']) {
+      const res = await app.request(
+        '/api/verify',
+        { method: 'POST', headers: { 'content-type': type }, body: '{"contentHash":"0x12"}' },
+        base,
+      )
+      // Read as JSON and refused for its content, not for its media type.
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_content_hash')
+    }
+  })
 })
 
 describe('auth', () => {

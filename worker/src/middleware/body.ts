@@ -9,6 +9,9 @@ type Problem = { code: string; message: string }
 /** application/json or a structured +json type (RFC 6839), with or without parameters. */
 const JSON_TYPE = /^application\/([a-z0-9.!#$&^_-]+\+)?json$/
 
+/** Whether the request declares a JSON body (any type `readJson` accepts). */
+export const isJson = (req: Pick<Req, 'header'>): boolean => JSON_TYPE.test(mediaType(req))
+
 /** The request's media type without parameters, lowercase ('' when it names none). */
 export const mediaType = (req: Pick<Req, 'header'>): string =>
   (req.header('content-type') ?? '').split(';')[0].trim().toLowerCase()
@@ -28,7 +31,7 @@ export async function readJson(
   tooLarge: Problem = { code: 'request_too_large', message: `this request is at most ${maxBytes} bytes of JSON` },
 ): Promise<unknown> {
   const type = mediaType(req)
-  if (!JSON_TYPE.test(type)) {
+  if (!isJson(req)) {
     throw new ApiError(
       415,
       'unsupported_media_type',

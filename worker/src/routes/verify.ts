@@ -9,7 +9,7 @@ import { ApiError } from '../errors'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
 import { maxUploadBytes } from '../services/ipfs'
-import { mediaType, readJson } from '../middleware/body'
+import { isJson, mediaType, readJson } from '../middleware/body'
 
 async function hashBody(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
   const h = sha256.create()
@@ -28,7 +28,8 @@ async function hashBody(body: ReadableStream<Uint8Array>, max: number): Promise<
 export const verify = new Hono<AppEnv>().post('/', async (c) => {
   const type = mediaType(c.req)
   let contentHash: string
-  if (type === 'application/json') {
+  // JSON as readJson takes it anywhere else (parameters and +json types too).
+  if (isJson(c.req)) {
     const invalid = {
       code: 'invalid_content_hash',
       message: 'contentHash must be 0x and the 32-byte SHA-256 of the file',

@@ -226,7 +226,6 @@ function mintFailure(err: unknown, contentHash: string): PublishError {
   return new PublishError(502, 'chain_unavailable', `the mint transaction failed: ${(err as Error).message}`, 'mint')
 }
 
-/** Records a failure that happened before the pipeline ran. */
 /**
  * Checks an owner's EIP-712 signature under the DataAssetNFT's domain (`Publish`, `UploadIntent`):
  * 401 `invalid_signature` when it is malformed or by anyone but `owner`.
@@ -257,6 +256,7 @@ export async function forget(env: Bindings, id: string): Promise<void> {
   await drizzle(env.DB).delete(publications).where(eq(publications.id, id))
 }
 
+/** Records a failure that happened before the pipeline ran. */
 export async function fail(env: Bindings, id: string, err: PublishError): Promise<void> {
   await mark(env, id, { status: 'failed', step: err.step, errorCode: err.code, errorMessage: err.message })
 }

@@ -62,6 +62,7 @@ export {
   TransactionRefusedError,
   buildSetOffer,
   buildWithdrawOffer,
+  describeLapse,
   findLicences,
   listOffers,
   marketEvents,
@@ -70,6 +71,7 @@ export {
   type LicenceState,
   type NewOfferTerms,
   type Offer,
+  type OfferLapse,
   type PurchaseQuote,
   type UnsignedTx,
 } from './offers'

@@ -22,7 +22,24 @@ export interface Offer {
   /** On sale now: not withdrawn, set by the asset's current owner, the asset neither revoked nor frozen. */
   active: boolean
   /** Why it does not sell (only when `active` is false). */
-  inactive?: 'withdrawn' | 'previous_owner' | 'set_before_transfer' | 'asset_revoked' | 'asset_frozen'
+  inactive?: OfferLapse
+}
+
+/** Why an offer does not sell, as the API names it (worker/src/routes/offers.ts `offerLapse`). */
+export type OfferLapse = 'withdrawn' | 'previous_owner' | 'set_before_transfer' | 'asset_revoked' | 'asset_frozen'
+
+const LAPSE_WORDS: Record<OfferLapse, string> = {
+  withdrawn: 'withdrawn by its owner',
+  previous_owner: 'set by a previous owner of the asset',
+  set_before_transfer: 'set before the asset last changed hands',
+  asset_revoked: 'the asset is revoked',
+  asset_frozen: 'the asset is frozen by a supervisor',
+}
+
+/** Why `offer` does not sell, in words for a person ('' when it is on sale). */
+export function describeLapse(offer: Pick<Offer, 'active' | 'inactive'>): string {
+  if (offer.active) return ''
+  return offer.inactive ? LAPSE_WORDS[offer.inactive] : 'not on sale'
 }
 
 /** An unsigned transaction for the caller's wallet. */

@@ -408,6 +408,13 @@ describe('licences and compute jobs', () => {
       // An offer set now sells (the tests after this one use it).
       const fresh = await offer(3, 5)
       expect(await buyable()).toEqual([fresh.offerId])
+      // `stillflow offer list --all` says why each old one does not sell.
+      const listing = await cli(['offer', 'list', tokenId, '--all'])
+      expect(listing.code, listing.stderr).toBe(0)
+      for (const id of offered)
+        expect(listing.stdout).toMatch(
+          new RegExp(`#${id} .*\\(not on sale: set before the asset last changed hands\\)`),
+        )
     })
 
     it('a frozen asset → 403 asset_frozen; a revoked one → 403 asset_revoked (last: it ends the asset)', async () => {

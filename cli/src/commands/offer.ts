@@ -4,6 +4,7 @@ import { formatEther } from 'ethers'
 import {
   buildSetOffer,
   buildWithdrawOffer,
+  describeLapse,
   listOffers,
   marketEvents,
   sendBuilt,
@@ -55,7 +56,7 @@ async function list(ctx: CommandContext) {
   if (!ctx.json) {
     if (!offers.length) ctx.stdout.write(`asset #${tokenId} has no offers on sale\n`)
     for (const o of offers)
-      ctx.stdout.write(`#${o.offerId}  ${describeOffer(o)}${o.active ? '' : '  (withdrawn or lapsed)'}\n`)
+      ctx.stdout.write(`#${o.offerId}  ${describeOffer(o)}${o.active ? '' : `  (not on sale: ${describeLapse(o)})`}\n`)
   }
   return { tokenId, offers }
 }

@@ -7,7 +7,7 @@ import { NATIVE_CURRENCY } from '../../../contracts/index'
 import { base64url, fromBase64url, utf8 } from '../../../tee-sim/src/bytes'
 import type { AppEnv } from '../env'
 import { ApiError, echo } from '../errors'
-import { offerLapse } from './offers'
+import { offerLapse } from './offer-rules'
 import { normalizePolicy } from '../../../tee-sim/src/policy'
 import { addressBook } from '../services/config'
 import { metadataCid } from '../indexer/metadata'
@@ -372,13 +372,13 @@ async function publicationOf(env: IndexerBindings, chainId: number, tokenId: str
   return { ...row, result }
 }
 
+type NormalizedPolicy = ReturnType<typeof normalizePolicy>
+
 /**
  * The privacy policy the enclave applies to an asset, with its defaults filled in, from the declaration
  * the owner signed (found through the indexed mint or, just after minting, this node's publication).
  * Null when it cannot be read now (not indexed nor published here, IPFS away) or is malformed.
  */
-type NormalizedPolicy = ReturnType<typeof normalizePolicy>
-
 export async function assetPolicy(env: IndexerBindings, tokenId: string): Promise<NormalizedPolicy | null> {
   const { chainId } = addressBook(env)
   const asset = await env.DB.prepare('SELECT metadata_digest FROM assets WHERE chain_id = ? AND token_id = ?')
@@ -547,7 +547,7 @@ export const catalog = new Hono<AppEnv>()
           maxJobs: o.max_jobs,
           epsilonBudgetMilli: o.epsilon_budget_milli,
           purposes: o.purposes,
-          // As DataMarket.buyLicence decides it (offers.ts offerLapse), at the indexed block.
+          // As DataMarket.buyLicence decides it (offer-rules.ts offerLapse), at the indexed block.
           live: !lapse,
           ...(lapse ? { inactive: lapse } : {}),
           setTx: o.set_tx,

@@ -10,7 +10,8 @@ import { ApiError } from '../errors'
 import { readJson } from '../middleware/body'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
-import { chainOfferLapse, parseTokenId, uintOf, type ChainAssetInfo } from './offers'
+import { chainOfferLapse, type ChainAssetInfo } from './offer-rules'
+import { parseTokenId, uintOf } from './offers'
 
 const market = new Interface(dataMarketAbi)
 export const buildSchema = z.strictObject({ tokenId: uintOf(256, true), offerId: uintOf(256, true) })

@@ -312,7 +312,11 @@ describe('site flows with the development wallet', () => {
     await page.getByRole('button', { name: 'Sign and run query' }).click()
     const alert = page.locator('[data-flow-error]')
     await alert.waitFor({ state: 'visible', timeout: 60_000 })
-    await expect(alert.textContent()).resolves.toMatch(/^The query did not run: .+\(query_rejected, HTTP 422\)/)
+    // A plain sentence; the API's code is kept apart, as a small reference for support.
+    await expect(alert.textContent()).resolves.toMatch(/^The query did not run: .+ Reference: query_rejected$/)
+    await expect(alert.textContent()).resolves.not.toMatch(/HTTP 422|\(query_rejected/)
+    await expect(alert.locator('.error-reference').textContent()).resolves.toBe('Reference: query_rejected')
+    await expect(alert.getAttribute('data-code')).resolves.toBe('query_rejected')
     expect(await page.locator('h1').textContent()).toBe('Harbour visits from the browser')
     expect(await page.content()).not.toMatch(/at \w+ \(.*:\d+:\d+\)/)
     const after = await api(`/licences/${before.licenceId}`)

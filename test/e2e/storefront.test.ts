@@ -428,7 +428,7 @@ describe('storefront', () => {
       for (const [input, reason] of [
         ['', /Paste a receipt/],
         ['{"receipt":', /not valid JSON/],
-        ['{"receipt": {"jobId": "0x12"}}', /receipt\.jobId must be 0x followed by 64 hex digits/],
+        ['{"receipt": {"jobId": "0x12"}}', /"receipt\.jobId" is not a hash: it must be 0x followed by 64 hex digits/],
         ['hello', /0x followed by 64 hex digits/],
         ['0x' + '5a'.repeat(32), /has no receipt, job or transaction with id/],
         [mine.txHash, /is not a ComputeLedger\.recordReceipt or recordGroupReceipt call/],

@@ -5,11 +5,14 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { purchaseSummary, type QuoteTerms } from '../../site/src/flows/buy-run/summary'
 import {
+  endSentence,
   epsilonPerQueryMilli,
   ethToWei,
+  formatBudget,
   formatDuration,
   formatEth,
   formatTime,
+  licenceLeft,
   plural,
   queriesAllowed,
   weiToEthInput,
@@ -66,10 +69,13 @@ describe('plural and dates', () => {
 })
 
 describe('ε per query and queries allowed', () => {
-  it('reads the per-query ε of a DP policy (the enclave default when absent), none for aggregates-only', () => {
+  it('reads the per-query ε of a DP policy (the enclave default when absent), 0 for aggregates-only, null if unknown', () => {
     expect(epsilonPerQueryMilli({ mode: 'dp', epsilonPerQueryMilli: 250 })).toBe(250)
     expect(epsilonPerQueryMilli({ mode: 'dp' })).toBe(1000)
-    expect(epsilonPerQueryMilli({ mode: 'aggregates-only', minGroupSize: 10 })).toBeNull()
+    expect(epsilonPerQueryMilli({ mode: 'aggregates-only', minGroupSize: 10 })).toBe(0)
+    // As the catalogue gives it: the declared policy with its kind.
+    expect(epsilonPerQueryMilli({ kind: 'aggregates-only', mode: 'aggregates-only' })).toBe(0)
+    expect(epsilonPerQueryMilli({ kind: 'dp', mode: 'dp', epsilonPerQueryMilli: 500 })).toBe(500)
     expect(epsilonPerQueryMilli(null)).toBeNull()
   })
 
@@ -78,6 +84,31 @@ describe('ε per query and queries allowed', () => {
     expect(queriesAllowed(10, 2500, 1000)).toBe(2)
     expect(queriesAllowed(10, 500, 1000)).toBe(0)
     expect(queriesAllowed(10, 500, null)).toBe(10)
+    expect(queriesAllowed(10, 0, 0)).toBe(10)
+  })
+})
+
+describe('when the asset is aggregates-only (no differential privacy)', () => {
+  const policy = { kind: 'aggregates-only', mode: 'aggregates-only', minGroupSize: 10 }
+
+  it('shows an offer’s or licence’s ε budget as no ε, not as a number nothing spends', () => {
+    expect(formatBudget(10_000, epsilonPerQueryMilli(policy))).toBe('no ε (aggregates only)')
+    expect(licenceLeft(3, 10_000, epsilonPerQueryMilli(policy))).toBe('3 jobs left, no ε (aggregates only)')
+  })
+
+  it('still shows the number under a DP policy, and when the policy is not known', () => {
+    expect(formatBudget(2500, 1000)).toBe('ε 2.5')
+    expect(formatBudget(2500, null)).toBe('ε 2.5')
+    expect(licenceLeft(1, 1500, 500)).toBe('1 job and ε 1.5 left')
+    expect(licenceLeft(2, 1500, null)).toBe('2 jobs and ε 1.5 left')
+  })
+})
+
+describe('endSentence', () => {
+  it('adds a full stop only where a sentence has none', () => {
+    expect(endSentence('The query does not parse')).toBe('The query does not parse.')
+    expect(endSentence('Too few rows. ')).toBe('Too few rows.')
+    expect(endSentence('Really?')).toBe('Really?')
   })
 })
 
@@ -107,7 +138,15 @@ describe('purchaseSummary', () => {
     expect(free).not.toMatch(/0\.0|0 ETH/)
   })
 
-  it('leaves out the per-query line when the policy has no ε', () => {
-    expect(purchaseSummary(q, null)).toMatch(/for 1 hour\.$/)
+  it('leaves out the per-query line when the policy is not known', () => {
+    expect(purchaseSummary(q, null)).toMatch(/and ε 2 for 1 hour\.$/)
+  })
+
+  it('names no ε budget for an aggregates-only asset: its queries spend none', () => {
+    const s = purchaseSummary({ ...q, maxJobs: 5 }, 0)
+    expect(s).toMatch(
+      /The licence allows 5 jobs for 1 hour\. This asset releases aggregates only, so queries spend no ε\.$/,
+    )
+    expect(s).not.toMatch(/ε \d/)
   })
 })

@@ -56,29 +56,62 @@ describe('checkShape', () => {
 
   it.each([
     [(_: any) => null, /must be a JSON object/],
-    [(s: any) => ({ ...s, receipt: undefined }), /no "receipt" object/],
-    [(s: any) => ({ ...s, receipt: { ...s.receipt, jobId: '0x12' } }), /receipt\.jobId must be 0x/],
-    [(s: any) => ({ ...s, receipt: { ...s.receipt, resultHash: 42 } }), /receipt\.resultHash must be 0x/],
-    [(s: any) => ({ ...s, receipt: { ...s.receipt, licenceId: 7 } }), /receipt\.licenceId must be a decimal/],
-    [(s: any) => ({ ...s, receipt: { ...s.receipt, licenceId: '-1' } }), /receipt\.licenceId must be a decimal/],
+    [
+      (s: any) => ({ ...s, receipt: 'x' }),
+      /^"receipt" is not an object: it must be a JSON object in braces, not "x"\.$/,
+    ],
+    [
+      (s: any) => ({ ...s, receipt: { ...s.receipt, jobId: '0x12' } }),
+      /^"receipt\.jobId" is not a hash: it must be 0x followed by 64 hex digits, not "0x12"\.$/,
+    ],
+    [
+      (s: any) => ({ ...s, receipt: { ...s.receipt, resultHash: 42 } }),
+      /"receipt\.resultHash" is not a hash: .* not 42\./,
+    ],
+    [
+      (s: any) => ({ ...s, receipt: { ...s.receipt, licenceId: 7 } }),
+      /"receipt\.licenceId" is not a licence id: it must be a decimal number in a string, like "7", not 7\./,
+    ],
+    [(s: any) => ({ ...s, receipt: { ...s.receipt, licenceId: '-1' } }), /"receipt\.licenceId" is not a licence id/],
     [
       (s: any) => ({ ...s, receipt: { ...s.receipt, epsilonSpentMilli: -1 } }),
-      /epsilonSpentMilli must be a non-negative/,
+      /"receipt\.epsilonSpentMilli" is not an amount of ε: it must be a non-negative integer/,
     ],
+    [(s: any) => ({ ...s, receipt: { ...s.receipt, epsilonSpentMilli: 1.5 } }), /not 1\.5\./],
+    [(s: any) => ({ ...s, signature: '0x1234' }), /"signature" is not a signature: it must be 65 bytes/],
     [
-      (s: any) => ({ ...s, receipt: { ...s.receipt, epsilonSpentMilli: 1.5 } }),
-      /epsilonSpentMilli must be a non-negative/,
+      (s: any) => ({ ...s, signer: 'alice' }),
+      /^"signer" is not an address: it must be 0x followed by 40 hex digits, not "alice"\.$/,
     ],
-    [(s: any) => ({ ...s, signature: '0x1234' }), /signature must be 65 bytes/],
-    [(s: any) => ({ ...s, signer: 'alice' }), /signer must be an address/],
-    [(s: any) => ({ ...s, chainId: 0 }), /chainId must be a positive integer/],
-    [(s: any) => ({ ...s, chainId: '31337' }), /chainId must be a positive integer/],
-    [(s: any) => ({ ...s, computeLedger: '0x12' }), /computeLedger must be an address/],
-  ])('refuses malformed input %#, naming the field', async (mutate, message) => {
+    [(s: any) => ({ ...s, signer: null }), /"signer" is not an address: .* not null\./],
+    [(s: any) => ({ ...s, chainId: 0 }), /"chainId" is not a chain id: it must be a positive integer, not 0\./],
+    [(s: any) => ({ ...s, chainId: '31337' }), /"chainId" is not a chain id: .* not "31337"\./],
+    [(s: any) => ({ ...s, computeLedger: '0x12' }), /"computeLedger" is not an address/],
+    // A long value is cut short: enough to spot the mistake.
+    [(s: any) => ({ ...s, signer: 'x'.repeat(500) }), /not "x{23}…"\.$/],
+  ])('refuses malformed input %#, naming the field and what it holds', async (mutate, message) => {
     const input = mutate(JSON.parse(JSON.stringify(await signed())))
     expect(() => checkShape(input)).toThrow(ReceiptInputError)
     expect(() => checkShape(input)).toThrow(message)
   })
+
+  // Every field the check reads, at the top level and in the receipt.
+  const TOP = ['receipt', 'signature', 'signer', 'chainId', 'computeLedger']
+  const FIELDS = ['jobId', 'licenceId', 'contentHash', 'queryHash', 'resultHash', 'epsilonSpentMilli', 'measurement']
+
+  it.each([...TOP.map((k) => [k, k]), ...FIELDS.map((k) => [`receipt.${k}`, k])])(
+    'says plainly that "%s" is missing, apart from it being malformed',
+    async (path, key) => {
+      const s = JSON.parse(JSON.stringify(await signed()))
+      delete (path.startsWith('receipt.') ? s.receipt : s)[key]
+      expect(() => checkShape(s)).toThrow(
+        `The receipt has no "${path}" field — paste the whole receipt JSON as the marketplace gave it.`,
+      )
+      const bad = JSON.parse(JSON.stringify(await signed()))
+      ;(path.startsWith('receipt.') ? bad.receipt : bad)[key] = key === 'receipt' ? [] : 'x'
+      expect(() => checkShape(bad)).toThrow(new RegExp(`^"${path.replace('.', '\\.')}" is not `))
+    },
+  )
 })
 
 describe('group receipts (a job across assets, R67)', () => {
@@ -116,11 +149,13 @@ describe('group receipts (a job across assets, R67)', () => {
     const s = await signedGroup()
     expect(checkShape(JSON.parse(JSON.stringify(s)))).toEqual(s)
     const bad = (parts: unknown[]) => () => checkShape({ ...s, receipt: { ...group, parts } })
-    expect(bad([group.parts[0]])).toThrow(/two or more parts/)
+    expect(bad([group.parts[0]])).toThrow(/"receipt\.parts" must list two or more parts/)
     expect(bad([group.parts[0], { ...group.parts[1], contentHash: '0x12' }])).toThrow(
-      /receipt\.parts\[1\]\.contentHash must be 0x/,
+      /"receipt\.parts\[1\]\.contentHash" is not a hash: it must be 0x followed by 64 hex digits/,
     )
-    expect(bad([group.parts[0], null])).toThrow(ReceiptInputError)
+    const { contentHash: _, ...withoutHash } = group.parts[1]
+    expect(bad([group.parts[0], withoutHash])).toThrow(/The receipt has no "receipt\.parts\[1\]\.contentHash" field/)
+    expect(bad([group.parts[0], null])).toThrow(/"receipt\.parts\[1\]" is not an object: .* not null\./)
   })
 })
 

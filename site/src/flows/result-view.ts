@@ -37,6 +37,18 @@ function table(result: QueryResult, caption: string): HTMLTableElement {
 
 const round = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(Math.abs(n) >= 100 ? 1 : 3))
 
+// The chart is drawn at the page's own scale (no viewBox): a fixed drawing scaled down to a 375 px phone
+// shrinks its text below legibility (12 units became 7 px). Text is a fixed size in CSS px, each label sits
+// on its own line above its bar, and bars are percentages of the width, so it fits any width legibly.
+const FONT_PX = 14
+const LABEL_H = 18
+const BAR_H = 14
+const ROW_H = LABEL_H + BAR_H + 10
+/** The longest bar, in % of the width: the rest is room for the value written after it. */
+const MAX_BAR_PCT = 75
+/** Characters of a label that fit a 320 px phone at FONT_PX; a longer one is cut, whole in its tooltip. */
+const MAX_LABEL = 36
+
 /** Bars of the last numeric column, labelled by the other columns; nothing when there is no number. */
 function chart(result: QueryResult): SVGSVGElement[] {
   const valueCol = [...result.columns.keys()].reverse().find((i) => result.rows.some((r) => typeof r[i] === 'number'))
@@ -50,36 +62,41 @@ function chart(result: QueryResult): SVGSVGElement[] {
     value: typeof r[valueCol] === 'number' ? (r[valueCol] as number) : 0,
   }))
   const max = Math.max(...rows.map((r) => Math.abs(r.value)), 1e-9)
-  const barH = 22
-  const width = 600
-  const labelW = 200
-  const svg = document.createElementNS(SVG, 'svg')
-  svg.setAttribute('viewBox', `0 0 ${width} ${rows.length * barH + 4}`)
+  const svg = svgElement('svg', {
+    width: '100%',
+    height: rows.length * ROW_H,
+    'font-size': `${FONT_PX}px`,
+    fill: 'currentColor',
+  })
   svg.setAttribute('role', 'img')
   svg.setAttribute('aria-label', `Bar chart of ${result.columns[valueCol]}`)
   svg.classList.add('result-chart')
   rows.forEach((r, i) => {
-    const y = i * barH + 2
-    const text = document.createElementNS(SVG, 'text')
-    text.setAttribute('x', String(labelW - 6))
-    text.setAttribute('y', String(y + barH * 0.7))
-    text.setAttribute('text-anchor', 'end')
-    text.setAttribute('font-size', '12')
-    text.textContent = r.label.length > 28 ? `${r.label.slice(0, 27)}…` : r.label
-    const rect = document.createElementNS(SVG, 'rect')
-    rect.setAttribute('x', String(labelW))
-    rect.setAttribute('y', String(y + 3))
-    rect.setAttribute('height', String(barH - 6))
-    rect.setAttribute('width', String(Math.max(1, (Math.abs(r.value) / max) * (width - labelW - 60))))
-    rect.setAttribute('fill', '#0b4f8a')
-    const value = document.createElementNS(SVG, 'text')
-    value.setAttribute('x', String(labelW + (Math.abs(r.value) / max) * (width - labelW - 60) + 4))
-    value.setAttribute('y', String(y + barH * 0.7))
-    value.setAttribute('font-size', '12')
+    const y = i * ROW_H
+    const pct = Math.max(0.5, (Math.abs(r.value) / max) * MAX_BAR_PCT)
+    const label = svgElement('text', { x: 0, y: y + FONT_PX })
+    const cut = r.label.length > MAX_LABEL
+    label.textContent = cut ? `${r.label.slice(0, MAX_LABEL - 1)}…` : r.label
+    if (cut) {
+      const whole = svgElement('title', {})
+      whole.textContent = r.label
+      label.append(whole)
+    }
+    const bar = svgElement('rect', { x: 0, y: y + LABEL_H, width: `${pct}%`, height: BAR_H, fill: '#0b4f8a' })
+    const value = svgElement('text', { x: `${pct}%`, dx: 6, y: y + LABEL_H + BAR_H - 2 })
     value.textContent = round(r.value)
-    svg.append(text, rect, value)
+    svg.append(label, bar, value)
   })
   return [svg]
+}
+
+function svgElement<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string | number>,
+): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG, tag)
+  for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, String(v))
+  return el
 }
 
 function privacy(result: QueryResult): HTMLParagraphElement {

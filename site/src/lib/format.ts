@@ -49,6 +49,12 @@ export function formatTime(unixSeconds: number | null | undefined): string {
     .replace(/\.\d+Z$/, ' UTC')
 }
 
+/** A message someone wrote without a closing full stop, ended, so that another sentence can follow it. */
+export function endSentence(text: string): string {
+  const t = text.trim()
+  return /[.!?…]$/.test(t) ? t : `${t}.`
+}
+
 /** "1 job", "2 jobs": a count with its noun, singular only for exactly one. */
 export function plural(n: number | bigint, noun: string, nouns = `${noun}s`): string {
   return `${n.toLocaleString('en')} ${n === 1 || n === 1n ? noun : nouns}`
@@ -81,11 +87,37 @@ export function formatDuration(seconds: number): string {
 
 export const formatEpsilon = (milli: number) => `ε ${(milli / 1000).toLocaleString('en', { maximumFractionDigits: 3 })}`
 
-/** The ε one query spends under a policy, in thousandths; null when the policy is not differential privacy. */
+const aggregatesOnly = (policy: Record<string, unknown>) =>
+  policy.kind === 'aggregates-only' || policy.mode === 'aggregates-only'
+
+/**
+ * The ε one query spends under an asset's policy, in thousandths: a DP policy's own (the enclave's
+ * default when it names none), 0 under aggregates-only — it adds no noise, so it spends no ε — and null
+ * when the policy is not known (not loaded from IPFS).
+ */
 export function epsilonPerQueryMilli(policy: Record<string, unknown> | null | undefined): number | null {
-  if (!policy || policy.kind === 'aggregates-only' || policy.mode === 'aggregates-only') return null
+  if (!policy) return null
+  if (aggregatesOnly(policy)) return 0
   // The enclave's default when a DP policy names no per-query ε (tee-sim/src/policy.ts).
   return typeof policy.epsilonPerQueryMilli === 'number' ? policy.epsilonPerQueryMilli : 1000
+}
+
+/** What an aggregates-only asset's ε budget is shown as: the number on chain would mean nothing. */
+export const NO_EPSILON = 'no ε (aggregates only)'
+
+/**
+ * An offer's or licence's ε budget, or what is left of it, under the asset's policy (`perQueryMilli` as
+ * epsilonPerQueryMilli gives it): "ε 10", or "no ε (aggregates only)" when queries spend none.
+ */
+export function formatBudget(milli: number, perQueryMilli: number | null): string {
+  return perQueryMilli === 0 ? NO_EPSILON : formatEpsilon(milli)
+}
+
+/** What a licence has left, in a phrase: "2 jobs and ε 1.5 left", or "2 jobs left, no ε (aggregates only)". */
+export function licenceLeft(jobsLeft: number, epsilonLeftMilli: number, perQueryMilli: number | null): string {
+  return perQueryMilli === 0
+    ? `${plural(jobsLeft, 'job')} left, ${NO_EPSILON}`
+    : `${plural(jobsLeft, 'job')} and ${formatEpsilon(epsilonLeftMilli)} left`
 }
 
 /** How many queries a licence can run: its jobs, or fewer when its ε budget runs out first. */
@@ -113,7 +145,7 @@ export function policyInWords(policy: Record<string, unknown> | null): string[] 
   if (!policy)
     return ['The privacy policy could not be loaded from IPFS right now; the enclave enforces it regardless.']
   const out: string[] = []
-  if (policy.kind === 'aggregates-only' || policy.mode === 'aggregates-only') {
+  if (aggregatesOnly(policy)) {
     const k = typeof policy.minGroupSize === 'number' ? policy.minGroupSize : 10
     out.push(`Only aggregates are released: every group in a result must contain at least ${k} rows.`)
     out.push(

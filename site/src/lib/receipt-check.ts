@@ -75,42 +75,93 @@ const typesOf = (r: ReceiptFields | GroupReceipt) => ('parts' in r ? GROUP_TYPES
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 const short = (h: string) => (h.length > 20 ? `${h.slice(0, 10)}…${h.slice(-8)}` : h)
 
+/** What one field must hold, in the words a reader gets when it does not. */
+interface FieldRule {
+  /** What the field is, e.g. "an address". */
+  what: string
+  /** Its written form, e.g. "0x followed by 40 hex digits". */
+  form: string
+  ok: (v: unknown) => boolean
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+const RULES = {
+  object: { what: 'an object', form: 'a JSON object in braces', ok: isObject },
+  hash: { what: 'a hash', form: '0x followed by 64 hex digits', ok: (v) => typeof v === 'string' && HASH.test(v) },
+  address: {
+    what: 'an address',
+    form: '0x followed by 40 hex digits',
+    ok: (v) => typeof v === 'string' && ADDRESS.test(v),
+  },
+  signature: {
+    what: 'a signature',
+    form: '65 bytes of 0x hex (r ‖ s ‖ v)',
+    ok: (v) => typeof v === 'string' && /^0x[0-9a-fA-F]{130}$/.test(v),
+  },
+  licenceId: {
+    what: 'a licence id',
+    form: 'a decimal number in a string, like "7"',
+    ok: (v) => typeof v === 'string' && /^[0-9]{1,78}$/.test(v),
+  },
+  epsilon: {
+    what: 'an amount of ε',
+    form: 'a non-negative integer (thousandths of ε)',
+    ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+  },
+  chainId: { what: 'a chain id', form: 'a positive integer', ok: (v) => Number.isSafeInteger(v) && (v as number) > 0 },
+} satisfies Record<string, FieldRule>
+
+/** A pasted value as the reader typed it, cut short: enough to spot the mistake, never a wall of text. */
+const shown = (v: unknown): string => {
+  const cut = (t: string) => (t.length > 24 ? `${t.slice(0, 23)}…` : t)
+  return typeof v === 'string' ? JSON.stringify(cut(v)) : cut(JSON.stringify(v) ?? String(v))
+}
+
+/**
+ * Checks the field at `path` (its value `v`) against `rule`. A missing field and a malformed one are
+ * different mistakes — the first usually means part of the receipt was lost when it was copied — so each
+ * gets its own words.
+ */
+function need(v: unknown, path: string, rule: FieldRule): void {
+  if (v === undefined)
+    throw new ReceiptInputError(
+      `The receipt has no "${path}" field — paste the whole receipt JSON as the marketplace gave it.`,
+    )
+  if (!rule.ok(v))
+    throw new ReceiptInputError(`"${path}" is not ${rule.what}: it must be ${rule.form}, not ${shown(v)}.`)
+}
+
 /** The receipt's shape, field by field (either kind); the error names the first bad field. */
 export function checkShape(value: unknown): AnySignedReceipt {
-  const s = value as Partial<SignedReceipt> | null
-  if (!s || typeof s !== 'object') throw new ReceiptInputError('The receipt must be a JSON object.')
-  const r = s.receipt as Record<string, unknown> | undefined
-  if (!r || typeof r !== 'object') throw new ReceiptInputError('The JSON has no "receipt" object.')
-  const group = Array.isArray(r.parts)
+  if (!isObject(value)) throw new ReceiptInputError('The receipt must be a JSON object.')
+  need(value.receipt, 'receipt', RULES.object)
+  const r = value.receipt as Record<string, unknown>
+  const group = r.parts !== undefined
   const hashes = group
     ? ['jobId', 'queryHash', 'resultHash', 'measurement']
     : ['jobId', 'contentHash', 'queryHash', 'resultHash', 'measurement']
-  for (const k of hashes)
-    if (typeof r[k] !== 'string' || !HASH.test(r[k] as string))
-      throw new ReceiptInputError(`receipt.${k} must be 0x followed by 64 hex digits.`)
+  for (const k of hashes) need(r[k], `receipt.${k}`, RULES.hash)
   if (group) {
-    const parts = r.parts as Array<Record<string, unknown> | null>
-    if (parts.length < 2) throw new ReceiptInputError('receipt.parts must list two or more parts.')
-    parts.forEach((p, i) => checkCharge(p ?? {}, `receipt.parts[${i}]`))
+    const parts: unknown = r.parts
+    if (!Array.isArray(parts) || parts.length < 2)
+      throw new ReceiptInputError(`"receipt.parts" must list two or more parts, not ${shown(parts)}.`)
+    parts.forEach((p: unknown, i) => {
+      need(p, `receipt.parts[${i}]`, RULES.object)
+      checkCharge(p as Record<string, unknown>, `receipt.parts[${i}]`)
+    })
   } else checkCharge(r, 'receipt')
-  if (typeof s.signature !== 'string' || !/^0x[0-9a-fA-F]{130}$/.test(s.signature))
-    throw new ReceiptInputError('signature must be 65 bytes of 0x hex (r ‖ s ‖ v).')
-  if (typeof s.signer !== 'string' || !ADDRESS.test(s.signer)) throw new ReceiptInputError('signer must be an address.')
-  if (!Number.isSafeInteger(s.chainId) || s.chainId! <= 0)
-    throw new ReceiptInputError('chainId must be a positive integer.')
-  if (typeof s.computeLedger !== 'string' || !ADDRESS.test(s.computeLedger))
-    throw new ReceiptInputError('computeLedger must be an address.')
-  return s as AnySignedReceipt
+  need(value.signature, 'signature', RULES.signature)
+  need(value.signer, 'signer', RULES.address)
+  need(value.chainId, 'chainId', RULES.chainId)
+  need(value.computeLedger, 'computeLedger', RULES.address)
+  return value as unknown as AnySignedReceipt
 }
 
 /** What one licence was charged: its id, the dataset's content hash (parts only) and ε. */
 function checkCharge(c: Record<string, unknown>, where: string): void {
-  if (where !== 'receipt' && (typeof c.contentHash !== 'string' || !HASH.test(c.contentHash)))
-    throw new ReceiptInputError(`${where}.contentHash must be 0x followed by 64 hex digits.`)
-  if (typeof c.licenceId !== 'string' || !/^[0-9]{1,78}$/.test(c.licenceId))
-    throw new ReceiptInputError(`${where}.licenceId must be a decimal number in a string.`)
-  if (!Number.isSafeInteger(c.epsilonSpentMilli) || (c.epsilonSpentMilli as number) < 0)
-    throw new ReceiptInputError(`${where}.epsilonSpentMilli must be a non-negative integer.`)
+  if (where !== 'receipt') need(c.contentHash, `${where}.contentHash`, RULES.hash)
+  need(c.licenceId, `${where}.licenceId`, RULES.licenceId)
+  need(c.epsilonSpentMilli, `${where}.epsilonSpentMilli`, RULES.epsilon)
 }
 
 /** The EIP-712 digest the enclave signed and ComputeLedger.hashReceipt (or hashGroupReceipt) computes. */

@@ -5,7 +5,7 @@ import { BrowserProvider, HDNodeWallet, JsonRpcProvider, Mnemonic, type Provider
 import { ApiClient } from '../../../sdk/src/index'
 import { clearChoice, saveChoice, savedChoice, type WalletChoice } from './choice'
 
-export { describeError } from './errors'
+export { DescribedError, explainError } from './errors'
 export type { WalletChoice } from './choice'
 
 /** `GET /api/wallet` (worker/src/routes/wallet.ts). */

@@ -29,7 +29,7 @@ export interface QuoteView extends PurchaseQuote {
   summary: string
 }
 
-/** The purchase in words; `perQueryMilli` is the ε one query spends under the asset's policy, if DP. */
+/** The purchase in words; `perQueryMilli` is the ε one query spends under the asset's policy (summary.ts). */
 export async function quote(tokenId: string, offerId: string, perQueryMilli: number | null): Promise<QuoteView> {
   const q = await quotePurchase(api, tokenId, offerId)
   return { ...q, summary: purchaseSummary(q, perQueryMilli) }

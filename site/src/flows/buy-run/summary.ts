@@ -12,7 +12,8 @@ export type QuoteTerms = Pick<
 /**
  * @example purchaseSummary(q, 1000) // "You pay 0.0015 ETH in total, plus gas: 0.0014625 ETH to the owner and
  * //   0.0000375 ETH platform fee. The licence allows 5 jobs and ε 2 for 1 hour. Each query spends ε 1 …"
- * `perQueryMilli`: the ε one query spends under the asset's policy (lib/format epsilonPerQueryMilli), or null.
+ * `perQueryMilli`: the ε one query spends under the asset's policy (lib/format epsilonPerQueryMilli): 0 for
+ * aggregates-only, whose licences carry an ε budget nothing ever spends, so it is not shown; null if unknown.
  */
 export function purchaseSummary(q: QuoteTerms, perQueryMilli: number | null): string {
   const native = /^0x0{40}$/i.test(q.currency)
@@ -22,7 +23,11 @@ export function purchaseSummary(q: QuoteTerms, perQueryMilli: number | null): st
       ? 'This licence is free: you pay only the gas for the transaction.'
       : `You pay ${amount(BigInt(q.price))} in total, plus gas: ${amount(BigInt(q.ownerReceives))} to the owner and ` +
         `${amount(BigInt(q.fee))} platform fee.`
-  const terms = `The licence allows ${plural(q.maxJobs, 'job')} and ${formatEpsilon(q.epsilonBudgetMilli)} for ${formatDuration(q.durationSeconds)}.`
+  const jobs = plural(q.maxJobs, 'job')
+  const duration = formatDuration(q.durationSeconds)
+  if (perQueryMilli === 0)
+    return `${pay} The licence allows ${jobs} for ${duration}. This asset releases aggregates only, so queries spend no ε.`
+  const terms = `The licence allows ${jobs} and ${formatEpsilon(q.epsilonBudgetMilli)} for ${duration}.`
   if (perQueryMilli === null) return `${pay} ${terms}`
   const n = queriesAllowed(q.maxJobs, q.epsilonBudgetMilli, perQueryMilli)
   return (

@@ -3,7 +3,7 @@
 // from the owner's wallet, then watch the asset go from pending to indexed.
 import type { PrivacyPolicy } from '../../../../tee-sim/src/index'
 import { buildSetOffer, sendBuilt, trustEnclave, type DeclarationInput } from '../../../../sdk/src/index'
-import { api, currentWallet, describeError } from '../../wallet/index'
+import { api, currentWallet, DescribedError, explainError } from '../../wallet/index'
 import type { FromWorker, StartMessage, ToWorker } from './protocol'
 
 const PHASES: Record<string, string> = {
@@ -160,11 +160,11 @@ export async function runPublish(input: PublishForm, view: PublishView): Promise
           const signature = await wallet.signer.signTypedData(m.domain as never, m.types as never, m.value)
           reply = { type: 'signed', id: m.id, signature }
         } catch (err) {
-          reply = { type: 'sign-failed', id: m.id, message: describeError(err) }
+          reply = { type: 'sign-failed', id: m.id, ...explainError(err) }
         }
         worker.postMessage(reply)
       } else if (m.type === 'done') resolve(m.result)
-      else reject(new Error(m.message))
+      else reject(new DescribedError(m.message, m.reference))
     })
     const start: StartMessage = {
       type: 'start',

@@ -12,8 +12,13 @@ export interface StartMessage {
   /** The enclave the page checked through the user's own wallet (a Web Worker cannot reach the wallet). */
   trusted: TrustedEnclave
 }
+/** A failure crosses the worker boundary as wallet/errors.ts described it: the sentence and its reference. */
+export interface Failure {
+  message: string
+  reference?: string
+}
 export type SignReply =
-  { type: 'signed'; id: number; signature: string } | { type: 'sign-failed'; id: number; message: string }
+  { type: 'signed'; id: number; signature: string } | ({ type: 'sign-failed'; id: number } & Failure)
 export type ToWorker = StartMessage | SignReply
 
 export type FromWorker =
@@ -26,4 +31,4 @@ export type FromWorker =
       value: Record<string, unknown>
     }
   | { type: 'done'; result: PublishResult & { id?: string } }
-  | { type: 'failed'; message: string }
+  | ({ type: 'failed' } & Failure)

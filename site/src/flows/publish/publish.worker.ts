@@ -4,7 +4,7 @@
 import type { Signer } from 'ethers'
 import { ApiClient, publish } from '../../../../sdk/src/index'
 import { iterateBytes } from '../../../../tee-sim/src/index'
-import { describeError } from '../../wallet/errors'
+import { DescribedError, explainError } from '../../wallet/errors'
 import type { FromWorker, SignReply, StartMessage, ToWorker } from './protocol'
 
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m)
@@ -51,7 +51,7 @@ async function run(msg: StartMessage) {
     })
     post({ type: 'done', result })
   } catch (err) {
-    post({ type: 'failed', message: describeError(err) })
+    post({ type: 'failed', ...explainError(err) })
   }
 }
 
@@ -62,6 +62,6 @@ self.addEventListener('message', (e: MessageEvent<ToWorker>) => {
     const w = waiting.get(msg.id)
     waiting.delete(msg.id)
     if (msg.type === 'signed') w?.resolve(msg.signature)
-    else w?.reject(new Error(msg.message))
+    else w?.reject(new DescribedError(msg.message, msg.reference))
   }
 })

@@ -88,25 +88,11 @@ export async function submitJob(env: Bindings, body: unknown, origin: string): P
 
   await insertJob(
     env,
-    {
-      jobId,
-      chainId: book.chainId,
-      buyer,
-      licenceId,
-      tokenId,
-      contentHash: request.contentHash.toLowerCase(),
-      queryHash: request.queryHash.toLowerCase(),
-      query,
-      resultPublicKey: request.resultPublicKey.toLowerCase(),
-      nonce: request.nonce.toLowerCase(),
-      deadline: request.deadline,
-      signature,
-      ciphertextCid: cid,
-      origin,
-      status: 'queued',
-      createdAt: now,
-      updatedAt: now,
-    },
+    queuedJob(
+      request,
+      { jobId, chainId: book.chainId, buyer, query, signature, origin, now },
+      { licenceId, tokenId, contentHash: request.contentHash, cid },
+    ),
     [{ licenceId, jobsLeft }],
   )
   return { jobId, status: 'queued', licenceId, tokenId, deadline: request.deadline }
@@ -157,25 +143,8 @@ async function submitMultiJob(env: Bindings, body: ParsedBody, origin: string): 
   const first = parts[0]
   await insertJob(
     env,
-    {
-      jobId,
-      chainId: book.chainId,
-      buyer,
-      licenceId: first.licenceId,
-      tokenId: first.tokenId,
-      contentHash: first.contentHash,
-      queryHash: request.queryHash.toLowerCase(),
-      query,
-      resultPublicKey: request.resultPublicKey.toLowerCase(),
-      nonce: request.nonce.toLowerCase(),
-      deadline: request.deadline,
-      signature,
-      ciphertextCid: first.cid,
-      origin,
-      status: 'queued',
-      createdAt: now,
-      updatedAt: now,
-    },
+    // The job's row names its first part; every part, the first too, is a row of compute_job_parts.
+    queuedJob(request, { jobId, chainId: book.chainId, buyer, query, signature, origin, now }, first),
     parts.map((p) => ({ licenceId: p.licenceId, jobsLeft: p.jobsLeft })),
     parts.map((p, part) => ({
       jobId,
@@ -265,6 +234,33 @@ async function hostedCiphertext(env: Bindings, contentHash: string, tokenId: str
   if (!hosted?.cid)
     throw new ApiError(409, 'asset_not_hosted', `asset ${tokenId} was not published through this marketplace`)
   return hosted.cid
+}
+
+/** The compute_jobs row of a request accepted now (a multi-asset job's row names its first part). */
+function queuedJob(
+  request: { queryHash: string; resultPublicKey: string; nonce: string; deadline: number },
+  job: { jobId: string; chainId: number; buyer: string; query: string; signature: string; origin: string; now: number },
+  asset: { licenceId: string; tokenId: string; contentHash: string; cid: string },
+): typeof computeJobs.$inferInsert {
+  return {
+    jobId: job.jobId,
+    chainId: job.chainId,
+    buyer: job.buyer,
+    licenceId: asset.licenceId,
+    tokenId: asset.tokenId,
+    contentHash: asset.contentHash.toLowerCase(),
+    queryHash: request.queryHash.toLowerCase(),
+    query: job.query,
+    resultPublicKey: request.resultPublicKey.toLowerCase(),
+    nonce: request.nonce.toLowerCase(),
+    deadline: request.deadline,
+    signature: job.signature,
+    ciphertextCid: asset.cid,
+    origin: job.origin,
+    status: 'queued',
+    createdAt: job.now,
+    updatedAt: job.now,
+  }
 }
 
 /**

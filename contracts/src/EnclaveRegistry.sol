@@ -30,6 +30,7 @@ contract EnclaveRegistry is StillflowRoles, IEnclaveRegistry {
     mapping(bytes32 measurement => bool) private _approved;
     mapping(address signer => Enclave) private _enclaves;
     mapping(bytes32 nonce => bool) private _usedNonces;
+    mapping(address signer => bool) private _deregistered;
     address private _vendorRoot;
     uint64 private _maxQuoteAge;
 
@@ -72,6 +73,9 @@ contract EnclaveRegistry is StillflowRoles, IEnclaveRegistry {
         if (err != ECDSA.RecoverError.NoError) recovered = address(0);
         if (recovered != _vendorRoot || recovered == address(0)) revert EnclaveRegistryInvalidVendorSignature(recovered);
         if (quote.signer == address(0)) revert EnclaveRegistryZeroSigner();
+        // registerEnclave is open to anyone with a vendor quote: without this, a deregistration would last
+        // only until someone re-submitted a quote from the same (perhaps leaked) key.
+        if (_deregistered[quote.signer]) revert EnclaveRegistrySignerDeregistered(quote.signer);
         if (!_approved[quote.measurement]) revert EnclaveRegistryMeasurementNotApproved(quote.measurement);
         if (quote.issuedAt > block.timestamp + MAX_CLOCK_SKEW) {
             revert EnclaveRegistryQuoteFromFuture(quote.issuedAt, block.timestamp);
@@ -89,6 +93,7 @@ contract EnclaveRegistry is StillflowRoles, IEnclaveRegistry {
     function deregisterEnclave(address signer) external onlyRole(SUPERVISOR_ROLE) {
         if (_enclaves[signer].measurement == bytes32(0)) revert EnclaveRegistryUnknownEnclave(signer);
         delete _enclaves[signer];
+        _deregistered[signer] = true;
         emit EnclaveDeregistered(signer, msg.sender);
     }
 

@@ -199,6 +199,14 @@ describe('EnclaveRegistry.deregisterEnclave', () => {
     const r = await mined(as(w.registry, w.supervisor).deregisterEnclave(enclaveKey.address))
     expectEvent(r, w.registry, 'EnclaveDeregistered', [enclaveKey.address, w.supervisor.address])
     expect(await w.registry.enclaveMeasurement(enclaveKey.address)).toBe(ZeroHash)
+    // For good: anyone can submit a fresh vendor quote, but not for a key a supervisor removed.
+    const again = await vendorQuote({ issuedAt: await latestTimestamp(), nonce: word('after deregistration') })
+    await expectRevert(
+      as(w.registry, w.stranger).registerEnclave(again.quote, again.sig),
+      'EnclaveRegistrySignerDeregistered',
+      [enclaveKey.address],
+    )
+    expect(await w.registry.enclaveMeasurement(enclaveKey.address)).toBe(ZeroHash)
   })
 
   it('refuses unknown keys and non-supervisors', async () => {

@@ -10,6 +10,7 @@ import {
   DatasetFormatError,
   InvalidInputError,
   KeyUnwrapError,
+  MeasurementNotApprovedError,
   PolicyViolationError,
 } from '../../tee-sim/src/errors'
 import { CONTRACTS, bootEnclave, encryptDataset } from './support'
@@ -133,6 +134,18 @@ describe('ingest', () => {
     ]) {
       await expect(ingest(enclave, bad as never, [d.ciphertext])).rejects.toThrow(InvalidInputError)
     }
+  })
+
+  it('opens nothing while its own build is not approved in EnclaveRegistry (a retired build)', async () => {
+    const { enclave, chain } = await bootEnclave()
+    const d = await encryptDataset(csvRows(10), enclave.identity.clusterPublicKey)
+    chain.approved.clear()
+    await expect(ingest(enclave, params(d), [d.ciphertext])).rejects.toThrow(MeasurementNotApprovedError)
+    expect(enclave.state.assets[d.contentHash.toLowerCase()]).toBeUndefined()
+    chain.approved.add(enclave.identity.measurement)
+    await expect(ingest(enclave, params(d), [d.ciphertext])).resolves.toMatchObject({
+      receipt: { contentHash: d.contentHash.toLowerCase() },
+    })
   })
 
   it('refuses when the chain is down rather than guessing', async () => {

@@ -42,6 +42,8 @@ interface IEnclaveRegistry {
     error EnclaveRegistryZeroSigner();
     /// @notice `signer` is not a registered enclave.
     error EnclaveRegistryUnknownEnclave(address signer);
+    /// @notice A supervisor deregistered `signer`; it can never be registered again.
+    error EnclaveRegistrySignerDeregistered(address signer);
     /// @notice The vendor root may not be the zero address.
     error EnclaveRegistryZeroVendorRoot();
     /// @notice The maximum quote age may not be zero.
@@ -73,9 +75,11 @@ interface IEnclaveRegistry {
     function retireMeasurement(bytes32 measurement) external;
     /// @notice Registers `quote.signer` as an enclave running `quote.measurement`. Anyone may submit:
     /// the vendor signature is the authority. Reverts unless `vendorSig` is the vendor root's signature of
-    /// `quote`, the measurement is approved, the quote is at most `maxQuoteAge` old and its nonce is new.
+    /// `quote`, the measurement is approved, the quote is at most `maxQuoteAge` old, its nonce is new and
+    /// its signer was never deregistered.
     function registerEnclave(EnclaveQuote calldata quote, bytes calldata vendorSig) external;
-    /// @notice Removes enclave key `signer` (e.g. a leaked key). Supervisor only.
+    /// @notice Removes enclave key `signer` (e.g. a leaked key) for good: a fresh vendor quote cannot bring it
+    /// back, so anyone holding one cannot undo the supervisor's decision. Supervisor only.
     function deregisterEnclave(address signer) external;
     /// @notice Replaces the vendor root key. Admin only.
     function setVendorRoot(address root) external;

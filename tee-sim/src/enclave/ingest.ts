@@ -11,6 +11,7 @@ import { normalizePolicy } from '../policy'
 import { wipeDataset, type DatasetFormat, type DatasetLimits } from './dataset'
 import { RandomSource } from './dp/random'
 import type { Enclave } from './enclave'
+import { assertBuildApproved } from './approval'
 import { verifyOwnerProof, type OwnerProof } from './owner-proof'
 import { openAsset } from './plaintext'
 import { summarize } from './statistics'
@@ -67,6 +68,7 @@ export async function ingest(
       details: `enclave serves chain ${chain.chainId}, DataAssetNFT ${chain.contracts.DataAssetNFT}`,
     })
   }
+  await assertBuildApproved(enclave, chain)
   await assertNotRevoked(enclave, contentHash)
   let declaredPolicy = p.policy
   if (p.publish !== undefined) {

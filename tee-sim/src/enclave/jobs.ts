@@ -11,13 +11,13 @@ import {
   AssetUnavailableError,
   InvalidInputError,
   LicenceInvalidError,
-  MeasurementNotApprovedError,
   RequestSignatureError,
   UnknownAssetError,
 } from '../errors'
 import { checkJobRequest, jobIdOf, jobRequestSigner, type JobRequest } from '../job-request'
 import { sealResult } from '../key-release'
 import { receiptDigest, type JobReceipt, type SignedReceipt } from '../receipt'
+import { assertBuildApproved } from './approval'
 import type { ChainReader, LicenceInfo } from './chain-reader'
 import type { Enclave } from './enclave'
 import { wipeDataset, type DatasetLimits } from './dataset'
@@ -119,11 +119,7 @@ export async function runJob(
   if (done) return done
 
   const buyer = jobRequestSigner(request, signature, chain.chainId, chain.contracts.DataMarket)
-  if (!(await chain.isMeasurementApproved(enclave.identity.measurement))) {
-    throw new MeasurementNotApprovedError('this enclave build is not approved in EnclaveRegistry', {
-      details: enclave.identity.measurement,
-    })
-  }
+  await assertBuildApproved(enclave, chain)
   const { licence, asset, contentHash, wrappedKey } = await checkLicencedAsset(
     enclave,
     chain,

@@ -8,7 +8,7 @@ import type { ByteSource } from '../byte-source'
 import { bytesToHex, isHex, utf8, type Hex } from '../bytes'
 import { queryHashOf } from '../canonical-json'
 import { checksumAddress, signDigest } from '../eip712'
-import { InvalidInputError, MeasurementNotApprovedError, UnknownAssetError } from '../errors'
+import { InvalidInputError, UnknownAssetError } from '../errors'
 import {
   checkJobRequest,
   checkMultiJobRequest,
@@ -19,6 +19,7 @@ import {
 } from '../job-request'
 import { sealResult } from '../key-release'
 import { groupReceiptDigest, type GroupReceipt, type SignedGroupReceipt } from '../receipt'
+import { assertBuildApproved } from './approval'
 import type { Reservation } from './budget'
 import { wipeDataset, type Dataset, type DatasetLimits } from './dataset'
 import { RandomSource } from './dp/random'
@@ -90,11 +91,7 @@ export async function runMultiJob(
   if (done) return done
 
   const buyer = multiJobRequestSigner(request, signature, chain.chainId, chain.contracts.DataMarket)
-  if (!(await chain.isMeasurementApproved(enclave.identity.measurement))) {
-    throw new MeasurementNotApprovedError('this enclave build is not approved in EnclaveRegistry', {
-      details: enclave.identity.measurement,
-    })
-  }
+  await assertBuildApproved(enclave, chain)
   // Every licence is the buyer's and live, every asset minted, held and neither revoked nor frozen.
   const checked: Awaited<ReturnType<typeof checkLicencedAsset>>[] = []
   for (const p of request.parts)

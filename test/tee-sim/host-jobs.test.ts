@@ -109,6 +109,11 @@ describe('POST /jobs/check', () => {
     expect((await check({ request: {}, query: 'SELECT 1' })).status).toBe(400)
     expect(m.enclave.state.ledger).toEqual({})
     expect(urls).toEqual([])
+    // A build the supervisor retired: refused now, as the job would be at run time.
+    m.chain.approved.clear()
+    const retired = await check(await m.sign('SELECT COUNT(*) AS n FROM data'))
+    expect(retired.status).toBe(503)
+    expect(await retired.json()).toMatchObject({ error: { code: 'measurement_not_approved' } })
   })
 })
 

@@ -10,7 +10,12 @@ import { checkQueryWithEnclave } from '../../worker/src/jobs/check'
 import { handleJobBatch, JOBS_QUEUE, type JobMessage } from '../../worker/src/jobs/queue'
 import { queryHashOf } from '../../tee-sim/src/canonical-json'
 import { MULTI_JOB_REQUEST_TYPES, jobRequestDomain } from '../../tee-sim/src/eip712'
-import { PolicyViolationError, QueryRejectedError, UnknownAssetError } from '../../tee-sim/src/errors'
+import {
+  MeasurementNotApprovedError,
+  PolicyViolationError,
+  QueryRejectedError,
+  UnknownAssetError,
+} from '../../tee-sim/src/errors'
 import { toProblem } from '../../tee-sim/src/host/errors'
 import { multiJobIdOf, type MultiJobRequest } from '../../tee-sim/src/job-request'
 
@@ -240,6 +245,14 @@ describe('the enclave query check at submission', () => {
       epsilonSpentMilli: 500,
       parts: [{ licenceId: '1', epsilonSpentMilli: 500 }],
     })
+  })
+
+  it('answers 503 enclave_not_approved, queuing nothing, while the enclave build is not approved', async () => {
+    const problem = toProblem(new MeasurementNotApprovedError('this enclave build is not approved in EnclaveRegistry'))
+    answer(problem.status, problem.body)
+    const thrown = await checkQueryWithEnclave(base, {}, QUERY).catch((e: unknown) => e)
+    expect(thrown).toMatchObject({ status: 503, code: 'enclave_not_approved' })
+    expect((thrown as Error).message).toMatch(/no job was queued and nothing was charged/)
   })
 
   it('leaves the decision to run time when the enclave cannot answer now', async () => {

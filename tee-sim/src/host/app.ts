@@ -2,6 +2,7 @@
 // and out of the enclave and never logs or echoes request bodies.
 import { Hono } from 'hono'
 import { isHex } from '../bytes'
+import { assertBuildApproved } from '../enclave/approval'
 import type { Enclave } from '../enclave/enclave'
 import { checkIngestParams, ingest } from '../enclave/ingest'
 import { checkJobInput, runJob } from '../enclave/jobs'
@@ -181,10 +182,14 @@ export function createHostApp(deps: AppDeps) {
   })
 
   // Body: { request, query }. Plans the query against the policies and schemas sealed at ingest, with no
-  // chain read, no budget reserved and no data touched, so the worker can refuse a query before it queues
-  // or charges anything. 200 { epsilonSpentMilli, parts? } or the refusal a job would get.
+  // budget reserved and no data touched, so the worker can refuse a query before it queues or charges
+  // anything. 200 { epsilonSpentMilli, parts? } or the refusal a job would get. The one chain read: a build
+  // the supervisor retired would refuse the job at run time, so it is refused now (503
+  // measurement_not_approved) rather than queued to wait for its deadline while holding a job of the quota.
   app.post('/jobs/check', async (c) => {
-    return c.json(checkJobQuery(enclave, await readJson(c.req.raw, limits.maxJsonBytes)))
+    const price = checkJobQuery(enclave, await readJson(c.req.raw, limits.maxJsonBytes))
+    await assertBuildApproved(enclave, await enclave.chain())
+    return c.json(price)
   })
 
   return { app, limits }

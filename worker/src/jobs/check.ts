@@ -17,8 +17,8 @@ const REFUSALS = new Set(['query_rejected', 'policy_violation'])
 
 /**
  * Asks the enclave whether it would run `query` for `request`. Throws ApiError 422 (query_rejected,
- * policy_violation) or 409 (the enclave holds no such asset); returns undefined when the enclave cannot
- * answer now (unreachable, busy, or an older build without the check).
+ * policy_violation), 409 (the enclave holds no such asset) or 503 (its build is not approved); returns
+ * undefined when the enclave cannot answer now (unreachable, busy, or an older build without the check).
  */
 export async function checkQueryWithEnclave(
   env: Bindings,
@@ -44,5 +44,14 @@ export async function checkQueryWithEnclave(
   if (upstream.code === 'unknown_asset')
     throw new ApiError(409, 'asset_not_in_enclave', `the enclave holds no key for this asset: ${upstream.message}`)
   if (upstream.code === 'invalid_input') throw new ApiError(400, 'invalid_job', upstream.message)
+  // A retired build refuses every job at run time: queued, the job would only wait for its deadline while
+  // holding a job of the licence's quota. Nothing is queued or charged; it may pass once an approved build runs.
+  if (upstream.code === 'measurement_not_approved')
+    throw new ApiError(
+      503,
+      'enclave_not_approved',
+      `the marketplace's enclave build is not approved in EnclaveRegistry (${upstream.message}); no job was queued and nothing was charged — try again once the operator runs an approved build`,
+      { retryAfterSeconds: 300 },
+    )
   return undefined
 }

@@ -57,6 +57,47 @@ async function call(path: string, init: RequestInit = {}) {
   return { status: res.status, text: await res.text(), type: res.headers.get('content-type') }
 }
 
+describe('GET /api/audit/enclaves', () => {
+  it('lists measurements and enclave keys, saying which are still registered and approved', async () => {
+    const [approved, retired] = ['0x' + 'a1'.repeat(32), '0x' + 'b2'.repeat(32)]
+    const supervisor = '0x' + '33'.repeat(20)
+    const [live, removed, onRetired] = ['0x' + '44'.repeat(20), '0x' + '55'.repeat(20), '0x' + '66'.repeat(20)]
+    await env.DB.batch([
+      env.DB.prepare('DELETE FROM measurements'),
+      env.DB.prepare('DELETE FROM enclaves'),
+      env.DB.prepare(
+        'INSERT INTO measurements (chain_id, measurement, approved, changed_by, changed_block) VALUES (31337, ?, 1, ?, 1), (31337, ?, 0, ?, 3)',
+      ).bind(approved, supervisor, retired, supervisor),
+      env.DB.prepare(
+        `INSERT INTO enclaves (chain_id, signer, measurement, cluster_public_key, registered_block, active)
+         VALUES (31337, ?, ?, ?, 2, 1), (31337, ?, ?, ?, 2, 0), (31337, ?, ?, ?, 1, 1)`,
+      ).bind(
+        live,
+        approved,
+        '0x' + '01'.repeat(32),
+        removed,
+        approved,
+        '0x' + '02'.repeat(32),
+        onRetired,
+        retired,
+        '0x' + '03'.repeat(32),
+      ),
+    ])
+    const { status, text } = await call('/api/audit/enclaves')
+    expect(status).toBe(200)
+    const body = JSON.parse(text)
+    expect(body).toMatchObject({ chainId: 31337, asOfBlock: 4 })
+    expect(body.measurements).toEqual([
+      { measurement: retired, approved: false, changedBy: supervisor, changedBlock: 3 },
+      { measurement: approved, approved: true, changedBy: supervisor, changedBlock: 1 },
+    ])
+    const bySigner = Object.fromEntries(body.enclaves.map((e: { signer: string }) => [e.signer, e]))
+    expect(bySigner[live]).toMatchObject({ registered: true, measurementApproved: true })
+    expect(bySigner[removed]).toMatchObject({ registered: false, measurementApproved: true })
+    expect(bySigner[onRetired]).toMatchObject({ registered: true, measurementApproved: false })
+  })
+})
+
 describe('GET /api/audit/export', () => {
   it('streams the stored events in order, then the RFC 6962 root of those lines', async () => {
     const { status, text, type } = await call('/api/audit/export')

@@ -1,5 +1,6 @@
 // /api/audit: the ledger level of self-proof (R24, R47) — the event export with its Merkle root, single
-// events by (tx hash, log index), the anchored roots — and the operator's reindex (R46).
+// events by (tx hash, log index), the anchored roots, the enclaves and measurements — and the operator's
+// reindex (R46).
 import { Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
@@ -74,6 +75,43 @@ export const audit = new Hono<AppEnv>()
         toBlock: r.to_block,
         txHash: r.tx_hash,
         blockNumber: r.block_number,
+      })),
+    })
+  })
+  // The enclave side of the trust model (R21, R53) as the index holds it: every measurement a supervisor
+  // approved or retired, and every enclave key registered, with whether it is still registered and whether
+  // its build is approved now. An auditor compares it with EnclaveRegistry's own view.
+  .get('/enclaves', async (c) => {
+    const env = c.env as IndexerBindings
+    const { chainId, indexedBlock } = await indexedChain(env)
+    const [measurements, enclaves] = await env.DB.batch([
+      env.DB.prepare(
+        'SELECT measurement, approved, changed_by, changed_block FROM measurements WHERE chain_id = ? ORDER BY changed_block DESC, measurement',
+      ).bind(chainId),
+      env.DB.prepare(
+        `SELECT e.signer, e.measurement, e.cluster_public_key, e.registered_block, e.active, coalesce(m.approved, 0) AS approved
+         FROM enclaves e LEFT JOIN measurements m ON m.chain_id = e.chain_id AND m.measurement = e.measurement
+         WHERE e.chain_id = ? ORDER BY e.registered_block DESC, e.signer`,
+      ).bind(chainId),
+    ])
+    c.header('cache-control', 'no-store')
+    return c.json({
+      chainId,
+      asOfBlock: indexedBlock,
+      measurements: (measurements.results as Array<Record<string, string | number>>).map((m) => ({
+        measurement: String(m.measurement),
+        approved: Number(m.approved) === 1,
+        // The supervisor who made the last change; at deployment, the account that deployed the registry.
+        changedBy: String(m.changed_by),
+        changedBlock: Number(m.changed_block),
+      })),
+      enclaves: (enclaves.results as Array<Record<string, string | number>>).map((e) => ({
+        signer: String(e.signer),
+        measurement: String(e.measurement),
+        clusterPublicKey: String(e.cluster_public_key),
+        registeredBlock: Number(e.registered_block),
+        registered: Number(e.active) === 1,
+        measurementApproved: Number(e.approved) === 1,
       })),
     })
   })

@@ -56,6 +56,39 @@ export const recordsOperations: Operation[] = [
   },
   {
     method: 'get',
+    path: '/api/audit/enclaves',
+    tag: 'audit',
+    summary: 'Enclave builds and keys',
+    description:
+      'Every measurement a supervisor approved or retired (at deployment: the deployer) and every enclave key registered, with whether it is still registered and whether its build is approved now, as indexed up to `asOfBlock`. An auditor compares it with `EnclaveRegistry` itself.',
+    ok: {
+      200: {
+        description: 'measurements and enclaves, newest change first',
+        content: json(
+          object({
+            chainId: integer(),
+            asOfBlock: integer(),
+            measurements: array(
+              object({ measurement: hex(32), approved: boolean, changedBy: address, changedBlock: integer() }),
+            ),
+            enclaves: array(
+              object({
+                signer: address,
+                measurement: hex(32),
+                clusterPublicKey: hex(32),
+                registeredBlock: integer(),
+                registered: boolean,
+                measurementApproved: boolean,
+              }),
+            ),
+          }),
+        ),
+      },
+    },
+    errors: UNAVAILABLE,
+  },
+  {
+    method: 'get',
     path: '/api/audit/events/{txHash}/{logIndex}',
     tag: 'audit',
     summary: 'One ledger event',

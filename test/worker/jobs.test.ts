@@ -7,7 +7,9 @@ import { Wallet, type TypedDataField } from 'ethers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { app } from '../../worker/src/index'
 import { handleJobBatch, JOBS_DLQ, JOBS_QUEUE, type JobMessage } from '../../worker/src/jobs/queue'
+import { receiptRefusal } from '../../worker/src/jobs/run'
 import { resultKey } from '../../worker/src/jobs/store'
+import { ContractRevertError } from '../../worker/src/services/relayer'
 import { sweepJobs } from '../../worker/src/jobs/sweeper'
 import { queryHashOf } from '../../tee-sim/src/canonical-json'
 import { JOB_REQUEST_TYPES, jobRequestDomain } from '../../tee-sim/src/eip712'
@@ -377,5 +379,19 @@ describe('the queue consumer', () => {
       status = (await jobRow(row.job_id))?.status
     }
     expect(await jobRow(row.job_id)).toMatchObject({ status: 'expired', reason_code: 'deadline_passed', attempts: 0 })
+  })
+})
+
+describe('a receipt the ledger refuses', () => {
+  it('fails the job with a stable code and what happened in words, the contract error kept for support', () => {
+    expect(receiptRefusal(new ContractRevertError('DataMarketLicenceExpired', [6n, 1_700_000_000n]))).toEqual({
+      code: 'licence_expired',
+      message:
+        'the licence expired before the result could be recorded; nothing was charged (DataMarketLicenceExpired(6, 1700000000))',
+    })
+    expect(receiptRefusal(new ContractRevertError('SomethingNew', []))).toEqual({
+      code: 'receipt_refused',
+      message: 'the ledger refused the receipt; nothing was charged (SomethingNew())',
+    })
   })
 })

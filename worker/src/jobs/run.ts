@@ -120,7 +120,7 @@ export async function runJob(env: Bindings, jobId: string): Promise<RunOutcome> 
       }
       // The ledger refused the receipt (licence expired, quota or ε spent meanwhile, asset revoked or
       // frozen, enclave deregistered): nothing was spent.
-      await finishUnpaid(env, jobId, 'failed', { code: receiptRefusalCode(err.errorName), message: err.message })
+      await finishUnpaid(env, jobId, 'failed', receiptRefusal(err))
       return 'failed'
     }
     throw new TransientJobError({ code: 'chain_unavailable', message: messageOf(err) })
@@ -325,23 +325,37 @@ async function findRecording(env: Bindings, jobId: string, group: boolean): Prom
     : { txHash: null, blockNumber: null }
 }
 
-/** Stable reason codes for the ledger's refusals (the contract's error name stays in the message). */
-function receiptRefusalCode(errorName: string): string {
-  const codes: Record<string, string> = {
-    DataMarketLicenceExpired: 'licence_expired',
-    DataMarketJobQuotaExhausted: 'quota_exhausted',
-    DataMarketEpsilonBudgetExceeded: 'budget_exhausted',
-    DataMarketAssetRevoked: 'asset_revoked',
-    DataMarketAssetFrozen: 'asset_frozen',
-    DataMarketUnknownLicence: 'licence_not_found',
-    ComputeLedgerUnknownEnclave: 'enclave_not_registered',
-    ComputeLedgerMeasurementMismatch: 'measurement_mismatch',
-    ComputeLedgerMeasurementNotApproved: 'measurement_not_approved',
-    ComputeLedgerContentMismatch: 'content_mismatch',
-    ComputeLedgerDuplicateLicence: 'duplicate_licence',
-    ComputeLedgerGroupSize: 'invalid_job',
-  }
-  return codes[errorName] ?? 'receipt_refused'
+/**
+ * The ledger's refusals of a receipt, as a stable reason code and what happened in words; the contract's
+ * error, with its arguments, stays at the end of the message for support.
+ */
+const RECEIPT_REFUSALS: Record<string, [code: string, words: string]> = {
+  DataMarketLicenceExpired: ['licence_expired', 'the licence expired before the result could be recorded'],
+  DataMarketJobQuotaExhausted: ['quota_exhausted', 'the licence had no jobs left when the result was recorded'],
+  DataMarketEpsilonBudgetExceeded: [
+    'budget_exhausted',
+    'the licence had too little ε left when the result was recorded',
+  ],
+  DataMarketAssetRevoked: ['asset_revoked', 'the owner revoked the asset before the result was recorded'],
+  DataMarketAssetFrozen: ['asset_frozen', 'a supervisor froze the asset before the result was recorded'],
+  DataMarketUnknownLicence: ['licence_not_found', 'the licence does not exist'],
+  ComputeLedgerUnknownEnclave: ['enclave_not_registered', 'the enclave’s key is not registered in EnclaveRegistry'],
+  ComputeLedgerMeasurementMismatch: [
+    'measurement_mismatch',
+    'the receipt names another enclave build than the one its key was registered with',
+  ],
+  ComputeLedgerMeasurementNotApproved: [
+    'measurement_not_approved',
+    'the enclave’s build is not approved in EnclaveRegistry (a supervisor retired it)',
+  ],
+  ComputeLedgerContentMismatch: ['content_mismatch', 'the receipt names other content than the licence’s asset'],
+  ComputeLedgerDuplicateLicence: ['duplicate_licence', 'a licence appears twice in the job'],
+  ComputeLedgerGroupSize: ['invalid_job', 'the job has too few or too many parts'],
+}
+
+export function receiptRefusal(err: ContractRevertError): { code: string; message: string } {
+  const [code, words] = RECEIPT_REFUSALS[err.errorName] ?? ['receipt_refused', 'the ledger refused the receipt']
+  return { code, message: `${words}; nothing was charged (${err.message})` }
 }
 
 function messageOf(err: unknown): string {

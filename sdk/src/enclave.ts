@@ -26,6 +26,13 @@ export interface TrustEnclaveOptions {
    * the check then reads the chain the user's wallet trusts. One of `rpcUrl` and `provider` is required.
    */
   provider?: Provider
+  /**
+   * The EnclaveRegistry address this client trusts, from a source of its own (a pinned config, the
+   * marketplace's published address book). The API names the registry too, and an operator could name one
+   * it deployed itself, approving any build: when this is given, any other address is refused. Without
+   * it, the approval is only as good as the address the API serves.
+   */
+  registry?: string
   /** A real TEE's verifier; the SIMULATED vendor root by default. */
   verifier?: QuoteVerifier
   /** Oldest quote accepted, seconds (default 600). */
@@ -48,7 +55,14 @@ export async function trustEnclave(api: ApiClient, opts: TrustEnclaveOptions): P
         `the API serves chain ${info.chainId} but ${opts.rpcUrl ?? 'the wallet'} is chain ${Number(network)}`,
       )
     }
-    const registry = new Contract(info.contracts.EnclaveRegistry, enclaveRegistryAbi, provider)
+    const named = String(info.contracts?.EnclaveRegistry ?? '')
+    if (opts.registry !== undefined && named.toLowerCase() !== opts.registry.toLowerCase()) {
+      throw new EnclaveNotTrustedError(
+        `the API names EnclaveRegistry ${named || '(none)'}, but this client trusts ${opts.registry}: ` +
+          'approvals from any other registry prove nothing',
+      )
+    }
+    const registry = new Contract(named, enclaveRegistryAbi, provider)
     let verified: VerifiedEnclave
     try {
       verified = await verifyQuote(info.attestation, {

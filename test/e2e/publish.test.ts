@@ -1,6 +1,6 @@
 // Publishing end to end against the processes `npm start` runs (issue 5): the CLI publishes a CSV, and a
 // sweep of bad requests each gets a precise 4xx with nothing minted and nothing pinned.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -130,6 +130,27 @@ describe('publishing', () => {
       code: 'already_published',
       tokenId: out.tokenId,
     })
+
+    // The first publish pinned the marketplace's EnclaveRegistry for this API (trust on first use)...
+    expect(res.stderr).toMatch(/pinned EnclaveRegistry/)
+    const pinFile = join(dataDir, 'cli', 'trusted-registries.json')
+    const registry = stack.addressBook.contracts.EnclaveRegistry
+    expect(JSON.parse(readFileSync(pinFile, 'utf8'))).toEqual({ [stack.urls.api.replace(/\/+$/, '')]: registry })
+    // ...so an API that later names another registry (one its operator deployed, approving any build) is
+    // refused before the data key is wrapped, and nothing is uploaded or minted; so is a --registry it contradicts.
+    const other = join(dataDir, 'other.csv')
+    writeFileSync(other, CSV.replace('station', 'station_other'))
+    const minted = await nft.totalMinted()
+    const swapped = '0x' + '5'.repeat(40)
+    writeFileSync(pinFile, JSON.stringify({ [stack.urls.api.replace(/\/+$/, '')]: swapped }))
+    const refused = await cli(['publish', other, '--title', 'Other', '--dev-account', '7'])
+    expect(refused.code, refused.stderr).toBe(1)
+    expect(refused.stderr).toMatch(/trusts 0x5{40}.*pinned that registry .* --registry/s)
+    const contradicted = await cli(['publish', other, '--title', 'Other', '--dev-account', '7', '--registry', swapped])
+    expect(contradicted.code).toBe(1)
+    expect(contradicted.stderr).toMatch(/names EnclaveRegistry .* but this client trusts/)
+    expect(await nft.totalMinted()).toBe(minted)
+    writeFileSync(pinFile, JSON.stringify({ [stack.urls.api.replace(/\/+$/, '')]: registry }))
 
     // The owner signs in and sees the publication.
     expect((await cli(['login', '--dev-account', '7'])).code).toBe(0)

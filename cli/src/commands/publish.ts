@@ -5,20 +5,24 @@ import { formatEther } from 'ethers'
 import {
   buildSetOffer,
   checkDeclarationInput,
+  EnclaveNotTrustedError,
   InvalidPublicationError,
   marketEvents,
   publish,
   sendBuilt,
+  trustEnclave,
   type DeclarationInput,
   type PublishResult,
+  type TrustedEnclave,
 } from '../../../sdk/src/index'
 import { fileSource, nodeBackends } from '../../../sdk/src/node/index'
 import type { Command } from '../command'
-import { api, asCliError, keyOptions, rpcUrl, signer, toCliError } from '../context'
+import { api, apiUrl, asCliError, configDir, keyOptions, rpcUrl, signer, toCliError } from '../context'
 import { CliError, EXIT } from '../exit-codes'
 import { offerOptions, offerTerms } from '../offer-terms'
 import { normalizePolicy } from '../../../tee-sim/src/policy'
 import { progressBar } from '../progress'
+import { pinRegistry, trustedRegistry } from '../trusted-registry'
 
 const FORMATS: Record<string, 'csv' | 'jsonl'> = { '.csv': 'csv', '.jsonl': 'jsonl', '.ndjson': 'jsonl' }
 
@@ -28,7 +32,8 @@ export const publishCommand: Command = {
   usage:
     'stillflow publish <file> --title TEXT [--description TEXT] [--tags a,b] [--format csv|jsonl] ' +
     '[--policy dp|aggregates-only] [--lawful-basis BASIS --statement TEXT] [--personal-data] ' +
-    '[--price ETH [--epsilon E] [--jobs N] [--days D | --seconds S]] [--idempotency-key K] [--key-file FILE | --dev-account N] [--json]',
+    '[--price ETH [--epsilon E] [--jobs N] [--days D | --seconds S]] [--idempotency-key K] [--registry ADDRESS] ' +
+    '[--key-file FILE | --dev-account N] [--json]',
   options: {
     ...keyOptions,
     title: { type: 'string' },
@@ -41,6 +46,7 @@ export const publishCommand: Command = {
     'personal-data': { type: 'boolean' },
     ...offerOptions,
     'idempotency-key': { type: 'string' },
+    registry: { type: 'string' },
   },
   async run(ctx) {
     const [file] = ctx.args
@@ -97,6 +103,24 @@ export const publishCommand: Command = {
     }
     const wallet = await signer(ctx)
     const bar = progressBar(ctx.stderr, ctx.interactive)
+    const home = configDir(ctx)
+    const marketplace = apiUrl(ctx)
+    const given = (ctx.flags.registry as string | undefined) ?? ctx.env.STILLFLOW_REGISTRY
+    const trust = trustedRegistry(home, marketplace, given)
+    bar.note('verifying the enclave attestation and its on-chain approval…')
+    let enclave: TrustedEnclave
+    try {
+      enclave = await trustEnclave(api(ctx), { rpcUrl: rpcUrl(ctx), registry: trust.registry })
+    } catch (err) {
+      bar.end()
+      if (err instanceof EnclaveNotTrustedError && trust.pinned)
+        throw new CliError(
+          EXIT.failure,
+          `${err.message}. This machine pinned that registry for ${marketplace} on its first publish; if the ` +
+            'marketplace really moved to another one, check its address from a source you trust and pass it with --registry',
+        )
+      asCliError(err)
+    }
     let result: PublishResult
     try {
       result = await publish({
@@ -105,7 +129,7 @@ export const publishCommand: Command = {
         source,
         format,
         declaration,
-        enclave: { rpcUrl: rpcUrl(ctx) },
+        enclave: { trusted: enclave },
         idempotencyKey: ctx.flags['idempotency-key'] as string | undefined,
         // The CLI holds the key, so the second signature of a one-pass upload costs nothing (issue 5).
         upload: 'stream',
@@ -128,6 +152,14 @@ export const publishCommand: Command = {
       asCliError(err)
     }
     bar.end()
+    if (!trust.pinned) {
+      pinRegistry(home, marketplace, enclave.contracts.EnclaveRegistry)
+      if (given === undefined)
+        ctx.stderr.write(
+          `stillflow publish: pinned EnclaveRegistry ${enclave.contracts.EnclaveRegistry} for ${marketplace}; ` +
+            'a later publish refuses an API that names another one\n',
+        )
+    }
     let offer: { offerId: string; txHash: string } | undefined
     let offerFailure: unknown
     if (terms) {

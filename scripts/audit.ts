@@ -1,15 +1,17 @@
 // The independent checker (R24, issue 8): given only a chain's JSON-RPC and a ledger export, it
 // recomputes the Merkle root, compares every line with the chain's own logs, verifies every job
-// receipt's enclave signature and measurement, checks anchored roots, and reconciles DataMarket's
-// balances to the wei. It trusts neither the worker nor D1. Exit 0 = consistent, 1 = the first
-// discrepancy (named), 2 = usage or connection error.
+// receipt's enclave signature and measurement, checks anchored roots, reconciles DataMarket's
+// balances to the wei, and holds the roles to R21–R22 across all the deployment's contracts (no account
+// ever both relayer and supervisor, on one contract or on two). It reports who approved and retired
+// each enclave measurement and who holds which role. It trusts neither the worker nor D1. Exit 0 =
+// consistent, 1 = the first discrepancy (named), 2 = usage or connection error.
 //
 //   npm run audit -- --rpc http://127.0.0.1:8545 --api http://127.0.0.1:8787/api
 //   npm run audit -- --rpc http://127.0.0.1:8545 --export ledger.ndjson [--address-book .data/deployments/31337.json]
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Interface, TypedDataEncoder, recoverAddress } from 'ethers'
-import { groupReceiptTypes, jobReceiptDomain, jobReceiptTypes } from '../contracts/index'
+import { groupReceiptTypes, jobReceiptDomain, jobReceiptTypes, ROLES } from '../contracts/index'
 import { contractInterface, decodeLogWithEthers, type RpcLog } from '../worker/src/indexer/decode'
 import { MerkleAccumulator, ledgerLine, parseLedgerLine, type LedgerEvent } from '../worker/src/indexer/ledger'
 
@@ -21,6 +23,26 @@ export interface AuditOptions {
   contracts?: Record<string, string>
 }
 
+/** One approval or retirement of an enclave measurement in EnclaveRegistry. */
+export interface MeasurementChange {
+  action: 'approved' | 'retired'
+  /**
+   * 'deployment' when EnclaveRegistry's constructor approved it (its event names the deploying account,
+   * which acts as no supervisor); otherwise the supervisor's account.
+   */
+  by: 'deployment' | string
+  blockNumber: number
+  txHash: string
+}
+
+/** One role and the contracts on which an account holds it, at the end of the export. */
+export interface RoleHolding {
+  account: string
+  /** RELAYER_ROLE, SUPERVISOR_ROLE, DEFAULT_ADMIN_ROLE, LEDGER_ROLE, or the role's hash. */
+  role: string
+  contracts: string[]
+}
+
 export type AuditResult =
   | {
       ok: true
@@ -30,6 +52,9 @@ export type AuditResult =
       anchors: number
       merkleRoot: string
       toBlock: number
+      /** Every measurement EnclaveRegistry approved, with its approvals and retirements in ledger order. */
+      measurements: Array<{ measurement: string; changes: MeasurementChange[] }>
+      roles: RoleHolding[]
     }
   | { ok: false; discrepancy: string }
 
@@ -61,6 +86,14 @@ async function rpc(url: string, calls: Array<[string, unknown[]]>): Promise<unkn
 
 const hex = (n: number) => `0x${n.toString(16)}`
 const NATIVE = '0x0000000000000000000000000000000000000000'
+const ROLE_NAMES = new Map<string, string>([
+  [ROLES.admin, 'DEFAULT_ADMIN_ROLE'],
+  [ROLES.relayer, 'RELAYER_ROLE'],
+  [ROLES.supervisor, 'SUPERVISOR_ROLE'],
+  [ROLES.ledger, 'LEDGER_ROLE'],
+])
+const roleName = (role: string) => ROLE_NAMES.get(role) ?? role
+const listed = (names: Iterable<string>) => [...names].join(', ')
 
 /** Checks an export against a chain; returns the first discrepancy rather than throwing it. */
 export async function auditLedger(opts: AuditOptions): Promise<AuditResult> {
@@ -112,6 +145,13 @@ async function audit(opts: AuditOptions): Promise<AuditResult> {
   // 3. Receipts, anchors and payments, replaying the ledger in order.
   const enclaves = new Map<string, { measurement: string; active: boolean }>()
   const approved = new Set<string>()
+  const measurements = new Map<string, MeasurementChange[]>()
+  // Approvals made in EnclaveRegistry's constructor: their transaction created the registry.
+  const deployedIn = await creationTransactions(
+    opts.rpc,
+    events.filter((e) => e.contract === 'EnclaveRegistry' && e.name === 'MeasurementApproved'),
+  )
+  const roles = new RoleBook()
   const pending = new Map<string, bigint>() // `${currency}|${account}`
   const credit = (currency: string, account: string, amount: bigint) => {
     const k = `${currency}|${account}`
@@ -141,14 +181,34 @@ async function audit(opts: AuditOptions): Promise<AuditResult> {
     const sig = e.detail ? (JSON.parse(e.detail) as { enclaveSignature?: string }).enclaveSignature : undefined
     return sig ?? fail(`${at}: no enclave signature to verify`)
   }
+  /** A measurement change, made by a supervisor of EnclaveRegistry (or by its constructor). */
+  const measurementChanged = (
+    at: string,
+    e: LedgerEvent,
+    a: Record<string, string>,
+    action: 'approved' | 'retired',
+  ) => {
+    const deployment = action === 'approved' && deployedIn.has(e.txHash)
+    if (!deployment && !roles.holds(a.supervisor, ROLES.supervisor, e.contract))
+      fail(
+        `${at}: measurement ${a.measurement} was ${action} by ${a.supervisor}, which held no SUPERVISOR_ROLE on ${e.contract}`,
+      )
+    const changes = measurements.get(a.measurement) ?? []
+    changes.push({ action, by: deployment ? 'deployment' : a.supervisor, blockNumber: e.blockNumber, txHash: e.txHash })
+    measurements.set(a.measurement, changes)
+  }
   for (const [i, e] of events.entries()) {
     const a = JSON.parse(e.args) as Record<string, string>
     const at = `line ${i + 1} (${e.contract}.${e.name}, tx ${e.txHash})`
+    if (e.name === 'RoleGranted') roles.grant(at, e, a.role, a.account)
+    if (e.name === 'RoleRevoked') roles.revoke(e, a.role, a.account)
     switch (`${e.contract}.${e.name}`) {
       case 'EnclaveRegistry.MeasurementApproved':
+        measurementChanged(at, e, a, 'approved')
         approved.add(a.measurement)
         break
       case 'EnclaveRegistry.MeasurementRetired':
+        measurementChanged(at, e, a, 'retired')
         approved.delete(a.measurement)
         break
       case 'EnclaveRegistry.EnclaveRegistered':
@@ -274,6 +334,9 @@ async function audit(opts: AuditOptions): Promise<AuditResult> {
     if (balance !== nativeHeld)
       fail(`DataMarket holds ${balance} wei at block ${summary.toBlock} but owes ${nativeHeld}`)
   }
+
+  // 5. Roles: what the ledger's grants and revocations leave is what the contracts' hasRole answers.
+  await roles.compareWithChain(opts.rpc, summary.toBlock)
   return {
     ok: true,
     events: events.length,
@@ -282,7 +345,114 @@ async function audit(opts: AuditOptions): Promise<AuditResult> {
     anchors,
     merkleRoot: summary.merkleRoot,
     toBlock: summary.toBlock,
+    measurements: [...measurements].map(([measurement, changes]) => ({ measurement, changes })),
+    roles: roles.holdings(),
   }
+}
+
+/**
+ * The roles of every contract of the deployment, replayed from RoleGranted and RoleRevoked. Each contract
+ * refuses to give one account both RELAYER_ROLE and SUPERVISOR_ROLE, but only within itself, while R21–R22
+ * are about the deployment: a grant that makes an account relayer on one contract while it is supervisor
+ * on another is a discrepancy here, even if it was revoked later, because for that time one account both
+ * kept the books and supervised them.
+ */
+class RoleBook {
+  /** `${account}|${role}` → the contracts (by address-book name) on which the account holds the role. */
+  private readonly held = new Map<string, Set<string>>()
+  /** Contract name → address, for every contract that logged a role change. */
+  private readonly addresses = new Map<string, string>()
+
+  holds(account: string, role: string, contract: string): boolean {
+    return this.on(account, role).has(contract)
+  }
+
+  grant(at: string, e: LedgerEvent, role: string, account: string): void {
+    this.addresses.set(e.contract, e.address)
+    this.held.set(`${account}|${role}`, this.on(account, role).add(e.contract))
+    const other = role === ROLES.relayer ? ROLES.supervisor : role === ROLES.supervisor ? ROLES.relayer : null
+    const clash = other ? this.on(account, other) : new Set<string>()
+    if (clash.size)
+      fail(
+        `${at}: account ${account} was granted ${roleName(role)} on ${e.contract} while it holds ${roleName(other!)} on ${listed(clash)}: ` +
+          'the relayer and the supervisor must never be one account on any of the deployment’s contracts (R21–R22)',
+      )
+  }
+
+  revoke(e: LedgerEvent, role: string, account: string): void {
+    this.addresses.set(e.contract, e.address)
+    this.on(account, role).delete(e.contract)
+  }
+
+  /** Every role held, by account then role, with its contracts in the order they were granted it. */
+  holdings(): RoleHolding[] {
+    return [...this.held]
+      .filter(([, contracts]) => contracts.size > 0)
+      .map(([key, contracts]) => {
+        const [account, role] = key.split('|')
+        return { account, role: roleName(role), contracts: [...contracts] }
+      })
+      .sort((x, y) => x.account.localeCompare(y.account) || x.role.localeCompare(y.role))
+  }
+
+  /**
+   * Asks every contract that logged a role change whether each account the ledger names holds
+   * RELAYER_ROLE and SUPERVISOR_ROLE at `toBlock`: an export that starts late or leaves out a grant shows here.
+   */
+  async compareWithChain(url: string, toBlock: number): Promise<void> {
+    const iface = contractInterface('EnclaveRegistry')
+    const accounts = [...new Set([...this.held.keys()].map((k) => k.split('|')[0]))].sort()
+    const asked = [...this.addresses].flatMap(([contract, address]) =>
+      accounts.flatMap((account) =>
+        [ROLES.relayer, ROLES.supervisor].map((role) => ({ contract, address, account, role })),
+      ),
+    )
+    const answers = (await rpc(
+      url,
+      asked.map(
+        (q) =>
+          [
+            'eth_call',
+            [{ to: q.address, data: iface.encodeFunctionData('hasRole', [q.role, q.account]) }, hex(toBlock)],
+          ] as [string, unknown[]],
+      ),
+    )) as string[]
+    asked.forEach((q, i) => {
+      const onChain = Boolean(iface.decodeFunctionResult('hasRole', answers[i])[0])
+      if (onChain !== this.holds(q.account, q.role, q.contract))
+        fail(
+          `${q.account} ${onChain ? 'holds' : 'does not hold'} ${roleName(q.role)} on ${q.contract} at block ${toBlock}, ` +
+            `but the ledger's role events say it ${onChain ? 'does not' : 'does'}`,
+        )
+    })
+  }
+
+  private on(account: string, role: string): Set<string> {
+    return this.held.get(`${account}|${role}`) ?? new Set()
+  }
+}
+
+/** Those of `events`' transactions that created the contract which logged the event: a constructor's events. */
+async function creationTransactions(url: string, events: LedgerEvent[]): Promise<Set<string>> {
+  const hashes = [...new Set(events.map((e) => e.txHash))]
+  const receipts = (await rpc(
+    url,
+    hashes.map((h) => ['eth_getTransactionReceipt', [h]] as [string, unknown[]]),
+  )) as Array<{ contractAddress: string | null } | null>
+  const address = new Map(events.map((e) => [e.txHash, e.address.toLowerCase()]))
+  return new Set(hashes.filter((h, i) => receipts[i]?.contractAddress?.toLowerCase() === address.get(h)))
+}
+
+/** The report's lines after the OK line: who approved and retired each measurement, and who holds which role. */
+export function describeAudit(result: Extract<AuditResult, { ok: true }>): string[] {
+  const by = (c: MeasurementChange) =>
+    c.by === 'deployment'
+      ? `approved at deployment, by EnclaveRegistry's constructor (block ${c.blockNumber})`
+      : `${c.action} by supervisor ${c.by} (block ${c.blockNumber})`
+  return [
+    ...result.measurements.map((m) => `measurement ${m.measurement}: ${m.changes.map(by).join('; ')}`),
+    ...result.roles.map((r) => `${r.account} holds ${r.role} on ${listed(r.contracts)}`),
+  ]
 }
 
 /** The chain's logs of `names`' contracts in [from, to], as ledger events with block times and receipt signatures. */
@@ -425,6 +595,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       `OK: ${result.events} events up to block ${result.toBlock} match the chain; root ${result.merkleRoot}; ` +
         `${result.receipts} receipts verified; ${result.anchors} anchors match; ${result.accounts} balances reconcile to the wei\n`,
     )
+    for (const line of describeAudit(result)) process.stdout.write(`  ${line}\n`)
   } catch (err) {
     process.stderr.write(`audit could not run: ${(err as Error).message}\n`)
     process.exit(2)

@@ -398,8 +398,9 @@ describe('storefront', () => {
       tampered.receipt.receipt.resultHash = '0x' + 'ab'.repeat(32)
       let v = await verify(page, JSON.stringify(tampered))
       expect(v.ok).toBe('false')
+      // The summary names the changed field; the broken signature is its consequence (a sub-check).
       expect(v.summary).toMatch(
-        /^This receipt does not verify: The signature recovers to 0x[0-9a-fA-F]{40}, not to the named signer/,
+        /^This receipt does not verify: The result hash does not match the one recorded on chain for job 0x[0-9a-f]{8}…[0-9a-f]{8}, so the receipt was changed after the enclave signed it\.$/,
       )
       expect(v.checks).toContainEqual(['signature', 'false'])
       await expect(page.locator('[data-check=recorded]').textContent()).resolves.toMatch(/different resultHash/)
@@ -412,7 +413,7 @@ describe('storefront', () => {
       expect(v.ok).toBe('false')
       expect(v.checks).toContainEqual(['registered', 'false'])
       await expect(page.locator('[data-check=registered]').textContent()).resolves.toMatch(
-        /is not an enclave registered in EnclaveRegistry/,
+        /was not an enclave registered in EnclaveRegistry when the job was recorded \(block \d+\)/,
       )
 
       // A receipt claiming another chain.

@@ -1,12 +1,12 @@
 // The read API and the independent checker against a real chain: history, graph, the owner report
 // reconciled with DataMarket to the wei, the ledger export with its Merkle root, anchoring in
-// LedgerAnchor, and `npm run audit` catching a tampered export.
+// LedgerAnchor, and `npm run audit` catching a tampered export and a relayer made supervisor elsewhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Wallet } from 'ethers'
-import { auditLedger } from '../../scripts/audit'
+import { auditLedger, describeAudit } from '../../scripts/audit'
 import { startTestNode, type TestNode } from '../ipfs/support/node'
 import { merkleRootOf } from '../../worker/src/indexer/ledger'
-import { deployStillflow } from '../../contracts/index'
+import { deployStillflow, ROLES } from '../../contracts/index'
 import {
   app,
   as,
@@ -16,6 +16,7 @@ import {
   enclaveKey,
   ETH,
   indexer,
+  MEASUREMENT,
   mined,
   mint,
   offer,
@@ -39,6 +40,8 @@ let a: Awaited<ReturnType<typeof mint>>
 let licence: bigint
 let job: Awaited<ReturnType<typeof recordJob>>
 let metadataDigest: string
+// Every contract of the book, in the order they were deployed (and granted their roles).
+const CONTRACTS = ['DataAssetNFT', 'EnclaveRegistry', 'DataMarket', 'ComputeLedger', 'LedgerAnchor']
 // hardhat's account #2 (the relayer of deployWorld): anchors are sent with its key.
 const RELAYER_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a'
 
@@ -263,6 +266,30 @@ describe('GET /api/audit/export and npm run audit', () => {
     const { text } = await get('/api/audit/export')
     const result = await auditLedger({ rpc: chain.url, exportText: text, contracts: w.book.contracts })
     expect(result).toMatchObject({ ok: true, receipts: 1, anchors: 1 })
+    if (!result.ok) return
+    // Approved by EnclaveRegistry's constructor: its event names the deployer, which holds no role at all.
+    expect(result.measurements).toEqual([
+      {
+        measurement: MEASUREMENT,
+        changes: [
+          { action: 'approved', by: 'deployment', blockNumber: expect.any(Number), txHash: expect.any(String) },
+        ],
+      },
+    ])
+    const lower = (s: { address: string }) => s.address.toLowerCase()
+    expect(result.roles).toEqual(
+      expect.arrayContaining([
+        { account: lower(w.relayer), role: 'RELAYER_ROLE', contracts: [...CONTRACTS] },
+        { account: lower(w.supervisor), role: 'SUPERVISOR_ROLE', contracts: [...CONTRACTS] },
+        { account: lower(w.admin), role: 'DEFAULT_ADMIN_ROLE', contracts: [...CONTRACTS] },
+      ]),
+    )
+    expect(result.roles.some((r) => r.account === lower(w.deployer))).toBe(false)
+    const lines = describeAudit(result)
+    expect(lines[0]).toBe(
+      `measurement ${MEASUREMENT}: approved at deployment, by EnclaveRegistry's constructor (block ${result.measurements[0].changes[0].blockNumber})`,
+    )
+    expect(lines).toContain(`${lower(w.relayer)} holds RELAYER_ROLE on ${CONTRACTS.join(', ')}`)
   })
 
   it('names a tampered line, with the root left as it was or recomputed over the tampered lines', async () => {
@@ -360,5 +387,36 @@ describe('POST /api/audit/reindex', () => {
     expect(res.status).toBe(202)
     expect(res.body).toMatchObject({ reset: true, caughtUp: true })
     expect((await d.db.prepare('SELECT * FROM licences ORDER BY licence_id').all()).results).toEqual(before)
+  })
+})
+
+describe('npm run audit and the roles across the deployment’s contracts (R21–R22)', () => {
+  it('fails when the relayer is made supervisor on another contract, naming account, roles and contracts, and still after it is undone', async () => {
+    const relayer = w.relayer.address.toLowerCase()
+    const registry = as(w.registry, w.admin)
+    // Each contract refuses both roles on one account only within itself: revoke RELAYER_ROLE where the
+    // relayer has no use for it, and EnclaveRegistry lets the admin make it supervisor there.
+    await mined(registry.revokeRole(ROLES.relayer, w.relayer.address))
+    await mined(registry.grantRole(ROLES.supervisor, w.relayer.address))
+    expect(await w.ledger.hasRole(ROLES.relayer, w.relayer.address)).toBe(true)
+    await indexer.indexNow(env)
+    const clash = new RegExp(
+      `^line \\d+ \\(EnclaveRegistry\\.RoleGranted, tx 0x[0-9a-f]{64}\\): account ${relayer} was granted SUPERVISOR_ROLE on EnclaveRegistry ` +
+        `while it holds RELAYER_ROLE on DataAssetNFT, DataMarket, ComputeLedger, LedgerAnchor: ` +
+        'the relayer and the supervisor must never be one account on any of the deployment’s contracts \\(R21–R22\\)$',
+    )
+    const audit = async () =>
+      auditLedger({
+        rpc: chain.url,
+        exportText: (await get('/api/audit/export')).text,
+        contracts: w.book.contracts,
+      })
+    expect(await audit()).toEqual({ ok: false, discrepancy: expect.stringMatching(clash) })
+
+    // Undone: the ledger still shows the time one account both kept the books and supervised them.
+    await mined(registry.revokeRole(ROLES.supervisor, w.relayer.address))
+    await mined(registry.grantRole(ROLES.relayer, w.relayer.address))
+    await indexer.indexNow(env)
+    expect(await audit()).toEqual({ ok: false, discrepancy: expect.stringMatching(clash) })
   })
 })

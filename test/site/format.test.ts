@@ -1,6 +1,6 @@
 // The storefront's formatters (site/src/lib/format.ts) and the purchase summary built from them
 // (site/src/flows/buy-run/summary.ts): exact amounts whose parts add up, one duration format, plural
-// nouns, and the number of queries a licence's ε budget covers.
+// nouns, the number of queries a licence's ε budget covers, and a freeze's reason in words.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { purchaseSummary, type QuoteTerms } from '../../site/src/flows/buy-run/summary'
@@ -12,6 +12,7 @@ import {
   formatDuration,
   formatEth,
   formatTime,
+  freezeReasonInWords,
   licenceLeft,
   plural,
   queriesAllowed,
@@ -148,5 +149,35 @@ describe('purchaseSummary', () => {
       /The licence allows 5 jobs for 1 hour\. This asset releases aggregates only, so queries spend no ε\.$/,
     )
     expect(s).not.toMatch(/ε \d/)
+  })
+})
+
+describe('freezeReasonInWords', () => {
+  const bytes32 = (text: string) =>
+    '0x' +
+    Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, '0'))
+      .join('')
+      .padEnd(64, '0')
+
+  it('reads the API’s text, and a freeze event’s zero-padded bytes32, as the supervisor’s words', () => {
+    expect(freezeReasonInWords('court-order-2026-117')).toBe('reason: “court-order-2026-117”')
+    expect(freezeReasonInWords(bytes32('court-order-2026-117'))).toBe('reason: “court-order-2026-117”')
+    expect(freezeReasonInWords(bytes32('Zürich – Gericht'))).toBe('reason: “Zürich – Gericht”')
+  })
+
+  it('shows any other bytes32 as a reason code in full, and nothing when there is no reason', () => {
+    for (const code of [
+      '0x' + 'ab'.repeat(32),
+      bytes32('court\u0000order'),
+      bytes32('tab\there'),
+      bytes32('\u202eevil'),
+      '0x' + '61'.repeat(32),
+      bytes32('  '),
+      bytes32('ok').replace(/^0x6f/, '0xff'),
+    ])
+      expect(freezeReasonInWords(code)).toBe(`reason code ${code}`)
+    expect(freezeReasonInWords('0x' + '00'.repeat(32))).toBeNull()
+    expect(freezeReasonInWords(null)).toBeNull()
+    expect(freezeReasonInWords('')).toBeNull()
   })
 })

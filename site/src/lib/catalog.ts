@@ -69,6 +69,7 @@ export interface AssetDetail {
   contract: string | null
   revoked: boolean
   frozen: boolean
+  /** When frozen: the supervisor's reason as text, or its bytes32 hex when that is no text (null: none given). */
   freezeReason: string | null
   mint: { txHash: string | null; blockNumber: number | null; time: number | null }
   format: string | null

@@ -41,6 +41,34 @@ export function shortHex(h: string, keep = 6): string {
   return h.length > keep * 2 + 4 ? `${h.slice(0, keep + 2)}…${h.slice(-keep)}` : h
 }
 
+/**
+ * A supervisor's freeze reason in plain words, or null when none was given. The asset API gives the
+ * bytes32 reason as text when it is a short string and as hex otherwise; a freeze event's raw
+ * `reasonCode` (0x and 64 hex digits) is read here the same way: text up to its zero padding, when that
+ * text is valid UTF-8 with no control characters.
+ * @example freezeReasonInWords('court-order-2026-117') // 'reason: “court-order-2026-117”'
+ * @example freezeReasonInWords('0x' + 'ab'.repeat(32)) // 'reason code 0xabab…abab' (in full)
+ */
+export function freezeReasonInWords(reason: string | null | undefined): string | null {
+  if (!reason || /^0x0{64}$/i.test(reason)) return null
+  const text = /^0x[0-9a-fA-F]{64}$/.test(reason) ? bytes32Text(reason) : reason
+  return text === null ? `reason code ${reason}` : `reason: “${text}”`
+}
+
+/** A zero-padded bytes32 string's text (as ethers' decodeBytes32String), or null when it is none. */
+function bytes32Text(hex: string): string | null {
+  const bytes = Uint8Array.from(hex.slice(2).match(/../g)!, (b) => parseInt(b, 16))
+  const end = bytes.indexOf(0)
+  if (end < 1 || bytes.subarray(end).some((b) => b !== 0)) return null
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, end))
+    return text.trim() && !/\p{C}/u.test(text) ? text : null
+  } catch {
+    // Not UTF-8: a code, not a text.
+    return null
+  }
+}
+
 export function formatTime(unixSeconds: number | null | undefined): string {
   if (unixSeconds == null) return 'unknown time'
   return new Date(unixSeconds * 1000)

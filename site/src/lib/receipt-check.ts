@@ -1,6 +1,6 @@
 // Checks a job receipt — of one asset, or a group receipt of a job across assets (R67) — in the browser
-// against the chain itself (R23, R24): the enclave's EIP-712
-// signature, the signer's registration and measurement in EnclaveRegistry, and the record ComputeLedger
+// against the chain itself (R23, R24): the enclave's EIP-712 signature, the signer's registration and
+// measurement in EnclaveRegistry as they were when the job was recorded, and the record ComputeLedger
 // keeps. Only the address book and a read-only RPC door (/api/rpc) come from this marketplace; every
 // fact is read from the chain or recomputed here, so a tampered receipt or a lying index cannot pass.
 import {
@@ -10,6 +10,7 @@ import {
   JsonRpcProvider,
   TypedDataEncoder,
   verifyTypedData,
+  zeroPadValue,
   type Log,
   type TypedDataField,
 } from 'ethers'
@@ -55,6 +56,11 @@ export interface Verdict {
   ok: boolean
   /** One plain-language sentence: what the receipt proves, or the precise reason it fails. */
   summary: string
+  /**
+   * What changed on chain since the receipt was recorded (its enclave build retired, its key
+   * deregistered), one sentence each: information about today, never a reason to fail the receipt.
+   */
+  notes: string[]
   checks: Check[]
   signed: AnySignedReceipt
   record?: { txHash: string; blockNumber: number }
@@ -340,38 +346,14 @@ export async function checkReceipt(chain: ChainReader, signed: AnySignedReceipt)
           : `The signature recovers to ${getAddress(recovered)}, not to the named signer ${getAddress(signed.signer)}: the receipt was changed after it was signed.`,
   })
 
-  // 3 and 4. The signer is a registered enclave whose measurement is the receipt's, and it is approved.
-  const ledger = new Contract(ledgerAddress, computeLedgerAbi, chain.provider)
-  const registry = new Contract(String(await ledger.registry()), enclaveRegistryAbi, chain.provider)
-  const [registeredMeasurement] = (await registry.enclaveStatus(signed.signer)) as [string, boolean]
-  const approved = (await registry.isMeasurementApproved(r.measurement)) as boolean
-  const regOk = registeredMeasurement !== ZERO32 && same(registeredMeasurement, r.measurement)
-  checks.push({
-    key: 'registered',
-    ok: regOk,
-    label: 'Registered enclave',
-    detail:
-      registeredMeasurement === ZERO32
-        ? `${getAddress(signed.signer)} is not an enclave registered in EnclaveRegistry.`
-        : regOk
-          ? `${getAddress(signed.signer)} is registered in EnclaveRegistry with measurement ${r.measurement}.`
-          : `${getAddress(signed.signer)} is registered with measurement ${registeredMeasurement}, but the receipt claims ${r.measurement}.`,
-  })
-  checks.push({
-    key: 'approved',
-    ok: approved,
-    label: 'Approved measurement',
-    detail: approved
-      ? `Measurement ${short(r.measurement)} is approved by the supervisors.`
-      : `Measurement ${r.measurement} is not approved in EnclaveRegistry (never approved, or retired).`,
-  })
-
-  // 5. ComputeLedger recorded this job, and the receipt it recorded has the same EIP-712 hash.
+  // 5 (read first: checks 3 and 4 are made as of its block). ComputeLedger recorded this job, and the
+  // receipt it recorded has the same EIP-712 hash.
   const digest = receiptDigest(signed)
   const log = await recordedLog(chain, r.jobId)
   let record: Verdict['record']
   let recordDetail: string
   let recordOk = false
+  let changed: string[] = []
   if (!log) recordDetail = `ComputeLedger has no record of job ${r.jobId}.`
   else {
     const onChain = await receiptFromTransaction(chain, log.transactionHash)
@@ -383,21 +365,192 @@ export async function checkReceipt(chain: ChainReader, signed: AnySignedReceipt)
     } else {
       const recorded = onChain?.signed.receipt as Record<string, unknown> | undefined
       const mine = r as unknown as Record<string, unknown>
-      const differ = recorded
-        ? Object.keys(mine).filter(
-            (k) => JSON.stringify(recorded[k]).toLowerCase() !== JSON.stringify(mine[k]).toLowerCase(),
-          )
-        : []
+      const differ = recorded ? Object.keys(mine).filter((k) => !sameValue(recorded[k], mine[k])) : []
+      changed = recorded ? changedFields(mine, recorded) : []
       recordDetail = differ.length
         ? `ComputeLedger recorded job ${short(r.jobId)} with a different ${differ.join(', ')} (transaction ${log.transactionHash}).`
         : `ComputeLedger recorded job ${short(r.jobId)} with a different receipt hash (transaction ${log.transactionHash}).`
     }
   }
+
+  // 3 and 4. The signer was a registered enclave whose measurement is the receipt's, and that measurement
+  // was approved, when ComputeLedger recorded the job: what it checked before recording. A build retired
+  // or a key deregistered later does not undo a receipt recorded before; it is reported as a note.
+  const ledger = new Contract(ledgerAddress, computeLedgerAbi, chain.provider)
+  const registry = new Contract(String(await ledger.registry()), enclaveRegistryAbi, chain.provider)
+  const block = log?.blockNumber
+  const [now, atRecord] = await Promise.all([
+    enclaveStateAt(registry, signed.signer, r.measurement, 'latest'),
+    block === undefined ? null : enclaveStateAt(registry, signed.signer, r.measurement, block),
+  ])
+  let then = atRecord ?? now
+  // A node answers for the end of a block; ComputeLedger checked in the middle of it. When a retirement
+  // or deregistration shares the recording's block, the state before that block is the one it checked.
+  const fits = (s: EnclaveState) => registeredAs(s, r.measurement) && s.approved
+  if (block !== undefined && recordOk && sigOk && !fits(then) && block > 0) {
+    const before = await enclaveStateAt(registry, signed.signer, r.measurement, block - 1)
+    if (fits(before)) then = before
+  }
+  const regOk = registeredAs(then, r.measurement)
+  const when = block === undefined ? '' : ` when the job was recorded (block ${block})`
+  const signer = getAddress(signed.signer)
+  checks.push({
+    key: 'registered',
+    ok: regOk,
+    label: 'Registered enclave',
+    detail:
+      then.registered === ZERO32
+        ? block === undefined
+          ? `${signer} is not an enclave registered in EnclaveRegistry.`
+          : `${signer} was not an enclave registered in EnclaveRegistry${when}.`
+        : regOk
+          ? `${signer} ${block === undefined ? 'is' : 'was'} registered in EnclaveRegistry with measurement ${r.measurement}${when}.`
+          : `${signer} ${block === undefined ? 'is' : 'was'} registered with measurement ${then.registered}${when}, but the receipt claims ${r.measurement}.`,
+  })
+  checks.push({
+    key: 'approved',
+    ok: then.approved,
+    label: 'Approved measurement',
+    detail:
+      block === undefined
+        ? then.approved
+          ? `Measurement ${short(r.measurement)} is approved in EnclaveRegistry.`
+          : `Measurement ${r.measurement} is not approved in EnclaveRegistry (never approved, or retired).`
+        : then.approved
+          ? `Measurement ${short(r.measurement)} was approved in EnclaveRegistry${when}.`
+          : `Measurement ${r.measurement} was not approved in EnclaveRegistry${when}.`,
+  })
   checks.push({ key: 'recorded', ok: recordOk, label: 'Recorded on chain', detail: recordDetail })
 
   const failed = checks.find((c) => !c.ok)
-  const summary = failed
-    ? `This receipt does not verify: ${failed.detail}`
-    : `This result was computed by an approved enclave: the receipt is signed by enclave ${getAddress(signed.signer)}, registered with approved measurement ${short(r.measurement)}, and ComputeLedger recorded this exact receipt for job ${short(r.jobId)} in block ${record!.blockNumber}.`
-  return { ok: !failed, summary, checks, signed, record }
+  const notes = failed || block === undefined ? [] : await sinceRecorded(chain, registry, signed, block, now)
+  return {
+    ok: !failed,
+    summary: failed
+      ? `This receipt does not verify: ${reasonOf(failed, changed, sigOk, r.jobId)}`
+      : `This result was computed by an approved enclave: the receipt is signed by enclave ${signer}, which was registered with measurement ${short(r.measurement)}, approved when ComputeLedger recorded this exact receipt for job ${short(r.jobId)} in block ${block}.`,
+    notes,
+    checks,
+    signed,
+    record,
+  }
+}
+
+/** What EnclaveRegistry says of a receipt's signer and measurement at one block. */
+interface EnclaveState {
+  /** The measurement the signer is registered with (zero when it is not registered). */
+  registered: string
+  /** Whether the receipt's measurement is approved. */
+  approved: boolean
+}
+
+async function enclaveStateAt(
+  registry: Contract,
+  signer: string,
+  measurement: string,
+  blockTag: number | 'latest',
+): Promise<EnclaveState> {
+  const [status, approved] = await Promise.all([
+    registry.enclaveStatus(signer, { blockTag }) as Promise<[string, boolean]>,
+    registry.isMeasurementApproved(measurement, { blockTag }) as Promise<boolean>,
+  ])
+  return { registered: String(status[0]), approved: Boolean(approved) }
+}
+
+const registeredAs = (s: EnclaveState, measurement: string) =>
+  s.registered !== ZERO32 && same(s.registered, measurement)
+
+/**
+ * What changed since block `block` for a receipt that verifies: its build retired, its key deregistered or
+ * registered with another build. Each is information about today, in a sentence, with the block it
+ * happened in when EnclaveRegistry's log says so; none makes the receipt any less genuine.
+ */
+async function sinceRecorded(
+  chain: ChainReader,
+  registry: Contract,
+  signed: AnySignedReceipt,
+  block: number,
+  now: EnclaveState,
+): Promise<string[]> {
+  const notes: string[] = []
+  const measurement = signed.receipt.measurement
+  const signer = getAddress(signed.signer)
+  /** The block of the latest `event` about `topic` since `block`, as " (block N)", or '' when none is found. */
+  const lastBlock = async (event: 'MeasurementRetired' | 'EnclaveDeregistered', topic: string) => {
+    const logs = await chain.provider.getLogs({
+      address: await registry.getAddress(),
+      topics: [registry.interface.getEvent(event)!.topicHash, zeroPadValue(topic, 32)],
+      // From the recording's own block: a retirement or deregistration there came after the recording,
+      // which ComputeLedger would have refused otherwise.
+      fromBlock: block,
+      toBlock: 'latest',
+    })
+    const last = logs[logs.length - 1]
+    return last ? ` (block ${last.blockNumber})` : ''
+  }
+  if (!now.approved)
+    notes.push(
+      `Since then, measurement ${short(measurement)} was retired${await lastBlock('MeasurementRetired', measurement)}: new jobs no longer run on that build, but it was approved when this job was recorded, so this receipt stands.`,
+    )
+  if (now.registered === ZERO32)
+    notes.push(
+      `Since then, enclave ${signer} was deregistered${await lastBlock('EnclaveDeregistered', signer)}: it can record no new receipts, but it was registered when this job was recorded, so this receipt stands.`,
+    )
+  else if (!same(now.registered, measurement))
+    notes.push(
+      `Since then, enclave ${signer} was registered again with measurement ${short(now.registered)}; it ran ${short(measurement)} when this job was recorded.`,
+    )
+  return notes
+}
+
+const sameValue = (a: unknown, b: unknown) =>
+  String(JSON.stringify(a)).toLowerCase() === String(JSON.stringify(b)).toLowerCase()
+
+/** A receipt field in the words a reader knows. */
+const FIELD_WORDS: Record<string, string> = {
+  jobId: 'job id',
+  licenceId: 'licence',
+  contentHash: 'dataset content hash',
+  queryHash: 'query hash',
+  resultHash: 'result hash',
+  epsilonSpentMilli: 'ε spent',
+  measurement: 'enclave measurement',
+}
+
+/** Where `mine` differs from what ComputeLedger `recorded`, in words: "result hash", "ε spent of part 2". */
+function changedFields(mine: Record<string, unknown>, recorded: Record<string, unknown>): string[] {
+  const out: string[] = []
+  for (const k of Object.keys(mine)) {
+    if (sameValue(mine[k], recorded[k])) continue
+    if (k !== 'parts') {
+      out.push(FIELD_WORDS[k] ?? k)
+      continue
+    }
+    const a = (Array.isArray(mine.parts) ? mine.parts : []) as Array<Record<string, unknown>>
+    const b = (Array.isArray(recorded.parts) ? recorded.parts : []) as Array<Record<string, unknown>>
+    if (a.length !== b.length) out.push('number of parts')
+    else
+      a.forEach((part, i) => {
+        for (const f of Object.keys(part))
+          if (!sameValue(part[f], b[i][f])) out.push(`${FIELD_WORDS[f] ?? f} of part ${i + 1}`)
+      })
+  }
+  return out
+}
+
+/**
+ * The summary's reason: the first failing check, except that a receipt which differs from the one
+ * ComputeLedger recorded names the changed fields. Those are the cause; the broken signature is only
+ * their consequence, and "the signature recovers to 0x…" tells a reader nothing about what changed.
+ */
+function reasonOf(failed: Check, changed: string[], sigOk: boolean, jobId: string): string {
+  if (failed.key === 'chain' || !changed.length) return failed.detail
+  const fields = changed.map((f) => `the ${f}`)
+  const list = fields.length === 1 ? fields[0] : `${fields.slice(0, -1).join(', ')} and ${fields[fields.length - 1]}`
+  const mismatch = `${list[0].toUpperCase()}${list.slice(1)} ${
+    fields.length === 1 ? 'does not match the one' : 'do not match the ones'
+  } recorded on chain for job ${short(jobId)}`
+  return sigOk
+    ? `${mismatch}, so this is not the receipt ComputeLedger recorded.`
+    : `${mismatch}, so the receipt was changed after the enclave signed it.`
 }

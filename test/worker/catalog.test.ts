@@ -3,7 +3,11 @@
 // owner's declaration served by a stubbed IPFS (checked against the digest) and a pending publication.
 import { env } from 'cloudflare:workers'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { Interface } from 'ethers'
+import { dataMarketAbi } from '../../contracts/index'
 import { app } from '../../worker/src/index'
+import { contractsByAddress, decodeLog } from '../../worker/src/indexer/decode'
+import { insertEvents } from '../../worker/src/indexer/indexer'
 
 const book = { chainId: 31337, contracts: { DataAssetNFT: '0x' + '11'.repeat(20) }, deployedAtBlock: 1 }
 const base = { ...env, ADDRESS_BOOK: JSON.stringify(book), IPFS_API_URL: 'http://ipfs.test' }
@@ -452,6 +456,38 @@ describe('GET /api/assets/:id', () => {
     }
   })
 
+  it('gives a frozen asset’s reason as the supervisor’s text, or as hex when it is no text', async () => {
+    const hexOf = (text: string) => hex(new TextEncoder().encode(text).buffer as ArrayBuffer).padEnd(66, '0')
+    const reasonOf = async (frozen: 0 | 1, reason: string | null) => {
+      await env.DB.prepare("UPDATE assets SET frozen = ?, freeze_reason = ? WHERE token_id = '1'")
+        .bind(frozen, reason)
+        .run()
+      const { status, body } = await get('/api/assets/1')
+      expect(status).toBe(200)
+      expect(body.frozen).toBe(frozen === 1)
+      return body.freezeReason
+    }
+    try {
+      expect(await reasonOf(1, hexOf('court-order-2026-117'))).toBe('court-order-2026-117')
+      expect(hexOf('court-order-2026-117')).toMatch(/^0x636f7572742d6f72/)
+      expect(await reasonOf(1, hexOf('Gerichtsbeschluss – Zürich'))).toBe('Gerichtsbeschluss – Zürich')
+      // A hash, an embedded zero or control character, no zero at the end, invalid UTF-8: the hex itself.
+      for (const code of [
+        '0x' + 'ab'.repeat(32),
+        hexOf('court\u0000order'),
+        hexOf('line\nbreak'),
+        '0x' + '61'.repeat(32),
+        hexOf('ok').replace(/^0x6f6b/, '0xff6b'),
+      ])
+        expect(await reasonOf(1, code)).toBe(code)
+      expect(await reasonOf(1, '0x' + '00'.repeat(32))).toBeNull()
+      expect(await reasonOf(1, null)).toBeNull()
+      expect(await reasonOf(0, null)).toBeNull()
+    } finally {
+      await env.DB.prepare("UPDATE assets SET frozen = 0, freeze_reason = NULL WHERE token_id = '1'").run()
+    }
+  })
+
   it('shows an offer set by an earlier owner as not on sale', async () => {
     await env.DB.prepare("UPDATE assets SET owner = ? WHERE token_id = '1'").bind(BOB).run()
     try {
@@ -499,6 +535,99 @@ describe('GET /api/assets/:id', () => {
   it('does not shadow /history', async () => {
     const { body } = await get('/api/assets/1/history')
     expect(body).toMatchObject({ tokenId: '1', status: 'indexed', events: [] })
+  })
+})
+
+describe('an offer priced in an ERC-20 the market no longer accepts', () => {
+  const MARKET = '0x' + '22'.repeat(20)
+  const TOKEN = '0x' + 'c0'.repeat(20)
+  const OTHER = '0x' + 'c1'.repeat(20)
+  const market = new Interface(dataMarketAbi)
+  let block = 1000
+
+  /** `CurrencyAllowed` as the indexer stores it: the log decoded by the indexer's decoder, inserted by it. */
+  async function currencyAllowed(currency: string, allowed: boolean) {
+    block++
+    const { data, topics } = market.encodeEventLog('CurrencyAllowed', [currency, allowed])
+    const hash = '0x' + block.toString(16).padStart(64, 'd')
+    const log = {
+      address: MARKET,
+      topics,
+      data,
+      blockNumber: '0x' + block.toString(16),
+      blockHash: hash,
+      transactionHash: hash,
+      logIndex: '0x0',
+    }
+    const event = decodeLog(31337, contractsByAddress({ DataMarket: MARKET }), log, 1_700_001_000 + block)
+    expect(event).toMatchObject({ contract: 'DataMarket', name: 'CurrencyAllowed' })
+    await insertEvents(env.DB, [event]).run()
+  }
+
+  beforeAll(async () => {
+    // Asset 1 also sells for 5 units of TOKEN (offer 2) and 7 of OTHER (offer 3), both allowed when set.
+    await env.DB.batch([
+      env.DB.prepare(
+        "DELETE FROM events WHERE chain_id = 31337 AND contract = 'DataMarket' AND name = 'CurrencyAllowed'",
+      ),
+      ...[
+        ['2', '5', TOKEN],
+        ['3', '7', OTHER],
+      ].map(([offerId, price, currency]) =>
+        env.DB.prepare(
+          `INSERT INTO offers (chain_id, token_id, offer_id, owner, set_by, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, set_tx, set_block)
+           VALUES (31337, '1', ?, ?, ?, ?, ?, 86400, 5, 1000, 1, 0, ?, 1)`,
+        ).bind(offerId, ALICE, ALICE, price, currency, '0x' + offerId.padStart(64, '7')),
+      ),
+    ])
+    await currencyAllowed(TOKEN, true)
+    await currencyAllowed(OTHER, true)
+  })
+  afterAll(async () => {
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM offers WHERE chain_id = 31337 AND token_id = '1' AND offer_id IN ('2', '3')"),
+      env.DB.prepare(
+        "DELETE FROM events WHERE chain_id = 31337 AND contract = 'DataMarket' AND name = 'CurrencyAllowed'",
+      ),
+    ])
+  })
+
+  const offersOf1 = async () =>
+    Object.fromEntries(
+      ((await get('/api/assets/1')).body.offers as Array<{ offerId: string }>).map((o) => [o.offerId, o]),
+    )
+  const listed1 = async () => (await get('/api/assets?q=seattle')).body.items[0]
+
+  it('sells while the token is accepted', async () => {
+    const offers = await offersOf1()
+    for (const id of ['1', '2', '3']) expect(offers[id]).toMatchObject({ live: true })
+    expect(offers['2']).not.toHaveProperty('inactive')
+    expect(await listed1()).toMatchObject({ tokenId: '1', offerCount: 3 })
+  })
+
+  it('does not sell once the admin disallows the token (the latest CurrencyAllowed wins), native offers untouched', async () => {
+    await currencyAllowed(TOKEN, false)
+    const offers = await offersOf1()
+    expect(offers['2']).toMatchObject({ live: false, inactive: 'currency_not_allowed', currency: TOKEN })
+    expect(offers['3']).toMatchObject({ live: true })
+    expect(offers['1']).toMatchObject({ live: true, currency: NATIVE })
+    const listed = await listed1()
+    expect(listed).toMatchObject({ offerCount: 2, price: { amount: (ETH / 100n).toString(), currency: NATIVE } })
+
+    await currencyAllowed(TOKEN, true)
+    expect((await offersOf1())['2']).toMatchObject({ live: true })
+    expect(await listed1()).toMatchObject({ offerCount: 3 })
+  })
+
+  it('gives the reasons in buyLicence’s order: a frozen asset before a disallowed token', async () => {
+    await currencyAllowed(OTHER, false)
+    await env.DB.prepare("UPDATE assets SET frozen = 1 WHERE token_id = '1'").run()
+    try {
+      expect((await offersOf1())['3']).toMatchObject({ live: false, inactive: 'asset_frozen' })
+    } finally {
+      await env.DB.prepare("UPDATE assets SET frozen = 0 WHERE token_id = '1'").run()
+    }
+    expect((await offersOf1())['3']).toMatchObject({ live: false, inactive: 'currency_not_allowed' })
   })
 })
 

@@ -93,6 +93,24 @@ describe('GET /api/openapi.json', () => {
     expect(doc.paths['/api/auth/me'].get.security).toEqual([{ siwe: [] }])
   })
 
+  it('describes the offer refusals, the currency lapse and an ERC-20 purchase’s approval', async () => {
+    const { doc } = await fetchDoc()
+    const responses = (method: string, path: string) => doc.paths[path][method].responses
+    const build = responses('post', '/api/offers/build')
+    expect(build['404']['x-error-codes']).toEqual(['offer_not_found'])
+    expect(build['409']['x-error-codes']).toEqual(['offer_inactive'])
+    expect(build['422']['x-error-codes']).toContain('currency_not_allowed')
+    const buy = responses('post', '/api/licences/build')
+    expect(buy['409']['x-error-codes']).toContain('currency_not_allowed')
+    type Obj = { properties: Record<string, Obj & { enum?: string[] }>; required: string[] }
+    const quote = (buy['200'] as unknown as { content: Record<string, { schema: Obj }> }).content['application/json']
+      .schema
+    expect(quote.required).not.toContain('approval')
+    expect(quote.properties.approval.required.sort()).toEqual(['amount', 'spender', 'token'])
+    const offer = doc.components.schemas.Offer as Obj
+    expect(offer.properties.inactive.enum).toContain('currency_not_allowed')
+  })
+
   it('takes request bodies from the routes’ zod schemas', async () => {
     const { doc } = await fetchDoc()
     const intent = doc.components.schemas.UploadIntent as { required: string[]; additionalProperties: boolean }

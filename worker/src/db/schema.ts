@@ -89,6 +89,8 @@ export const events = sqliteTable(
     uniqueIndex('events_tx_log').on(t.chainId, t.txHash, t.logIndex),
     index('events_token').on(t.chainId, t.tokenId),
     index('events_licence').on(t.chainId, t.licenceId),
+    // The market's allow-list is read from its CurrencyAllowed events (routes/catalog.ts acceptedTokens).
+    index('events_kind').on(t.chainId, t.contract, t.name),
   ],
 )
 

@@ -203,7 +203,17 @@ export const schemas: Record<SchemaName, JsonSchema> = {
       epsilonBudgetMilli: integer(),
       purposes: integer('bit set of allowed purposes'),
       active: boolean,
-      inactive: oneOf('withdrawn', 'previous_owner', 'set_before_transfer', 'asset_revoked', 'asset_frozen'),
+      inactive: {
+        ...oneOf(
+          'withdrawn',
+          'previous_owner',
+          'set_before_transfer',
+          'asset_revoked',
+          'asset_frozen',
+          'currency_not_allowed',
+        ),
+        description: 'why it does not sell, in the order DataMarket.buyLicence checks (when `active` is false)',
+      },
     },
     ['inactive'],
   ),

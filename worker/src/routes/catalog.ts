@@ -2,6 +2,7 @@
 // reads of the index (R4, R8, R23, R24, R37). Everything here is public: chain mirror rows, the owner's
 // signed declaration (fetched from IPFS and checked against the digest the chain anchors) and the enclave's
 // signed ingest summary kept by the publish flow. `/:id/history` and `/:id/graph` live in asset-history.ts.
+import { decodeBytes32String } from 'ethers'
 import { Hono } from 'hono'
 import { NATIVE_CURRENCY } from '../../../contracts/index'
 import { base64url, fromBase64url, utf8 } from '../../../tee-sim/src/bytes'
@@ -32,6 +33,20 @@ const POLICY_KINDS = ['dp', 'aggregates-only'] as const
  */
 const SORTS = ['newest', 'price', 'popular'] as const
 const NATIVE = NATIVE_CURRENCY.toLowerCase()
+
+/**
+ * The ERC-20s DataMarket accepts at the indexed block, as a SQL subquery of lowercase addresses (for `IN`),
+ * with `chain` the SQL of the chain id. The indexer keeps no derived row for the allow-list, but the ledger
+ * keeps every log the market emits (`events`, replayed into every derived table), so the latest
+ * `CurrencyAllowed(currency, allowed)` per currency is the contract's `isCurrencyAllowed` at the indexed
+ * block, and a token never allowed has no event and is not accepted, as on chain. Not correlated with the
+ * outer row, so SQLite evaluates it at most once a statement, and only when an ERC-20 offer reaches it.
+ */
+const acceptedTokens = (chain: string) => `(SELECT currency FROM (
+    SELECT e.args ->> '$.currency' AS currency, e.args ->> '$.allowed' AS allowed,
+      row_number() OVER (PARTITION BY e.args ->> '$.currency' ORDER BY e.block_number DESC, e.log_index DESC) AS latest
+    FROM events e WHERE e.chain_id = ${chain} AND e.contract = 'DataMarket' AND e.name = 'CurrencyAllowed'
+  ) WHERE latest = 1 AND allowed = 1)`
 
 type Format = (typeof FORMATS)[number]
 type PolicyKind = (typeof POLICY_KINDS)[number]
@@ -294,7 +309,8 @@ function browseSql(q: BrowseQuery, chainId: number, cursor: Cursor | undefined, 
         (SELECT o.price FROM offers o WHERE o.chain_id = a.chain_id AND o.token_id = a.token_id AND o.withdrawn = 0
            AND o.superseded = 0 AND o.owner = a.owner AND a.frozen = 0 AND o.currency = ?2 ORDER BY length(o.price), o.price LIMIT 1) AS price,
         (SELECT count(*) FROM offers o WHERE o.chain_id = a.chain_id AND o.token_id = a.token_id AND o.withdrawn = 0
-           AND o.superseded = 0 AND o.owner = a.owner AND a.frozen = 0) AS offer_count,
+           AND o.superseded = 0 AND o.owner = a.owner AND a.frozen = 0
+           AND (o.currency = ?2 OR o.currency IN ${acceptedTokens('?1')})) AS offer_count,
         (SELECT count(*) FROM licences l WHERE l.chain_id = a.chain_id AND l.token_id = a.token_id) AS licence_count,
         (SELECT count(*) FROM receipts r WHERE r.chain_id = a.chain_id AND r.token_id = a.token_id) AS job_count,
         json_extract(p.result, '$.ingest.receipt.noisyRowCount') AS row_count,
@@ -394,6 +410,24 @@ export async function assetPolicy(env: IndexerBindings, tokenId: string): Promis
   }
 }
 
+/**
+ * A freeze's reason as people read it. The supervisor gives a bytes32 (DataAssetNFT.freeze): a short
+ * text right-padded with zeros (ethers `encodeBytes32String`) reads as that text; anything else (a hash,
+ * a code) stays hex. Null when not frozen or no reason was given.
+ * @example freezeReasonText('0x636f7572742d6f726465722d323032362d313137000000000000000000000000') // 'court-order-2026-117'
+ */
+function freezeReasonText(reasonCode: string | null): string | null {
+  if (!reasonCode || /^0x0{64}$/.test(reasonCode)) return null
+  try {
+    // Control and format characters (an embedded zero, a bidi override) would not read as what they are.
+    const text = decodeBytes32String(reasonCode)
+    if (text.trim() && !/\p{C}/u.test(text)) return text
+  } catch {
+    // Not zero-terminated UTF-8: a code, shown as the hex the supervisor gave.
+  }
+  return reasonCode
+}
+
 export const catalog = new Hono<AppEnv>()
   .get('/', async (c) => {
     const env = c.env as IndexerBindings
@@ -465,9 +499,10 @@ export const catalog = new Hono<AppEnv>()
       publicationOf(env, chainId, tokenId),
       env.DB.prepare(
         `SELECT offer_id, owner, price, currency, duration, max_jobs, epsilon_budget_milli, purposes, withdrawn, superseded,
-           set_tx, set_block FROM offers WHERE chain_id = ? AND token_id = ? ORDER BY set_block DESC, length(offer_id) DESC, offer_id DESC`,
+           set_tx, set_block, (currency = ?3 OR currency IN ${acceptedTokens('?1')}) AS currency_allowed
+         FROM offers WHERE chain_id = ?1 AND token_id = ?2 ORDER BY set_block DESC, length(offer_id) DESC, offer_id DESC`,
       )
-        .bind(chainId, tokenId)
+        .bind(chainId, tokenId, NATIVE)
         .all<Record<string, string | number>>()
         .then((r) => r.results),
       env.DB.prepare('SELECT fee_bps FROM market_settings WHERE chain_id = ?')
@@ -503,7 +538,7 @@ export const catalog = new Hono<AppEnv>()
       contract: (asset?.contract as string | null) ?? null,
       revoked: Boolean(asset?.revoked),
       frozen: Boolean(asset?.frozen),
-      freezeReason: (asset?.freeze_reason as string | null) ?? null,
+      freezeReason: asset?.frozen ? freezeReasonText(asset.freeze_reason as string | null) : null,
       mint: {
         txHash: (asset?.minted_tx as string | null) ?? pub?.tx_hash ?? null,
         blockNumber: (asset?.minted_block as number | null) ?? null,
@@ -530,7 +565,13 @@ export const catalog = new Hono<AppEnv>()
       feeBps,
       offers: offerRows.map((o) => {
         const lapse = offerLapse(
-          { active: !o.withdrawn, owner: String(o.owner), superseded: Boolean(o.superseded) },
+          {
+            active: !o.withdrawn,
+            owner: String(o.owner),
+            superseded: Boolean(o.superseded),
+            currency: String(o.currency),
+            currencyAllowed: Boolean(o.currency_allowed),
+          },
           { owner, revoked: Boolean(asset?.revoked), frozen: Boolean(asset?.frozen) },
         )
         const price = BigInt(o.price as string)

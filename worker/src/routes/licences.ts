@@ -10,8 +10,8 @@ import { ApiError } from '../errors'
 import { readJson } from '../middleware/body'
 import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
-import { chainOfferLapse, type ChainAssetInfo } from './offer-rules'
-import { parseTokenId, uintOf } from './offers'
+import { chainOfferLapse, isNativeCurrency, type ChainAssetInfo, type ChainOffer } from './offer-rules'
+import { currenciesAllowed, parseTokenId, uintOf } from './offers'
 
 const market = new Interface(dataMarketAbi)
 export const buildSchema = z.strictObject({ tokenId: uintOf(256, true), offerId: uintOf(256, true) })
@@ -19,10 +19,11 @@ export const buildSchema = z.strictObject({ tokenId: uintOf(256, true), offerId:
 function refuseUnsellable(
   tokenId: bigint,
   offerId: bigint,
-  offer: { active: boolean; owner: string; tenure: bigint },
+  offer: ChainOffer,
   info: ChainAssetInfo,
+  currencyAllowed: boolean,
 ): void {
-  const lapse = chainOfferLapse(offer, info)
+  const lapse = chainOfferLapse(offer, info, currencyAllowed)
   const which = `offer ${offerId} of asset ${tokenId}`
   switch (lapse) {
     case undefined:
@@ -51,6 +52,14 @@ function refuseUnsellable(
         'asset_frozen',
         `asset ${tokenId} is frozen by a supervisor; its offers do not sell meanwhile`,
       )
+    case 'currency_not_allowed':
+      throw new ApiError(
+        409,
+        'currency_not_allowed',
+        `${which} is priced in ${offer.currency}, a token the marketplace no longer accepts (the marketplace ` +
+          'admin decides which tokens it takes); it cannot be bought unless the admin accepts that token again',
+        { inactive: lapse, currency: offer.currency },
+      )
   }
 }
 
@@ -74,16 +83,14 @@ export const licences = new Hono<AppEnv>()
       { contract: 'DataMarket', abi: dataMarketAbi, fn: 'offer', args: [tokenId, offerId] },
       { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'assetInfo', args: [tokenId] },
     ])
+    const currency = String(o.currency)
+    const native = isNativeCurrency(currency)
+    // The allow-list as it stands now (buyLicence consults it again): asked only for an ERC-20 offer.
+    const allowed = native || ((await currenciesAllowed(c.env, [currency])).get(currency.toLowerCase()) ?? false)
     // Refused here as the contract would refuse it, before the buyer signs and pays gas for a revert.
-    refuseUnsellable(
-      tokenId,
-      offerId,
-      o as unknown as { active: boolean; owner: string; tenure: bigint },
-      info as unknown as ChainAssetInfo,
-    )
+    refuseUnsellable(tokenId, offerId, o as unknown as ChainOffer, info as unknown as ChainAssetInfo, allowed)
     const price = o.price as bigint
     const fee = (price * BigInt(feeBps as bigint)) / 10_000n
-    const native = /^0x0{40}$/i.test(String(o.currency))
     const book = addressBook(c.env)
     return c.json({
       chainId: book.chainId,
@@ -94,13 +101,19 @@ export const licences = new Hono<AppEnv>()
       tokenId: tokenId.toString(),
       offerId: offerId.toString(),
       price: price.toString(),
-      currency: String(o.currency),
+      currency,
       fee: fee.toString(),
       ownerReceives: (price - fee).toString(),
       owner: String(o.owner),
       durationSeconds: Number(o.duration),
       maxJobs: Number(o.maxJobs),
       epsilonBudgetMilli: Number(o.epsilonBudgetMilli),
+      // buyLicence pulls an ERC-20 price with transferFrom: the buyer's wallet must first approve the market
+      // for at least the price in that token, or the purchase reverts. (The request does not name the buyer,
+      // so their balance and current allowance are theirs to check.)
+      ...(native
+        ? {}
+        : { approval: { token: currency, spender: book.contracts.DataMarket, amount: price.toString() } }),
     })
   })
   .get('/:id', async (c) => {

@@ -12,7 +12,7 @@ import { readContracts } from '../services/chain'
 import { addressBook } from '../services/config'
 import type { IndexerBindings } from '../indexer/settings'
 import { assetPolicy } from './catalog'
-import { chainOfferLapse, type ChainAssetInfo, type OfferLapse } from './offer-rules'
+import { chainOfferLapse, isNativeCurrency, type ChainAssetInfo, type ChainOffer, type OfferLapse } from './offer-rules'
 
 const market = new Interface(dataMarketAbi)
 /** Offers listed per asset in one answer (ids are 1..offerCount; older ones are usually withdrawn). */
@@ -64,12 +64,26 @@ export interface OfferView {
   epsilonBudgetMilli: number
   purposes: number
   /**
-   * On sale now: not withdrawn, set by the asset's current owner since it last changed hands, and the asset
-   * neither revoked nor frozen.
+   * On sale now: not withdrawn, set by the asset's current owner since it last changed hands, the asset
+   * neither revoked nor frozen, and (for an ERC-20 price) the token still accepted by the market.
    */
   active: boolean
   /** Why an offer cannot be bought now (only when `active` is false). */
   inactive?: OfferLapse
+}
+
+/**
+ * Whether DataMarket accepts each ERC-20 now (`isCurrencyAllowed`), by lowercase address, in one batch;
+ * the native currency is never asked (the allow-list does not apply to it). Empty without ERC-20s.
+ */
+export async function currenciesAllowed(env: AppEnv['Bindings'], currencies: string[]): Promise<Map<string, boolean>> {
+  const tokens = [...new Set(currencies.map((c) => c.toLowerCase()))].filter((c) => !isNativeCurrency(c))
+  if (!tokens.length) return new Map()
+  const answers = await readContracts(
+    env,
+    tokens.map((t) => ({ contract: 'DataMarket', abi: dataMarketAbi, fn: 'isCurrencyAllowed', args: [t] })),
+  )
+  return new Map(tokens.map((t, i) => [t, Boolean(answers[i][0])]))
 }
 
 /** Offers of an asset as the chain holds them now (newest first), each saying whether it sells. */
@@ -85,14 +99,24 @@ export async function offersOf(env: AppEnv['Bindings'], tokenId: bigint): Promis
     { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'assetInfo', args: [tokenId] },
     ...ids.map((id) => ({ contract: 'DataMarket', abi: dataMarketAbi, fn: 'offer', args: [tokenId, id] })),
   ])
+  // The allow-list as it stands now: the admin may have taken a token off it after offers were set in it.
+  const allowed = await currenciesAllowed(
+    env,
+    rows.map(([o]) => String(o.currency)),
+  )
   return rows.map(([o], i) => {
-    const lapse = chainOfferLapse(o, info as unknown as ChainAssetInfo)
+    const currency = String(o.currency)
+    const lapse = chainOfferLapse(
+      o as unknown as ChainOffer,
+      info as unknown as ChainAssetInfo,
+      allowed.get(currency.toLowerCase()) ?? false,
+    )
     return {
       tokenId: tokenId.toString(),
       offerId: ids[i].toString(),
       owner: String(o.owner),
       price: (o.price as bigint).toString(),
-      currency: String(o.currency),
+      currency,
       durationSeconds: Number(o.duration),
       maxJobs: Number(o.maxJobs),
       epsilonBudgetMilli: Number(o.epsilonBudgetMilli),
@@ -119,6 +143,43 @@ async function refuseUselessBudget(env: AppEnv['Bindings'], tokenId: bigint, bud
       `${Number(budgetMilli) / 1000} could never run one; offer at least ε ${perQuery}`,
     { epsilonPerQueryMilli: policy.epsilonPerQueryMilli },
   )
+}
+
+/**
+ * 422 unless DataMarket accepts `currency` now (setOffer reverts DataMarketCurrencyNotAllowed). This also
+ * refuses an ordinary account or an address with no contract: the admin can only allow a contract
+ * (setCurrencyAllowed checks its code), and nothing else is ever on the list.
+ */
+async function refuseUnacceptedCurrency(env: AppEnv['Bindings'], currency: string): Promise<void> {
+  if ((await currenciesAllowed(env, [currency])).get(currency.toLowerCase()) !== false) return
+  throw new ApiError(
+    422,
+    'currency_not_allowed',
+    `currency ${currency} is not one this marketplace accepts: the marketplace admin decides which ERC-20 ` +
+      'tokens offers may be priced in, and an address that is not on that list (an ordinary account, or no ' +
+      'contract at all) never is; price the offer in the native currency (leave currency out) or in an accepted token',
+    { currency },
+  )
+}
+
+/**
+ * 404 for an offer the asset does not have (withdrawOffer reverts DataMarketUnknownOffer) and 409 for one
+ * withdrawn already (DataMarketOfferInactive). Whether the sender manages the asset (the third revert)
+ * cannot be told here: the request does not say who will send it.
+ */
+async function refuseUnwithdrawable(env: AppEnv['Bindings'], tokenId: bigint, offerId: bigint): Promise<void> {
+  const [[count]] = await readContracts(env, [
+    { contract: 'DataMarket', abi: dataMarketAbi, fn: 'offerCount', args: [tokenId] },
+  ])
+  if (offerId > (count as bigint))
+    throw new ApiError(404, 'offer_not_found', `asset ${tokenId} has no offer ${offerId}`)
+  const [[o]] = await readContracts(env, [
+    { contract: 'DataMarket', abi: dataMarketAbi, fn: 'offer', args: [tokenId, offerId] },
+  ])
+  if (!o.active)
+    throw new ApiError(409, 'offer_inactive', `offer ${offerId} of asset ${tokenId} was withdrawn already`, {
+      inactive: 'withdrawn',
+    })
 }
 
 export function parseTokenId(raw: string | undefined, name = 'tokenId'): bigint {
@@ -153,7 +214,11 @@ export const offers = new Hono<AppEnv>()
     const book = addressBook(c.env)
     const to = book.contracts.DataMarket
     const req = parsed.data
-    if (req.action === 'set') await refuseUselessBudget(c.env, req.tokenId, req.terms.epsilonBudgetMilli)
+    // Refused here as the contract would refuse it, before the wallet signs and pays gas for a revert.
+    if (req.action === 'set') {
+      await refuseUnacceptedCurrency(c.env, req.terms.currency)
+      await refuseUselessBudget(c.env, req.tokenId, req.terms.epsilonBudgetMilli)
+    } else await refuseUnwithdrawable(c.env, req.tokenId, req.offerId)
     const data =
       req.action === 'set'
         ? market.encodeFunctionData('setOffer', [

@@ -72,11 +72,16 @@ export const marketOperations: Operation[] = [
     tag: 'offers',
     summary: 'Build a set-offer or withdraw-offer transaction',
     description:
-      'The unsigned `setOffer` / `withdrawOffer` transaction for the owner’s (or delegate’s) wallet: the operator never holds an owner’s key nor sets a price (R66). On a differentially private asset an ε budget below one query’s cost is refused.',
+      'The unsigned `setOffer` / `withdrawOffer` transaction for the owner’s (or delegate’s) wallet: the operator never holds an owner’s key nor sets a price (R66). What the contract would refuse and the API can tell is refused first: a currency the market does not accept (the marketplace admin keeps the list of ERC-20 tokens; an ordinary account or an address without a contract is never on it), on a differentially private asset an ε budget below one query’s cost, and withdrawing an offer that does not exist or is withdrawn already. Whether the sender manages the asset is left to the contract: the request does not say who sends it.',
     body: { required: true, content: json(ref('OfferBuild')) },
     ok: { 200: { description: 'the unsigned transaction', content: json(ref('UnsignedTransaction')) } },
     errors: errors(
-      { 400: ['invalid_json', 'invalid_offer'], 422: ['offer_budget_below_query_cost'] },
+      {
+        400: ['invalid_json', 'invalid_offer'],
+        404: ['offer_not_found'],
+        409: ['offer_inactive'],
+        422: ['currency_not_allowed', 'offer_budget_below_query_cost'],
+      },
       jsonBody(),
       UNAVAILABLE,
     ),
@@ -88,28 +93,40 @@ export const marketOperations: Operation[] = [
     tag: 'licences',
     summary: 'Build a buy-licence transaction',
     description:
-      'The unsigned `buyLicence` transaction with what it costs: price, the market fee and what the owner receives. An offer the contract would refuse is refused here first.',
+      'The unsigned `buyLicence` transaction with what it costs: price, the market fee and what the owner receives. An offer the contract would refuse is refused here first, including one priced in a token the market no longer accepts. For an ERC-20 offer the answer says which allowance the buyer’s wallet must grant the market (`approve`) before sending: the contract pulls the price with `transferFrom`.',
     body: { required: true, content: json(ref('LicenceBuild')) },
     ok: {
       200: {
         description: 'the unsigned transaction and its cost',
         content: json(
-          object({
-            chainId: integer(),
-            to: address,
-            data: hexData,
-            value: decimal('wei; 0 for an ERC-20 offer'),
-            tokenId: decimal(),
-            offerId: decimal(),
-            price: decimal(),
-            currency: address,
-            fee: decimal(),
-            ownerReceives: decimal(),
-            owner: address,
-            durationSeconds: integer(),
-            maxJobs: integer(),
-            epsilonBudgetMilli: integer(),
-          }),
+          object(
+            {
+              chainId: integer(),
+              to: address,
+              data: hexData,
+              value: decimal('wei; 0 for an ERC-20 offer'),
+              tokenId: decimal(),
+              offerId: decimal(),
+              price: decimal(),
+              currency: address,
+              fee: decimal(),
+              ownerReceives: decimal(),
+              owner: address,
+              durationSeconds: integer(),
+              maxJobs: integer(),
+              epsilonBudgetMilli: integer(),
+              approval: {
+                ...object({
+                  token: { ...address, description: 'the ERC-20 (the offer’s currency)' },
+                  spender: { ...address, description: 'the DataMarket, which pulls the price' },
+                  amount: decimal('the price, in the token’s smallest unit: approve at least this'),
+                }),
+                description:
+                  'only for an ERC-20 offer: the allowance `buyLicence` needs (`token.approve(spender, amount)` first, or the purchase reverts)',
+              },
+            },
+            ['approval'],
+          ),
         ),
       },
     },
@@ -117,7 +134,7 @@ export const marketOperations: Operation[] = [
       {
         400: ['invalid_json', 'invalid_purchase'],
         404: ['offer_not_found'],
-        409: ['offer_inactive', 'asset_revoked', 'asset_frozen'],
+        409: ['offer_inactive', 'asset_revoked', 'asset_frozen', 'currency_not_allowed'],
       },
       jsonBody(),
       UNAVAILABLE,
@@ -200,6 +217,7 @@ export const marketOperations: Operation[] = [
         409: ['nonce_used', 'asset_not_hosted', 'asset_not_in_enclave'],
         422: ['query_rejected', 'policy_violation'],
         429: ['quota_exhausted', 'budget_exhausted'],
+        503: ['enclave_not_approved'],
       },
       jsonBody(),
       UNAVAILABLE,

@@ -247,7 +247,9 @@ export const publishingOperations: Operation[] = [
                 rowCount: nullable(integer()),
                 columnCount: nullable(integer()),
                 price: nullable(object({ amount: decimal(), currency: address })),
-                offerCount: integer(),
+                offerCount: integer(
+                  'offers on sale at the indexed block (one priced in an ERC-20 only while the market accepts that token)',
+                ),
                 usage: object({ licences: integer(), jobs: integer() }),
               }),
             ),
@@ -385,6 +387,11 @@ export const publishingOperations: Operation[] = [
             owner: address,
             revoked: boolean,
             frozen: boolean,
+            freezeReason: nullable(
+              string(
+                'when frozen: the supervisor’s bytes32 reason as text when it is a zero-padded printable string, else its hex; null when none was given',
+              ),
+            ),
             mint: object({ txHash: nullable(hex(32)), blockNumber: nullable(integer()), time: nullable(integer()) }),
             format: nullable(string()),
             policy: nullable({ type: 'object' }),
@@ -399,12 +406,12 @@ export const publishingOperations: Operation[] = [
             offers: array({
               type: 'object',
               description:
-                'offerId, price, currency, totalCost, fee, ownerReceives, durationSeconds, maxJobs, epsilonBudgetMilli, purposes, live, inactive?, setTx',
+                'offerId, price, currency, totalCost, fee, ownerReceives, durationSeconds, maxJobs, epsilonBudgetMilli, purposes, live, inactive? (as Offer.inactive, at the indexed block), setTx',
             }),
             usage: object({ receipts: integer(), epsilonSpentMilli: integer(), licences: integer() }),
           }),
           description:
-            'also metadataStatus, contract, freezeReason, lawfulBasis, sizes, measurement, schema, rowCount, statistics, ingest',
+            'also metadataStatus, contract, lawfulBasis, sizes, measurement, schema, rowCount, statistics, ingest',
         }),
       },
     },

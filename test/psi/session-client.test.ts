@@ -5,27 +5,15 @@
 // (test/worker/psi-session.test.ts runs the same retries against the real session object.)
 import { Wallet } from 'ethers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  generateTransportKey,
-  portableEngine,
-  PsiSessionClient,
-  PsiSessionError,
-  toHex,
-  type RandomBytes,
-} from '../../sdk/src/psi/index'
+import { generateTransportKey, portableEngine, PsiSessionClient, PsiSessionError, toHex } from '../../sdk/src/psi/index'
+import { countingRandom } from '../support/counting-random'
 
 const failure = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: { code } })
 const id = '0x' + 'ab'.repeat(32)
 const alice = new Wallet('0x' + '11'.repeat(32))
 const bob = new Wallet('0x' + '22'.repeat(32))
 
-let counter = 0
-const random: RandomBytes = (n) => {
-  const out = new Uint8Array(n)
-  for (let i = 0; i < n; i++) out[i] = (counter * 131 + i * 7 + 1) & 0xff
-  counter++
-  return out
-}
+const random = countingRandom()
 
 /** A client whose first `failures` requests throw `failure`; later ones answer `{ sessionId }`. */
 function clientFailing(err: unknown, failures = 1) {

@@ -18,8 +18,8 @@ import {
   toHex,
   type PsiAction,
   type PsiCommitStatus,
-  type RandomBytes,
 } from '../../sdk/src/psi/index'
+import { countingRandom } from '../support/counting-random'
 
 const CHAIN = 31337
 const alice = new Wallet('0x' + '11'.repeat(32))
@@ -30,13 +30,7 @@ const mallory = new Wallet('0x' + '33'.repeat(32))
 const inProcess: typeof fetch = (input, init) =>
   Promise.resolve(app.request(String(input).replace('http://worker', ''), init as RequestInit, env))
 
-let counter = 0
-const random: RandomBytes = (n) => {
-  const out = new Uint8Array(n)
-  for (let i = 0; i < n; i++) out[i] = (counter * 131 + i * 7 + 1) & 0xff
-  counter++
-  return out
-}
+const random = countingRandom()
 
 const client = (signer: Wallet) => new PsiSessionClient({ api: 'http://worker/api', signer, fetch: inProcess, random })
 const now = () => Math.floor(Date.now() / 1000)
@@ -449,8 +443,9 @@ describe('PSI sessions', () => {
         [{ role: 'C' }, 400, 'psi_bad_role'],
         [{}, 401, 'psi_bad_signature'],
       ]
-      for (const [patch, status, code] of cases) {
-        const res = await post({ ...base, sessionId: '0x' + (counter++).toString(16).padStart(64, '7'), ...patch })
+      for (const [i, [patch, status, code]] of cases.entries()) {
+        // A fresh session id per case (the ids are not otherwise random here).
+        const res = await post({ ...base, sessionId: '0x' + (0x10000 + i).toString(16).padStart(64, '7'), ...patch })
         expect({ status: res.status, body: await res.json() }).toMatchObject({ status, body: { error: { code } } })
       }
       const notJson = await raw('/api/psi/sessions', '{')

@@ -514,7 +514,7 @@ async function deploy(
   )
   provider.destroy()
   log(
-    `contracts: supervisor approved enclave measurement ${measurement} (SIMULATED vendor root ${SIMULATED_VENDOR_ROOT_ADDRESS})`,
+    `contracts: enclave measurement ${measurement} approved at deployment by EnclaveRegistry's constructor; SIMULATED vendor root ${SIMULATED_VENDOR_ROOT_ADDRESS}`,
   )
   return file
 }

@@ -1,6 +1,6 @@
 // Offers and licences from the wallet's side (DESIGN §3 "Buy a licence"; R6, R9, R10, R66): the API
 // builds unsigned transactions and shows the cost; the owner's or buyer's own wallet signs and sends them.
-import { Contract, Interface, type Provider, type Signer, type TransactionReceipt } from 'ethers'
+import { Contract, formatUnits, Interface, isError, type Provider, type Signer, type TransactionReceipt } from 'ethers'
 import { dataMarketAbi } from '../../contracts/index'
 import type { ApiClient } from './api'
 import { StillflowError } from './errors'
@@ -19,14 +19,18 @@ export interface Offer {
   maxJobs: number
   epsilonBudgetMilli: number
   purposes: number
-  /** On sale now: not withdrawn, set by the asset's current owner, the asset neither revoked nor frozen. */
+  /**
+   * On sale now: not withdrawn, set by the asset's current owner, the asset neither revoked nor frozen, and
+   * (for an ERC-20 price) the token still accepted by the market.
+   */
   active: boolean
   /** Why it does not sell (only when `active` is false). */
   inactive?: OfferLapse
 }
 
-/** Why an offer does not sell, as the API names it (worker/src/routes/offers.ts `offerLapse`). */
-export type OfferLapse = 'withdrawn' | 'previous_owner' | 'set_before_transfer' | 'asset_revoked' | 'asset_frozen'
+/** Why an offer does not sell, as the API names it (worker/src/routes/offer-rules.ts `offerLapse`). */
+export type OfferLapse =
+  'withdrawn' | 'previous_owner' | 'set_before_transfer' | 'asset_revoked' | 'asset_frozen' | 'currency_not_allowed'
 
 const LAPSE_WORDS: Record<OfferLapse, string> = {
   withdrawn: 'withdrawn by its owner',
@@ -34,6 +38,7 @@ const LAPSE_WORDS: Record<OfferLapse, string> = {
   set_before_transfer: 'set before the asset last changed hands',
   asset_revoked: 'the asset is revoked',
   asset_frozen: 'the asset is frozen by a supervisor',
+  currency_not_allowed: 'priced in a token the marketplace no longer accepts',
 }
 
 /** Why `offer` does not sell, in words for a person ('' when it is on sale). */
@@ -63,6 +68,18 @@ export interface PurchaseQuote extends UnsignedTx {
   durationSeconds: number
   maxJobs: number
   epsilonBudgetMilli: number
+  /**
+   * Only for an offer priced in an ERC-20: the market pulls the price with `transferFrom`, so the buyer's
+   * wallet must first call `token.approve(spender, amount)` (or have approved at least `amount`), else the
+   * purchase reverts. The API does not know the buyer, so it cannot say whether that is done already.
+   */
+  approval?: {
+    token: string
+    /** The DataMarket. */
+    spender: string
+    /** The price, in the token's smallest unit, decimal. */
+    amount: string
+  }
 }
 
 export interface NewOfferTerms {
@@ -123,11 +140,16 @@ export class TransactionRefusedError extends StillflowError {
   }
 }
 
+/** Refuses a wallet on another chain than the marketplace's, before it signs anything there. */
+async function requireChain(signer: Signer, chainId: number): Promise<void> {
+  const network = await signer.provider?.getNetwork()
+  if (network && Number(network.chainId) !== chainId)
+    throw new StillflowError(`the wallet is on chain ${network.chainId}, the marketplace on ${chainId}`)
+}
+
 /** Sends a built transaction from the wallet and waits for it to be mined. */
 export async function sendBuilt(signer: Signer, tx: UnsignedTx): Promise<TransactionReceipt> {
-  const network = await signer.provider?.getNetwork()
-  if (network && Number(network.chainId) !== tx.chainId)
-    throw new StillflowError(`the wallet is on chain ${network.chainId}, the marketplace on ${tx.chainId}`)
+  await requireChain(signer, tx.chainId)
   try {
     const sent = await signer.sendTransaction({ to: tx.to, data: tx.data, value: BigInt(tx.value) })
     const receipt = await sent.wait()
@@ -138,6 +160,123 @@ export async function sendBuilt(signer: Signer, tx: UnsignedTx): Promise<Transac
     const parsed = typeof data === 'string' && data.length >= 10 ? market.parseError(data) : null
     if (parsed) throw new TransactionRefusedError(parsed.name, `${parsed.name}(${parsed.args.join(', ')})`, err)
     throw err
+  }
+}
+
+// The few ERC-20 functions a purchase needs. Inline rather than in contracts/generated.ts: the token is any
+// contract the admin allowed, not one this repository builds, so only the standard interface is assumed.
+const erc20Abi = [
+  'function allowance(address owner, address spender) view returns (uint256)',
+  'function approve(address spender, uint256 amount) returns (bool)',
+  'function balanceOf(address owner) view returns (uint256)',
+  'function decimals() view returns (uint8)',
+  'function symbol() view returns (string)',
+] as const
+
+/** How to show amounts of a token: its symbol and its decimals. */
+export interface TokenInfo {
+  address: string
+  symbol: string
+  decimals: number
+}
+
+/**
+ * The token's symbol and decimals, read from the chain. Both are optional in ERC-20: without `symbol()` the
+ * address stands in, and without `decimals()` amounts are shown in the smallest unit (0 decimals) — a
+ * guessed 18 could show a price a million times too small.
+ */
+export async function tokenInfo(provider: Provider, token: string): Promise<TokenInfo> {
+  const c = new Contract(token, erc20Abi, provider)
+  // Only a function the contract lacks (a revert, or an answer that is no uint8/string) means "absent"; a
+  // network failure is not a missing symbol and is passed on.
+  const absent =
+    <T>(fallback: T) =>
+    (err: unknown): T => {
+      if (isError(err, 'CALL_EXCEPTION') || isError(err, 'BAD_DATA')) return fallback
+      throw err
+    }
+  const [symbol, decimals] = await Promise.all([
+    c.symbol().then(
+      // No spaces or control characters: a symbol is printed in terminals and sentences.
+      (s: string) => (/^[^\p{C}\s]{1,16}$/u.test(s) ? s : token),
+      absent(token),
+    ),
+    // Past 36 decimals no real token goes; such a value is as good as none.
+    c.decimals().then((d: bigint) => (d <= 36n ? Number(d) : 0), absent(0)),
+  ])
+  return { address: token, symbol, decimals }
+}
+
+/**
+ * An amount of `token` in its own units.
+ * @example formatTokenAmount(1500000n, { address, symbol: 'USDC', decimals: 6 }) // '1.5 USDC'
+ */
+export function formatTokenAmount(amount: string | bigint, token: Pick<TokenInfo, 'symbol' | 'decimals'>): string {
+  return `${formatUnits(BigInt(amount), token.decimals)} ${token.symbol}`
+}
+
+/** The wallet holds less of the offer's token than the licence costs: no approval or purchase was sent. */
+export class InsufficientTokenBalanceError extends StillflowError {
+  override name = 'InsufficientTokenBalanceError'
+  constructor(
+    readonly token: TokenInfo,
+    readonly balance: bigint,
+    readonly amount: bigint,
+  ) {
+    super(
+      `this wallet holds ${formatTokenAmount(balance, token)}, the licence costs ${formatTokenAmount(amount, token)}`,
+      { details: `token ${token.address}` },
+    )
+  }
+}
+
+/**
+ * Makes sure the market may take `approval.amount` of the token from the wallet (a quote's `approval`),
+ * before the purchase: refuses when the balance is short (the purchase would only revert), and sends
+ * `approve(spender, amount)` — exactly the amount, never unlimited, so a later bug or compromise of the
+ * spender can take no more than this purchase — only when the current allowance is below it, and waits
+ * for it to be mined. `chainId` (the quote's) refuses a wallet on another chain before it signs.
+ * Returns whether it sent an approval.
+ * @example if (quote.approval) await ensureAllowance(wallet, quote.approval, { chainId: quote.chainId })
+ * await sendBuilt(wallet, quote)
+ */
+export async function ensureAllowance(
+  signer: Signer,
+  approval: NonNullable<PurchaseQuote['approval']>,
+  opts: { chainId?: number; token?: TokenInfo } = {},
+): Promise<boolean> {
+  if (opts.chainId !== undefined) await requireChain(signer, opts.chainId)
+  const owner = await signer.getAddress()
+  const amount = BigInt(approval.amount)
+  const c = new Contract(approval.token, erc20Abi, signer)
+  const [allowance, balance] = (await Promise.all([c.allowance(owner, approval.spender), c.balanceOf(owner)])) as [
+    bigint,
+    bigint,
+  ]
+  if (balance < amount)
+    throw new InsufficientTokenBalanceError(
+      opts.token ?? (await tokenInfo(signer.provider!, approval.token)),
+      balance,
+      amount,
+    )
+  if (allowance >= amount) return false
+  const sent = await c.approve(approval.spender, amount)
+  const receipt = await sent.wait()
+  if (!receipt) throw new StillflowError(`approval transaction ${sent.hash} was dropped`)
+  await nonceAfter(signer, owner, sent.nonce)
+  return true
+}
+
+/**
+ * Waits (at most ~5 s) until the provider counts the wallet's transaction `nonce`. The purchase follows at
+ * once, and ethers answers a request identical to one made within the last 250 ms from a cache (see
+ * findLicences): a wallet that numbers its own transactions would reuse the approval's nonce and the
+ * purchase would fail with "nonce has already been used". A browser wallet numbers them itself; no harm.
+ */
+async function nonceAfter(signer: Signer, owner: string, nonce: number): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if ((await signer.provider!.getTransactionCount(owner, 'pending')) > nonce) return
+    await new Promise((r) => setTimeout(r, 100))
   }
 }
 

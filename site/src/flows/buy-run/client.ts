@@ -2,20 +2,25 @@
 // R58): the purchase quote with its total cost before signing, one DataMarket transaction, the buyer's
 // licences read from the chain, and a compute job whose result key is made here and kept in this browser
 // (flows/result-keys.ts) until its result is opened — so a reload or a closed tab never loses a result the
-// licence paid for: the asset page and the buyer dashboard open it later with the same checks.
+// licence paid for: the asset page and the buyer dashboard open it later with the same checks. A licence
+// priced in an ERC-20 needs the wallet's approval of exactly the price before the purchase (sdk
+// ensureAllowance), asked for only when the allowance is short.
 import {
   ApiRequestError,
   collectJobResult,
+  ensureAllowance,
   findLicences,
   JobNotSucceededError,
   marketEvents,
   quotePurchase,
   runComputeJob,
   sendBuilt,
+  tokenInfo,
   type JobOutcome,
   type JobView,
   type LicenceState,
   type PurchaseQuote,
+  type TokenInfo,
 } from '../../../../sdk/src/index'
 import { api, currentWallet } from '../../wallet/index'
 import { rememberResult } from '../results'
@@ -27,17 +32,29 @@ export { renderResult } from '../result-view'
 export interface QuoteView extends PurchaseQuote {
   /** Plain words for the confirmation: what leaves the wallet and where it goes. */
   summary: string
+  /** The ERC-20 the price is in (only with `approval`). */
+  token?: TokenInfo
 }
 
-/** The purchase in words; `perQueryMilli` is the ε one query spends under the asset's policy (summary.ts). */
+/**
+ * The purchase in words; `perQueryMilli` is the ε one query spends under the asset's policy (summary.ts).
+ * A token price is read in the token's units through the connected wallet (the browser has no RPC of its
+ * own off a development chain), so that review asks for a wallet; a native price does not.
+ */
 export async function quote(tokenId: string, offerId: string, perQueryMilli: number | null): Promise<QuoteView> {
   const q = await quotePurchase(api, tokenId, offerId)
-  return { ...q, summary: purchaseSummary(q, perQueryMilli) }
+  const token = q.approval ? await tokenInfo((await currentWallet()).provider, q.approval.token) : undefined
+  return { ...q, token, summary: purchaseSummary(q, perQueryMilli, token) }
 }
 
-/** Sends the quoted purchase from the connected wallet; one transaction. */
-export async function buy(q: PurchaseQuote): Promise<{ licenceId: string; txHash: string; blockNumber: number }> {
+/**
+ * Sends the quoted purchase from the connected wallet: one transaction, preceded for a token price by an
+ * approval of exactly the price when the allowance is short. A balance below the price stops it before
+ * either (InsufficientTokenBalanceError, shown like any failure).
+ */
+export async function buy(q: QuoteView): Promise<{ licenceId: string; txHash: string; blockNumber: number }> {
   const wallet = await currentWallet()
+  if (q.approval) await ensureAllowance(wallet.signer, q.approval, { chainId: q.chainId, token: q.token })
   const receipt = await sendBuilt(wallet.signer, q)
   const { licenceId } = marketEvents(receipt)
   if (!licenceId) throw new Error(`Transaction ${receipt.hash} was mined but bought no licence.`)

@@ -52,9 +52,17 @@ export async function quote(tokenId: string, offerId: string, perQueryMilli: num
  * approval of exactly the price when the allowance is short. A balance below the price stops it before
  * either (InsufficientTokenBalanceError, shown like any failure).
  */
-export async function buy(q: QuoteView): Promise<{ licenceId: string; txHash: string; blockNumber: number }> {
+export async function buy(
+  q: QuoteView,
+  /** Says which wallet prompt comes next: a token price may need an approval before the purchase. */
+  onStep: (step: 'approve' | 'purchase') => void = () => undefined,
+): Promise<{ licenceId: string; txHash: string; blockNumber: number }> {
   const wallet = await currentWallet()
-  if (q.approval) await ensureAllowance(wallet.signer, q.approval, { chainId: q.chainId, token: q.token })
+  if (q.approval) {
+    onStep('approve')
+    await ensureAllowance(wallet.signer, q.approval, { chainId: q.chainId, token: q.token })
+  }
+  onStep('purchase')
   const receipt = await sendBuilt(wallet.signer, q)
   const { licenceId } = marketEvents(receipt)
   if (!licenceId) throw new Error(`Transaction ${receipt.hash} was mined but bought no licence.`)

@@ -1,12 +1,13 @@
 // Where the CLI's settings come from (flags, then environment, then the saved session) and how it gets a
 // signing key. Keys are read when needed and never written anywhere by the CLI.
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from 'ethers'
 import { ApiClient, ApiRequestError } from '../../sdk/src/index'
 import type { CommandContext } from './command'
 import { CliError, EXIT } from './exit-codes'
+import { writePrivateJson } from './private-file'
 
 /** Hardhat's public development mnemonic: its accounts exist only on local chains (chain id 31337). */
 const DEV_MNEMONIC = 'test test test test test test test test test test test junk'
@@ -51,11 +52,7 @@ export function readSession(ctx: CommandContext): Session | undefined {
 }
 
 export function saveSession(ctx: CommandContext, session: Session): void {
-  const dir = configDir(ctx)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const file = join(dir, 'session.json')
-  writeFileSync(file, JSON.stringify(session, null, 2) + '\n', { mode: 0o600 })
-  chmodSync(file, 0o600)
+  writePrivateJson(join(configDir(ctx), 'session.json'), session)
 }
 
 export function clearSession(ctx: CommandContext): void {

@@ -6,9 +6,10 @@
 //
 // What JavaScript cannot promise: the key's hex text is a string, which cannot be wiped from memory, and
 // the file's bytes stay on the disk's free blocks after it is deleted. File modes mean nothing on Windows.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { CliError, EXIT } from './exit-codes'
+import { writePrivateJson } from './private-file'
 
 const JOB_ID = /^0x[0-9a-f]{64}$/
 const SECRET = /^0x[0-9a-f]{64}$/
@@ -54,18 +55,7 @@ export function resultKeyFile(home: string, jobId: string): string {
 export function saveResultKey(home: string, entry: StoredResultKey): string {
   if (!SECRET.test(entry.secretKey)) throw new Error('a result key is 32 bytes of 0x hex')
   const file = resultKeyFile(home, entry.jobId)
-  const dir = resultKeyDir(home)
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  chmodSync(dir, 0o700)
-  const tmp = `${file}.${process.pid}.tmp`
-  rmSync(tmp, { force: true })
-  // 'wx': never write through a file (or a link) someone else put there.
-  writeFileSync(tmp, JSON.stringify({ ...entry, jobId: parseJobId(entry.jobId) }, null, 2) + '\n', {
-    mode: 0o600,
-    flag: 'wx',
-  })
-  chmodSync(tmp, 0o600)
-  renameSync(tmp, file)
+  writePrivateJson(file, { ...entry, jobId: parseJobId(entry.jobId) })
   return file
 }
 

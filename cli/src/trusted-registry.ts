@@ -5,9 +5,10 @@
 // as SSH does with host keys), in `<home>/trusted-registries.json`. An API that later names another
 // registry is refused until the owner names the new one with --registry.
 import { isAddress } from 'ethers'
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CliError, EXIT } from './exit-codes'
+import { writePrivateJson } from './private-file'
 
 /** API URL → EnclaveRegistry address. */
 type Pins = Record<string, string>
@@ -51,10 +52,5 @@ export function pinRegistry(home: string, apiUrl: string, registry: string): voi
   const pins = read(home)
   if (pins[apiUrl]?.toLowerCase() === registry.toLowerCase()) return
   pins[apiUrl] = registry
-  mkdirSync(home, { recursive: true, mode: 0o700 })
-  const file = join(home, FILE)
-  const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, JSON.stringify(pins, null, 2) + '\n', { mode: 0o600 })
-  chmodSync(tmp, 0o600)
-  renameSync(tmp, file)
+  writePrivateJson(join(home, FILE), pins)
 }

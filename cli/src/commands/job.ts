@@ -279,7 +279,6 @@ export const jobCommand: Command = {
         EXIT.usage,
         '--licence picks the licence of a single asset; with several, the first usable one of each is used',
       )
-    const tokenId = assets[0].tokenId
     const deadlineSeconds = Number(ctx.flags['deadline-seconds'] ?? 900)
     if (!Number.isInteger(deadlineSeconds) || deadlineSeconds < 10)
       throw new CliError(EXIT.usage, '--deadline-seconds must be an integer ≥ 10')

@@ -1,7 +1,6 @@
 // `stillflow psi create|join|run`: the party side of a private set intersection through a worker session
 // (R55): consent by signature, the party's secret never leaves this process, progress on stderr.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import { isAddress } from 'ethers'
@@ -20,8 +19,9 @@ import {
   type TransportKeyPair,
 } from '../../../sdk/src/psi/index'
 import type { Command, CommandContext } from '../command'
-import { apiUrl, keyOptions, rpcUrl, signer } from '../context'
+import { apiUrl, configDir, keyOptions, rpcUrl, signer } from '../context'
 import { CliError, EXIT } from '../exit-codes'
+import { writePrivateJson } from '../private-file'
 
 const USAGE = [
   'stillflow psi create --peer ADDRESS [--role A|B] [--max N] [--ttl SECONDS] [--chain-id ID]',
@@ -75,14 +75,11 @@ interface PartyState {
 }
 
 const stateFile = (ctx: CommandContext, sessionId: string) =>
-  join(ctx.env.STILLFLOW_HOME ?? join(homedir(), '.config', 'stillflow'), 'psi', `${sessionId.toLowerCase()}.json`)
+  join(configDir(ctx), 'psi', `${sessionId.toLowerCase()}.json`)
 
 /** The session's transport secret is kept (0600) between create/join and run; the PSI secret is never stored. */
 function saveState(ctx: CommandContext, s: PartyState) {
-  const file = stateFile(ctx, s.sessionId)
-  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 })
-  writeFileSync(file, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 })
-  chmodSync(file, 0o600)
+  writePrivateJson(stateFile(ctx, s.sessionId), s)
 }
 
 function loadState(ctx: CommandContext, sessionId: string): PartyState {

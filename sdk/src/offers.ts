@@ -96,12 +96,26 @@ export async function listOffers(api: ApiClient, tokenId: string | bigint, opts:
   return (await api.request<{ tokenId: string; offers: Offer[] }>(`/offers?${q}`)).offers
 }
 
-export function buildSetOffer(api: ApiClient, tokenId: string | bigint, terms: NewOfferTerms) {
+/**
+ * Who will send a built offer transaction: named, the API refuses (403 `not_asset_manager`) a wallet that
+ * neither owns the asset nor is its delegate, before anything is signed.
+ */
+export interface OfferSender {
+  from?: string
+}
+
+export function buildSetOffer(
+  api: ApiClient,
+  tokenId: string | bigint,
+  terms: NewOfferTerms,
+  sender: OfferSender = {},
+) {
   return api.request<UnsignedTx>('/offers/build', {
     method: 'POST',
     json: {
       action: 'set',
       tokenId: tokenId.toString(),
+      ...sender,
       terms: {
         price: terms.price.toString(),
         ...(terms.currency ? { currency: terms.currency } : {}),
@@ -114,10 +128,15 @@ export function buildSetOffer(api: ApiClient, tokenId: string | bigint, terms: N
   })
 }
 
-export function buildWithdrawOffer(api: ApiClient, tokenId: string | bigint, offerId: string | bigint) {
+export function buildWithdrawOffer(
+  api: ApiClient,
+  tokenId: string | bigint,
+  offerId: string | bigint,
+  sender: OfferSender = {},
+) {
   return api.request<UnsignedTx>('/offers/build', {
     method: 'POST',
-    json: { action: 'withdraw', tokenId: tokenId.toString(), offerId: offerId.toString() },
+    json: { action: 'withdraw', tokenId: tokenId.toString(), offerId: offerId.toString(), ...sender },
   })
 }
 
@@ -231,6 +250,23 @@ export class InsufficientTokenBalanceError extends StillflowError {
 }
 
 /**
+ * Refuses (InsufficientTokenBalanceError) when `owner` holds less of the token than `approval.amount`:
+ * the purchase would only revert. A CLI or page can ask this before the buyer confirms anything;
+ * ensureAllowance asks again, since the balance may change meanwhile.
+ */
+export async function requireTokenBalance(
+  provider: Provider,
+  owner: string,
+  approval: NonNullable<PurchaseQuote['approval']>,
+  token?: TokenInfo,
+): Promise<void> {
+  const balance = (await new Contract(approval.token, erc20Abi, provider).balanceOf(owner)) as bigint
+  const amount = BigInt(approval.amount)
+  if (balance < amount)
+    throw new InsufficientTokenBalanceError(token ?? (await tokenInfo(provider, approval.token)), balance, amount)
+}
+
+/**
  * Makes sure the market may take `approval.amount` of the token from the wallet (a quote's `approval`),
  * before the purchase: refuses when the balance is short (the purchase would only revert), and sends
  * `approve(spender, amount)` — exactly the amount, never unlimited, so a later bug or compromise of the
@@ -249,16 +285,10 @@ export async function ensureAllowance(
   const owner = await signer.getAddress()
   const amount = BigInt(approval.amount)
   const c = new Contract(approval.token, erc20Abi, signer)
-  const [allowance, balance] = (await Promise.all([c.allowance(owner, approval.spender), c.balanceOf(owner)])) as [
-    bigint,
-    bigint,
-  ]
-  if (balance < amount)
-    throw new InsufficientTokenBalanceError(
-      opts.token ?? (await tokenInfo(signer.provider!, approval.token)),
-      balance,
-      amount,
-    )
+  const [allowance] = await Promise.all([
+    c.allowance(owner, approval.spender) as Promise<bigint>,
+    requireTokenBalance(signer.provider!, owner, approval, opts.token),
+  ])
   if (allowance >= amount) return false
   const sent = await c.approve(approval.spender, amount)
   const receipt = await sent.wait()

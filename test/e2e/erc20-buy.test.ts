@@ -123,5 +123,11 @@ describe('buying a licence priced in an ERC-20', () => {
     expect(await market.licenceCount()).toBe(count)
     expect(await findLicences(provider, String(market.target), address(POOR), tokenId)).toEqual([])
     expect(await balance(POOR)).toBe(UNIT)
+    // Without --yes the shortfall comes before the confirmation: the buyer is not asked to agree to a
+    // purchase that cannot happen (here no terminal, which would otherwise be exit 2 asking for --yes).
+    const unasked = await cli(['buy', tokenId, offerId, '--dev-account', String(POOR)])
+    expect(unasked.code, unasked.stderr).toBe(3)
+    expect(unasked.stderr).toContain('this wallet holds 1.0 TEST, the licence costs 2.5 TEST')
+    expect(unasked.stderr).not.toMatch(/--yes/)
   })
 })

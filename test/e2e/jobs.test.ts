@@ -391,6 +391,12 @@ describe('licences and compute jobs', () => {
           .poll(async () => (await assetsOf(OWNER)).publications.find((p) => p.tokenId === tokenId)?.now, POLL)
           .toEqual({ owner: heirAddress.toLowerCase() })
         await expect.poll(async () => (await assetsOf(STRANGER)).owned.map((a) => a.tokenId), POLL).toContain(tokenId)
+        // The publisher no longer manages it: a new offer is refused before the wallet signs anything.
+        const nonce = await provider.getTransactionCount(await owner.getAddress())
+        const late = await cli(['offer', 'create', tokenId, '--price', '0.001', '--dev-account', String(OWNER)])
+        expect(late.code).toBe(3)
+        expect(late.stderr).toMatch(/neither owns asset \d+ nor is its delegate.*\(not_asset_manager\)/)
+        expect(await provider.getTransactionCount(await owner.getAddress())).toBe(nonce)
       } finally {
         await transfer(heir, await owner.getAddress())
       }
@@ -430,6 +436,10 @@ describe('licences and compute jobs', () => {
         status: 409,
         code: 'asset_frozen',
       })
+      // Nor can the owner set a new one until it is unfrozen.
+      const frozenOffer = await cli(['offer', 'create', tokenId, '--price', '0.001', '--dev-account', String(OWNER)])
+      expect(frozenOffer.code).toBe(3)
+      expect(frozenOffer.stderr).toMatch(/frozen by a supervisor; no offer can be set.*\(asset_frozen\)/)
       await (await (nft.connect(supervisor) as Contract).unfreeze(tokenId)).wait()
       const owner = devWallet(OWNER, provider)
       await (await (nft.connect(owner) as Contract).revoke(tokenId)).wait()

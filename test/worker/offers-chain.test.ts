@@ -18,6 +18,9 @@ const book = { chainId: 31337, contracts: { DataMarket: MARKET, DataAssetNFT: NF
 const base = { ...env, ADDRESS_BOOK: JSON.stringify(book), CHAIN_RPC_URL: RPC }
 
 const ALICE = '0x' + 'a1'.repeat(20)
+/** Alice's delegate on asset 1, and an account that manages nothing. */
+const DELEGATE = '0x' + 'a2'.repeat(20)
+const STRANGER = '0x' + 'a3'.repeat(20)
 /** An ERC-20 the admin allowed, one it allowed and then disallowed, and one it never allowed. */
 const TOKEN = '0x' + 'c0'.repeat(20)
 const DROPPED = '0x' + 'c1'.repeat(20)
@@ -45,7 +48,7 @@ interface ChainOffer {
 const chain = {
   allowed: new Set<string>(),
   offers: new Map<bigint, ChainOffer[]>(),
-  assets: new Map<bigint, { owner: string; revoked: boolean; frozen: boolean; transfers: bigint }>(),
+  assets: new Map<bigint, { owner: string; delegate?: string; revoked: boolean; frozen: boolean; transfers: bigint }>(),
   /** Every eth_call, as `Contract.function`. */
   calls: [] as string[],
 }
@@ -96,8 +99,15 @@ function call(
   if (to.toLowerCase() === NFT) {
     const tx = nft.parseTransaction({ data })!
     chain.calls.push(`DataAssetNFT.${tx.name}`)
+    // Token ids run 1..totalMinted, none burned (DataAssetNFT).
+    if (tx.name === 'totalMinted') return { result: nft.encodeFunctionResult('totalMinted', [chain.assets.size]) }
     const a = chain.assets.get(tx.args[0])
-    if (tx.name === 'assetInfo' && a)
+    if (!a) return revert(nft, 'DataAssetNFTNonexistentToken', [tx.args[0]])
+    if (tx.name === 'isAssetManager') {
+      const who = String(tx.args[1]).toLowerCase()
+      return { result: nft.encodeFunctionResult('isAssetManager', [who === a.owner || who === a.delegate]) }
+    }
+    if (tx.name === 'assetInfo')
       return {
         result: nft.encodeFunctionResult('assetInfo', [
           a.owner,
@@ -135,7 +145,8 @@ beforeEach(() => {
   chain.offers.clear()
   chain.assets.clear()
   chain.calls.length = 0
-  chain.assets.set(1n, { owner: ALICE, revoked: false, frozen: false, transfers: 0n })
+  chain.assets.set(1n, { owner: ALICE, delegate: DELEGATE, revoked: false, frozen: false, transfers: 0n })
+  chain.assets.set(2n, { owner: ALICE, revoked: false, frozen: false, transfers: 0n })
   // Asset 1: 1 wei native, 5 units of TOKEN, 7 units of DROPPED (allowed when set), and a withdrawn offer.
   offerOf(1n, NATIVE_CURRENCY, 1n)
   offerOf(1n, TOKEN, 5n)
@@ -168,7 +179,7 @@ describe('POST /api/offers/build', () => {
       expect(body.error).toMatchObject({ code: 'currency_not_allowed', currency })
       expect(body.error.message).toContain(currency)
       expect(body.error.message).toMatch(/marketplace admin decides/)
-      expect(chain.calls).toEqual(['DataMarket.isCurrencyAllowed'])
+      expect(chain.calls.filter((c) => c.startsWith('DataMarket'))).toEqual(['DataMarket.isCurrencyAllowed'])
     })
   })
 
@@ -179,7 +190,53 @@ describe('POST /api/offers/build', () => {
     chain.calls.length = 0
     const native = await setOffer()
     expect(native).toMatchObject({ status: 200, body: { to: MARKET, value: '0' } })
-    expect(chain.calls).toEqual([])
+    expect(chain.calls).not.toContain('DataMarket.isCurrencyAllowed')
+  })
+
+  describe('the asset and the sender (setOffer / withdrawOffer would revert)', () => {
+    const set = (tokenId: string, from?: string) =>
+      post('/offers/build', { action: 'set', tokenId, ...(from ? { from } : {}), terms })
+
+    it('refuses an asset never minted with 404 asset_not_found', async () => {
+      const { status, body } = await set('3')
+      expect(status).toBe(404)
+      expect(body.error).toMatchObject({ code: 'asset_not_found', message: 'no asset 3 was ever minted' })
+      const withdrawn = await post('/offers/build', { action: 'withdraw', tokenId: '3', offerId: '1' })
+      expect(withdrawn.body.error.code).toBe('asset_not_found')
+    })
+
+    it('refuses a new offer on a revoked or a frozen asset with 409, and still builds a withdrawal', async () => {
+      chain.assets.get(1n)!.revoked = true
+      expect(await set('1')).toMatchObject({ status: 409, body: { error: { code: 'asset_revoked' } } })
+      chain.assets.get(1n)!.revoked = false
+      chain.assets.get(1n)!.frozen = true
+      const frozen = await set('1')
+      expect(frozen).toMatchObject({ status: 409, body: { error: { code: 'asset_frozen' } } })
+      expect(frozen.body.error.message).toMatch(/frozen by a supervisor; no offer can be set until it is unfrozen/)
+      const withdraw = await post('/offers/build', { action: 'withdraw', tokenId: '1', offerId: '1', from: ALICE })
+      expect(withdraw.status).toBe(200)
+    })
+
+    it('refuses a named sender who neither owns the asset nor is its delegate with 403 not_asset_manager', async () => {
+      const { status, body } = await set('1', STRANGER)
+      expect(status).toBe(403)
+      expect(body.error).toMatchObject({ code: 'not_asset_manager', tokenId: '1', from: STRANGER })
+      expect(body.error.message).toContain('neither owns asset 1 nor is its delegate')
+      const withdraw = await post('/offers/build', { action: 'withdraw', tokenId: '1', offerId: '1', from: STRANGER })
+      expect(withdraw).toMatchObject({ status: 403, body: { error: { code: 'not_asset_manager' } } })
+    })
+
+    it('builds for the owner and for the delegate when they are named', async () => {
+      for (const from of [ALICE, getAddress(ALICE), DELEGATE]) expect((await set('1', from)).status).toBe(200)
+      // Asset 2 has no delegate: Alice's delegate on asset 1 manages nothing there.
+      expect((await set('2', DELEGATE)).status).toBe(403)
+    })
+
+    it('refuses a sender that is not an address with 400 invalid_offer', async () => {
+      const { status, body } = await set('1', 'alice')
+      expect(status).toBe(400)
+      expect(body.error.message).toMatch(/from must be an address/)
+    })
   })
 
   describe('withdraw', () => {

@@ -97,8 +97,9 @@ describe('GET /api/openapi.json', () => {
     const { doc } = await fetchDoc()
     const responses = (method: string, path: string) => doc.paths[path][method].responses
     const build = responses('post', '/api/offers/build')
-    expect(build['404']['x-error-codes']).toEqual(['offer_not_found'])
-    expect(build['409']['x-error-codes']).toEqual(['offer_inactive'])
+    expect(build['403']['x-error-codes']).toEqual(['not_asset_manager'])
+    expect(build['404']['x-error-codes']).toEqual(['asset_not_found', 'offer_not_found'])
+    expect(build['409']['x-error-codes']).toEqual(['asset_revoked', 'asset_frozen', 'offer_inactive'])
     expect(build['422']['x-error-codes']).toContain('currency_not_allowed')
     const buy = responses('post', '/api/licences/build')
     expect(buy['409']['x-error-codes']).toContain('currency_not_allowed')

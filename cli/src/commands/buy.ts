@@ -9,6 +9,7 @@ import {
   InsufficientTokenBalanceError,
   marketEvents,
   quotePurchase,
+  requireTokenBalance,
   sendBuilt,
   tokenInfo,
   type PurchaseQuote,
@@ -47,6 +48,8 @@ export const buyCommand: Command = {
     const token = approval ? await tokenInfo(wallet!.provider!, approval.token) : undefined
     const money = (v: string) => (token ? formatTokenAmount(v, token) : `${formatEther(v)} ETH`)
     if (!ctx.json) ctx.stderr.write(summary(tokenId, offerId, quote, money, token))
+    // A short token balance is told before the buyer is asked anything (ensureAllowance checks it again).
+    if (approval) await requireTokenBalance(wallet!.provider!, wallet!.address, approval, token).catch(refuseShort)
     if (ctx.flags.yes !== true) {
       if (!process.stdin.isTTY || ctx.json)
         throw new CliError(EXIT.usage, 'not a terminal: pass --yes to buy without the confirmation prompt')
@@ -58,14 +61,7 @@ export const buyCommand: Command = {
       try {
         approvalSent = await ensureAllowance(wallet, approval, { chainId: quote.chainId, token })
       } catch (err) {
-        // Not enough of the token is the buyer's to fix, like a refusal: nothing was sent.
-        if (err instanceof InsufficientTokenBalanceError)
-          throw new CliError(EXIT.rejected, err.shortMessage, {
-            token: err.token.address,
-            balance: err.balance.toString(),
-            price: err.amount.toString(),
-          })
-        asCliError(err)
+        refuseShort(err)
       }
       if (approvalSent && !ctx.json) ctx.stderr.write(`approved the marketplace to take ${money(quote.price)}\n`)
     }
@@ -92,6 +88,17 @@ export const buyCommand: Command = {
       throw e
     }
   },
+}
+
+/** Not enough of the token is the buyer's to fix, like a refusal (exit 3): nothing was sent. */
+function refuseShort(err: unknown): never {
+  if (err instanceof InsufficientTokenBalanceError)
+    throw new CliError(EXIT.rejected, err.shortMessage, {
+      token: err.token.address,
+      balance: err.balance.toString(),
+      price: err.amount.toString(),
+    })
+  asCliError(err)
 }
 
 /** What the buyer is asked to agree to: the terms, the total and its split, and for a token the approval. */

@@ -32,7 +32,7 @@ async function create(ctx: CommandContext) {
   const terms = offerTerms(ctx, true)!
   const wallet = await signer(ctx)
   try {
-    const tx = await buildSetOffer(api(ctx), tokenId, terms)
+    const tx = await buildSetOffer(api(ctx), tokenId, terms, { from: await wallet.getAddress() })
     const receipt = await sendBuilt(wallet, tx)
     const { offerId } = marketEvents(receipt)
     if (!ctx.json)
@@ -66,7 +66,10 @@ async function withdraw(ctx: CommandContext) {
   const offerId = assetId(ctx.args[2], 'offer')
   const wallet = await signer(ctx)
   try {
-    const receipt = await sendBuilt(wallet, await buildWithdrawOffer(api(ctx), tokenId, offerId))
+    const receipt = await sendBuilt(
+      wallet,
+      await buildWithdrawOffer(api(ctx), tokenId, offerId, { from: await wallet.getAddress() }),
+    )
     if (!ctx.json) ctx.stdout.write(`withdrew offer #${offerId} of asset #${tokenId} (tx ${receipt.hash})\n`)
     return { tokenId, offerId, txHash: receipt.hash }
   } catch (err) {

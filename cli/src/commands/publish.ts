@@ -164,7 +164,10 @@ export const publishCommand: Command = {
     let offerFailure: unknown
     if (terms) {
       try {
-        const receipt = await sendBuilt(wallet, await buildSetOffer(api(ctx), result.tokenId, terms))
+        const receipt = await sendBuilt(
+          wallet,
+          await buildSetOffer(api(ctx), result.tokenId, terms, { from: await wallet.getAddress() }),
+        )
         offer = { offerId: marketEvents(receipt).offerId ?? '?', txHash: receipt.hash }
       } catch (err) {
         offerFailure = err

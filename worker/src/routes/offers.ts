@@ -35,10 +35,17 @@ const address = z
   // Mixed case is an EIP-55 checksum, and a wrong one is a typo to catch, not to encode (ethers throws).
   .refine((a) => isAddress(a), WRONG_CHECKSUM)
 
+/**
+ * The wallet that will send the transaction, when the caller says: then the API can refuse a sender who
+ * neither owns the asset nor is its delegate (the contract's DataMarketNotAssetManager) before it signs.
+ */
+const from = address.optional()
+
 export const buildSchema = z.discriminatedUnion('action', [
   z.strictObject({
     action: z.literal('set'),
     tokenId: uintOf(256, true),
+    from,
     // Each as wide as IDataMarket.OfferTerms holds it.
     terms: z.strictObject({
       /** Wei (or the ERC-20's smallest unit), decimal. */
@@ -50,7 +57,7 @@ export const buildSchema = z.discriminatedUnion('action', [
       purposes: uintOf(32, true).default(0xffffffffn),
     }),
   }),
-  z.strictObject({ action: z.literal('withdraw'), tokenId: uintOf(256, true), offerId: uintOf(256, true) }),
+  z.strictObject({ action: z.literal('withdraw'), tokenId: uintOf(256, true), offerId: uintOf(256, true), from }),
 ])
 
 export interface OfferView {
@@ -163,6 +170,44 @@ async function refuseUnacceptedCurrency(env: AppEnv['Bindings'], currency: strin
 }
 
 /**
+ * What setOffer and withdrawOffer check of the asset itself, refused first: 404 for a token never minted
+ * (ids run 1..totalMinted and none is burned; assetInfo would revert), 403 when the named sender neither
+ * owns the asset nor is its delegate, and for a new offer 409 while the asset is revoked or frozen
+ * (withdrawing stays possible then, as on chain).
+ */
+async function refuseUnmanageable(
+  env: AppEnv['Bindings'],
+  action: 'set' | 'withdraw',
+  tokenId: bigint,
+  sender: string | undefined,
+): Promise<void> {
+  const [[minted]] = await readContracts(env, [{ contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'totalMinted' }])
+  if (tokenId > (minted as bigint)) throw new ApiError(404, 'asset_not_found', `no asset ${tokenId} was ever minted`)
+  const [[, , revoked, frozen], manages] = await readContracts(env, [
+    { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'assetInfo', args: [tokenId] },
+    ...(sender
+      ? [{ contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'isAssetManager', args: [tokenId, sender] }]
+      : []),
+  ])
+  if (manages && !manages[0])
+    throw new ApiError(
+      403,
+      'not_asset_manager',
+      `${sender} neither owns asset ${tokenId} nor is its delegate, so the contract would refuse its ${action === 'set' ? 'offer' : 'withdrawal'}; send it from the owner's wallet`,
+      { tokenId: tokenId.toString(), from: sender },
+    )
+  if (action === 'withdraw') return
+  if (revoked)
+    throw new ApiError(409, 'asset_revoked', `asset ${tokenId} was revoked by its owner; it cannot be offered again`)
+  if (frozen)
+    throw new ApiError(
+      409,
+      'asset_frozen',
+      `asset ${tokenId} is frozen by a supervisor; no offer can be set until it is unfrozen`,
+    )
+}
+
+/**
  * 404 for an offer the asset does not have (withdrawOffer reverts DataMarketUnknownOffer) and 409 for one
  * withdrawn already (DataMarketOfferInactive). Whether the sender manages the asset (the third revert)
  * cannot be told here: the request does not say who will send it.
@@ -215,6 +260,7 @@ export const offers = new Hono<AppEnv>()
     const to = book.contracts.DataMarket
     const req = parsed.data
     // Refused here as the contract would refuse it, before the wallet signs and pays gas for a revert.
+    await refuseUnmanageable(c.env, req.action, req.tokenId, req.from)
     if (req.action === 'set') {
       await refuseUnacceptedCurrency(c.env, req.terms.currency)
       await refuseUselessBudget(c.env, req.tokenId, req.terms.epsilonBudgetMilli)

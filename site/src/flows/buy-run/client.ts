@@ -10,6 +10,7 @@ import {
   collectJobResult,
   ensureAllowance,
   findLicences,
+  formatTokenAmount,
   JobNotSucceededError,
   marketEvents,
   quotePurchase,
@@ -22,7 +23,8 @@ import {
   type PurchaseQuote,
   type TokenInfo,
 } from '../../../../sdk/src/index'
-import { api, currentWallet } from '../../wallet/index'
+import { endSentence } from '../../lib/format'
+import { api, currentWallet, DescribedError, explainError } from '../../wallet/index'
 import { rememberResult } from '../results'
 import { purchaseSummary } from './summary'
 import { forgetResultKey, keepResultKey, ResultKeyStorageError, type KeptResultKey } from '../result-keys'
@@ -58,12 +60,22 @@ export async function buy(
   onStep: (step: 'approve' | 'purchase') => void = () => undefined,
 ): Promise<{ licenceId: string; txHash: string; blockNumber: number }> {
   const wallet = await currentWallet()
+  let approved = false
   if (q.approval) {
     onStep('approve')
-    await ensureAllowance(wallet.signer, q.approval, { chainId: q.chainId, token: q.token })
+    approved = await ensureAllowance(wallet.signer, q.approval, { chainId: q.chainId, token: q.token })
   }
   onStep('purchase')
-  const receipt = await sendBuilt(wallet.signer, q)
+  const receipt = await sendBuilt(wallet.signer, q).catch((err: unknown) => {
+    if (!approved || !q.approval) throw err
+    // The approval is spent only by a purchase: the buyer should know it is still there, and harmless.
+    const { message, reference } = explainError(err)
+    const amount = q.token ? formatTokenAmount(q.approval.amount, q.token) : q.approval.amount
+    throw new DescribedError(
+      `${endSentence(message)} The approval you gave the marketplace to take ${amount} stays; buying again uses it without a second approval.`,
+      reference,
+    )
+  })
   const { licenceId } = marketEvents(receipt)
   if (!licenceId) throw new Error(`Transaction ${receipt.hash} was mined but bought no licence.`)
   return { licenceId, txHash: receipt.hash, blockNumber: receipt.blockNumber }

@@ -72,14 +72,15 @@ export const marketOperations: Operation[] = [
     tag: 'offers',
     summary: 'Build a set-offer or withdraw-offer transaction',
     description:
-      'The unsigned `setOffer` / `withdrawOffer` transaction for the owner’s (or delegate’s) wallet: the operator never holds an owner’s key nor sets a price (R66). What the contract would refuse and the API can tell is refused first: a currency the market does not accept (the marketplace admin keeps the list of ERC-20 tokens; an ordinary account or an address without a contract is never on it), on a differentially private asset an ε budget below one query’s cost, and withdrawing an offer that does not exist or is withdrawn already. Whether the sender manages the asset is left to the contract: the request does not say who sends it.',
+      'The unsigned `setOffer` / `withdrawOffer` transaction for the owner’s (or delegate’s) wallet: the operator never holds an owner’s key nor sets a price (R66). What the contract would refuse and the API can tell is refused first: an asset never minted, a new offer on a revoked or frozen asset, a currency the market does not accept (the marketplace admin keeps the list of ERC-20 tokens; an ordinary account or an address without a contract is never on it), on a differentially private asset an ε budget below one query’s cost, and withdrawing an offer that does not exist or is withdrawn already. Name the sending wallet in `from` and a sender that neither owns the asset nor is its delegate is refused too (403); without it that is left to the contract.',
     body: { required: true, content: json(ref('OfferBuild')) },
     ok: { 200: { description: 'the unsigned transaction', content: json(ref('UnsignedTransaction')) } },
     errors: errors(
       {
         400: ['invalid_json', 'invalid_offer'],
-        404: ['offer_not_found'],
-        409: ['offer_inactive'],
+        403: ['not_asset_manager'],
+        404: ['asset_not_found', 'offer_not_found'],
+        409: ['asset_revoked', 'asset_frozen', 'offer_inactive'],
         422: ['currency_not_allowed', 'offer_budget_below_query_cost'],
       },
       jsonBody(),

@@ -59,8 +59,37 @@ export function clearSession(ctx: CommandContext): void {
   rmSync(join(configDir(ctx), 'session.json'), { force: true })
 }
 
-export function api(ctx: CommandContext, withSession = false): ApiClient {
-  const session = withSession ? readSession(ctx) : undefined
+/** An API URL as compared: URL-normalised (host case, default port) without trailing slashes. */
+function sameApi(a: string, b: string): boolean {
+  const norm = (u: string) => {
+    try {
+      return new URL(u).href.replace(/\/+$/, '')
+    } catch {
+      return u.replace(/\/+$/, '')
+    }
+  }
+  return norm(a) === norm(b)
+}
+
+/**
+ * The saved session, only when it was made with the API this command talks to: its bearer token is a
+ * credential for that API alone, never sent to another one a flag or STILLFLOW_API names. Exits 4
+ * (`auth`) when there is none for it, saying how to sign in there.
+ */
+export function requireSession(ctx: CommandContext): Session {
+  const session = readSession(ctx)
+  const url = apiUrl(ctx)
+  if (!session) throw new CliError(EXIT.auth, 'not signed in: run stillflow login')
+  if (!sameApi(session.apiUrl, url))
+    throw new CliError(
+      EXIT.auth,
+      `signed in to ${session.apiUrl}, not to ${url}: run stillflow login --api ${url} (the session is not sent to another API)`,
+    )
+  return session
+}
+
+/** A client for the API; `session` (from requireSession) signs its requests in. */
+export function api(ctx: CommandContext, session?: Session): ApiClient {
   return new ApiClient({ apiUrl: apiUrl(ctx), sessionToken: session?.token })
 }
 

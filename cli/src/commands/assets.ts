@@ -4,8 +4,7 @@
 // too (its offers are now this account's to set).
 import type { ApiClient } from '../../../sdk/src/index'
 import type { Command } from '../command'
-import { api, asCliError, keyOptions, readSession } from '../context'
-import { CliError, EXIT } from '../exit-codes'
+import { api, asCliError, keyOptions, requireSession } from '../context'
 
 interface Publication {
   id: string
@@ -48,13 +47,12 @@ export const assets: Command = {
   usage: 'stillflow assets [--json] [--api URL]',
   options: { api: keyOptions.api },
   async run(ctx) {
-    const session = readSession(ctx)
-    if (!session) throw new CliError(EXIT.auth, 'not signed in: run stillflow login')
+    const session = requireSession(ctx)
     const me = session.address.toLowerCase()
     let list: Publication[]
     let owned: OwnedAsset[]
     try {
-      const client = api(ctx, true)
+      const client = api(ctx, session)
       list = (await client.request<{ publications: Publication[] }>('/publications')).publications
       owned = await ownedBy(client, me)
       const mine = new Set(owned.map((a) => a.tokenId))

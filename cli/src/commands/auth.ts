@@ -1,8 +1,18 @@
 // `stillflow login | whoami | logout`: a Sign-In with Ethereum session for the API (EIP-4361).
 import { SiweMessage } from 'siwe'
 import type { Command } from '../command'
-import { api, apiUrl, asCliError, clearSession, keyOptions, readSession, saveSession, signer } from '../context'
-import { CliError, EXIT } from '../exit-codes'
+import { ApiClient } from '../../../sdk/src/index'
+import {
+  api,
+  apiUrl,
+  asCliError,
+  clearSession,
+  keyOptions,
+  readSession,
+  requireSession,
+  saveSession,
+  signer,
+} from '../context'
 
 export const login: Command = {
   name: 'login',
@@ -51,9 +61,9 @@ export const whoami: Command = {
   usage: 'stillflow whoami [--api URL]',
   options: { api: keyOptions.api },
   async run(ctx) {
-    if (!readSession(ctx)) throw new CliError(EXIT.auth, 'not signed in: run stillflow login')
+    const session = requireSession(ctx)
     try {
-      const me = await api(ctx, true).request<{ address: string }>('/auth/me')
+      const me = await api(ctx, session).request<{ address: string }>('/auth/me')
       if (!ctx.json) ctx.stdout.write(`${me.address}\n`)
       return me
     } catch (err) {
@@ -68,8 +78,10 @@ export const logout: Command = {
   usage: 'stillflow logout',
   options: { api: keyOptions.api },
   async run(ctx) {
-    if (readSession(ctx))
-      await api(ctx, true)
+    // Ended where it was made, whatever --api says: the token goes to no other API.
+    const session = readSession(ctx)
+    if (session)
+      await new ApiClient({ apiUrl: session.apiUrl, sessionToken: session.token })
         .request('/auth/logout', { method: 'POST' })
         .catch(() => undefined)
     clearSession(ctx)

@@ -69,14 +69,16 @@ export async function readAnswer<T>(res: Response): Promise<T> {
   } catch {
     parsed = undefined
   }
-  if (!res.ok) {
-    const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error
-    throw new ApiRequestError(
-      res.status,
-      err?.code ?? `http_${res.status}`,
-      err?.message ?? (text.slice(0, 200) || res.statusText),
-      parsed,
-    )
-  }
-  return parsed as T
+  const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error
+  if (res.ok && (parsed !== undefined || !text)) return parsed as T
+  if (!res.ok && err) throw new ApiRequestError(res.status, err.code ?? `http_${res.status}`, err.message ?? '', parsed)
+  // Not an answer of the marketplace's shape: most often an URL that is not the API's (a web page).
+  const page = /html/i.test(res.headers.get('content-type') ?? '') || /^\s*</.test(text)
+  throw new ApiRequestError(
+    res.ok ? 502 : res.status,
+    res.ok ? 'not_json' : `http_${res.status}`,
+    `${res.url || 'the server'} answered HTTP ${res.status} with ${page ? 'a web page' : 'something'} that is ` +
+      `not the marketplace API's JSON${page ? ' — is the API URL right? It usually ends in /api' : `: ${text.slice(0, 200)}`}`,
+    parsed,
+  )
 }

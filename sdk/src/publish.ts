@@ -50,6 +50,11 @@ export interface PublishProgress {
    * the publication after a few attempts); reported once per change, cleared by the next phase.
    */
   retrying?: { code: string; message: string }
+  /**
+   * From `ingesting` on: the publication's id at the marketplace (`GET /api/publications/{id}`). The upload
+   * is complete and signed then, so the marketplace finishes it even if this client stops waiting.
+   */
+  publication?: string
 }
 
 export interface PublishOptions {
@@ -126,15 +131,15 @@ interface Session {
   noncePrefix: Uint8Array
   rand: (n: number) => Uint8Array
   now: () => number
-  progress: (phase: PublishPhase, bytes?: number, retrying?: PublishProgress['retrying']) => void
+  progress: (phase: PublishPhase, bytes?: number, extra?: Pick<PublishProgress, 'retrying' | 'publication'>) => void
 }
 
 export async function publish(opts: PublishOptions): Promise<PublishResult> {
   checkDeclarationInput(opts.declaration)
   const total = opts.source.size
   if (!Number.isSafeInteger(total) || total <= 0) throw new InvalidPublicationError('the file is empty')
-  const progress = (phase: PublishPhase, bytes = 0, retrying?: PublishProgress['retrying']) =>
-    opts.onProgress?.({ phase, bytes, total, ...(retrying ? { retrying } : {}) })
+  const progress = (phase: PublishPhase, bytes = 0, extra: Pick<PublishProgress, 'retrying' | 'publication'> = {}) =>
+    opts.onProgress?.({ phase, bytes, total, ...extra })
   const rand = opts.randomBytes ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)))
   const now = opts.now ?? Date.now
 
@@ -252,7 +257,7 @@ async function publishOnePass(s: Session): Promise<PublishResult | undefined> {
     )
   }
   const headers = await signManifest(s, { contentHash: digest(), ciphertextCid, ciphertextSize: size })
-  return finishUploaded(opts, headers, (retrying) => s.progress('ingesting', s.total, retrying))
+  return finishUploaded(opts, headers, (extra) => s.progress('ingesting', s.total, extra))
 }
 
 /** How long a one-pass ticket may take to start the upload. */
@@ -283,7 +288,9 @@ async function publishTwoPass(s: Session, mode: 'auto' | 'direct' | 'body'): Pro
     )
   if (mode !== 'body') {
     try {
-      return await publishDirect(opts, headers, ciphertextSize, upload, () => s.progress('ingesting', s.total))
+      return await publishDirect(opts, headers, ciphertextSize, upload, (extra) =>
+        s.progress('ingesting', s.total, extra),
+      )
     } catch (err) {
       if (!(mode === 'auto' && err instanceof ApiRequestError && err.code === 'direct_upload_unavailable')) throw err
     }
@@ -366,7 +373,7 @@ async function publishDirect(
   headers: Record<string, string>,
   size: number,
   ciphertext: () => ReadableStream<Uint8Array>,
-  onIngesting: (retrying?: PublishProgress['retrying']) => void,
+  onIngesting: (extra: Pick<PublishProgress, 'retrying' | 'publication'>) => void,
 ): Promise<PublishResult> {
   const start = await opts.api.request<DirectStart | PublishResult>('/assets', {
     method: 'POST',

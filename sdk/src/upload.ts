@@ -69,20 +69,21 @@ export async function putCiphertext(
 export async function finishUploaded(
   opts: Pick<PublishOptions, 'api' | 'pollIntervalMs'>,
   headers: Record<string, string>,
-  onIngesting: (retrying?: PublishProgress['retrying']) => void,
+  onIngesting: (extra: Pick<PublishProgress, 'retrying' | 'publication'>) => void,
 ): Promise<PublishResult> {
   const committed = await opts.api.request<{ id: string } | PublishResult>('/assets', {
     method: 'POST',
     headers: { ...headers, 'x-stillflow-upload': 'uploaded' },
   })
   if (isOutcome(committed)) return committed
-  onIngesting()
+  const publication = committed.id
+  onIngesting({ publication })
   const interval = opts.pollIntervalMs ?? 1000
   let retrying: string | undefined
   for (;;) {
     const p = await opts.api.request<PublicationView>(`/publications/${committed.id}`)
     if (p.status === 'minted' && p.result) return p.result
-    if (p.retrying && p.retrying.message !== retrying) onIngesting(p.retrying)
+    if (p.retrying && p.retrying.message !== retrying) onIngesting({ publication, retrying: p.retrying })
     retrying = p.retrying?.message
     if (p.status === 'failed') {
       const e = p.error ?? { code: 'publish_failed', message: `the publish failed at step ${p.step}` }

@@ -1,5 +1,6 @@
 // Publishing end to end against the processes `npm start` runs (issue 5): the CLI publishes a CSV, and a
 // sweep of bad requests each gets a precise 4xx with nothing minted and nothing pinned.
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -205,6 +206,54 @@ describe('publishing', () => {
     expect(metadata.stillflow.tags).toEqual(['城市', '人口'])
     expect(metadata.stillflow.policy.columns).toEqual({ 城市: { domain: ['北京', '上海', '广州'] } })
   })
+
+  it('Ctrl-C once the upload is signed: the CLI says the marketplace carries on and the offer was not set; the asset is minted, and publishing again says how to add the offer', async () => {
+    const file = join(dataDir, 'interrupted.csv')
+    writeFileSync(file, CSV.replace('station', 'station_interrupted'))
+    const child = spawn(
+      process.execPath,
+      [join(root, 'cli/bin.mjs'), 'publish', file, '--title', 'Interrupted', '--price', '0.01', '--dev-account', '14'],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          STILLFLOW_API: stack.urls.api,
+          STILLFLOW_RPC: stack.urls.chain,
+          STILLFLOW_HOME: join(dataDir, 'cli-interrupted'),
+        },
+      },
+    )
+    let stderr = ''
+    let interrupted = false
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text
+      // The line a script's log gets once the signed upload is with the marketplace: Ctrl-C right then.
+      if (!interrupted && /uploaded and signed \(publication [0-9a-f-]{36}\)/.test(stderr))
+        interrupted = child.kill('SIGINT')
+    })
+    expect(await exited, stderr).toBe(130)
+    const id = /publication ([0-9a-f-]{36})/.exec(stderr)![1]
+    expect(stderr).toContain(
+      `stopped waiting; the upload is complete and signed, so the marketplace carries on: the enclave ingests the dataset and the NFT is minted without this command (publication ${id}; stillflow assets lists it); the offer was not set: once it is minted, run stillflow offer create <asset> --price 0.01`,
+    )
+    // It carries on without the CLI.
+    let p: { status: string; result?: { tokenId: string } }
+    for (;;) {
+      p = (await (await fetch(`${stack.urls.api}/publications/${id}`)).json()) as typeof p
+      if (p.status === 'minted' || p.status === 'failed') break
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    expect(p.status, JSON.stringify(p)).toBe('minted')
+    const tokenId = p.result!.tokenId
+    expect(await nft.ownerOf(tokenId)).toBe(devWallet(14, provider).address)
+    // Publishing the file again finds it, and says how to do what the interrupted run did not.
+    const again = await cli(['publish', file, '--title', 'Interrupted', '--price', '0.01', '--dev-account', '14'])
+    expect(again.code).toBe(3)
+    expect(again.stderr).toContain(
+      `this dataset is already asset ${tokenId} (already_published); if asset #${tokenId} is yours (an earlier run published it), put it on sale with: stillflow offer create ${tokenId} --price 0.01`,
+    )
+  }, 120_000)
 
   it('has the enclave refuse an ingest that does not carry the owner’s signed declaration', async () => {
     // The operator is untrusted (DESIGN §1): it must not choose the policy by ingesting first.

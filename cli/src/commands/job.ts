@@ -22,6 +22,7 @@ import {
 import type { Command, CommandContext } from '../command'
 import { api, apiUrl, asCliError, configDir, keyOptions, signer, toCliError } from '../context'
 import { CliError, EXIT } from '../exit-codes'
+import { Interrupted, interruption } from '../interrupt'
 import { loadResultKey, parseJobId, removeResultKey, resultKeyDir, saveResultKey } from '../result-keys'
 
 interface ChainInfo {
@@ -52,31 +53,6 @@ function spinner(ctx: CommandContext) {
         ctx.stderr.write('\r\x1b[K')
       }
     },
-  }
-}
-
-/** The command stopped waiting because the user pressed Ctrl-C. */
-class Interrupted extends Error {
-  override name = 'Interrupted'
-}
-
-/**
- * SIGINT (Ctrl-C) as a rejection, from `arm()` until `disarm()`: while a job is out, the first Ctrl-C ends
- * the wait with a message naming the job instead of killing the process silently. Outside that window
- * Ctrl-C keeps its default (nothing has been submitted yet).
- */
-function interruption() {
-  const controller = new AbortController()
-  const onSigint = () => controller.abort(new Interrupted('interrupted'))
-  const rejected = new Promise<never>((_, reject) =>
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason)),
-  )
-  return {
-    signal: controller.signal,
-    /** Races `work` against Ctrl-C. */
-    race: <T>(work: Promise<T>) => Promise.race([work, rejected]),
-    arm: () => process.on('SIGINT', onSigint),
-    disarm: () => process.off('SIGINT', onSigint),
   }
 }
 

@@ -3,6 +3,7 @@
 import { extname } from 'node:path'
 import { formatEther } from 'ethers'
 import {
+  ApiRequestError,
   buildSetOffer,
   checkDeclarationInput,
   EnclaveNotTrustedError,
@@ -12,13 +13,16 @@ import {
   sendBuilt,
   trustEnclave,
   type DeclarationInput,
+  type NewOfferTerms,
+  type PublishPhase,
   type PublishResult,
   type TrustedEnclave,
 } from '../../../sdk/src/index'
 import { fileSource, nodeBackends } from '../../../sdk/src/node/index'
-import type { Command } from '../command'
+import type { Command, CommandContext } from '../command'
 import { api, apiUrl, asCliError, configDir, keyOptions, rpcUrl, signer, toCliError } from '../context'
 import { CliError, EXIT } from '../exit-codes'
+import { Interrupted, interruption } from '../interrupt'
 import { offerOptions, offerTerms } from '../offer-terms'
 import { normalizePolicy } from '../../../tee-sim/src/policy'
 import { progressBar } from '../progress'
@@ -49,81 +53,97 @@ export const publishCommand: Command = {
     registry: { type: 'string' },
   },
   async run(ctx) {
-    const [file] = ctx.args
-    if (!file || ctx.args.length > 1) throw new CliError(EXIT.usage, 'give exactly one file to publish')
-    const title = ctx.flags.title
-    if (typeof title !== 'string' || !title.trim()) throw new CliError(EXIT.usage, '--title is required')
-    const format = (ctx.flags.format as string | undefined) ?? FORMATS[extname(file).toLowerCase()]
-    if (format !== 'csv' && format !== 'jsonl')
-      throw new CliError(EXIT.usage, 'cannot tell the format: use --format csv|jsonl')
-    const policyMode = (ctx.flags.policy as string | undefined) ?? 'dp'
-    if (policyMode !== 'dp' && policyMode !== 'aggregates-only')
-      throw new CliError(EXIT.usage, '--policy is dp or aggregates-only')
-    // Checked now: once the asset is minted, a bad term could only fail the offer.
-    const terms = offerTerms(ctx, false)
-    // As the marketplace refuses it (offer_budget_below_query_cost): a licence that cannot pay for one query.
-    const perQueryMilli = normalizePolicy({ mode: policyMode }).epsilonPerQueryMilli
-    if (terms && policyMode === 'dp' && terms.epsilonBudgetMilli < perQueryMilli)
+    // Ctrl-C says what it left behind: before the signed Publish reaches the marketplace nothing is
+    // published; after it, the marketplace carries on and mints without this command.
+    const stop = interruption()
+    stop.arm()
+    try {
+      return await publishFile(ctx, stop)
+    } finally {
+      stop.disarm()
+    }
+  },
+}
+
+async function publishFile(ctx: CommandContext, stop: ReturnType<typeof interruption>) {
+  const [file] = ctx.args
+  if (!file || ctx.args.length > 1) throw new CliError(EXIT.usage, 'give exactly one file to publish')
+  const title = ctx.flags.title
+  if (typeof title !== 'string' || !title.trim()) throw new CliError(EXIT.usage, '--title is required')
+  const format = (ctx.flags.format as string | undefined) ?? FORMATS[extname(file).toLowerCase()]
+  if (format !== 'csv' && format !== 'jsonl')
+    throw new CliError(EXIT.usage, 'cannot tell the format: use --format csv|jsonl')
+  const policyMode = (ctx.flags.policy as string | undefined) ?? 'dp'
+  if (policyMode !== 'dp' && policyMode !== 'aggregates-only')
+    throw new CliError(EXIT.usage, '--policy is dp or aggregates-only')
+  // Checked now: once the asset is minted, a bad term could only fail the offer.
+  const terms = offerTerms(ctx, false)
+  // As the marketplace refuses it (offer_budget_below_query_cost): a licence that cannot pay for one query.
+  const perQueryMilli = normalizePolicy({ mode: policyMode }).epsilonPerQueryMilli
+  if (terms && policyMode === 'dp' && terms.epsilonBudgetMilli < perQueryMilli)
+    throw new CliError(
+      EXIT.usage,
+      `--epsilon ${terms.epsilonBudgetMilli / 1000} could not pay for one query: under --policy dp each query ` +
+        `spends ε ${perQueryMilli / 1000}; offer at least --epsilon ${perQueryMilli / 1000}`,
+    )
+  let source
+  try {
+    source = fileSource(file)
+  } catch {
+    throw new CliError(EXIT.usage, `cannot read ${file}`)
+  }
+  if (source.size === 0) throw new CliError(EXIT.usage, `${file} is empty`)
+  const declaration: DeclarationInput = {
+    name: title,
+    description: (ctx.flags.description as string | undefined) ?? '',
+    tags:
+      typeof ctx.flags.tags === 'string'
+        ? ctx.flags.tags
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean)
+        : [],
+    policy: { mode: policyMode },
+    lawfulBasis: {
+      basis: (ctx.flags['lawful-basis'] as string | undefined) ?? 'owned',
+      statement: (ctx.flags.statement as string | undefined) ?? 'I own this dataset and may license computation on it.',
+      personalData: ctx.flags['personal-data'] === true,
+    },
+  }
+  // What the options say is checked before the key is asked for or the enclave is: a usage error.
+  try {
+    checkDeclarationInput(declaration)
+  } catch (err) {
+    if (err instanceof InvalidPublicationError) throw new CliError(EXIT.usage, err.message)
+    throw err
+  }
+  const wallet = await signer(ctx)
+  const bar = progressBar(ctx.stderr, ctx.interactive)
+  const home = configDir(ctx)
+  const marketplace = apiUrl(ctx)
+  const given = (ctx.flags.registry as string | undefined) ?? ctx.env.STILLFLOW_REGISTRY
+  const trust = trustedRegistry(home, marketplace, given)
+  let phase: PublishPhase = 'attesting'
+  let publication: string | undefined
+  bar.note('verifying the enclave attestation and its on-chain approval…')
+  let enclave: TrustedEnclave
+  try {
+    enclave = await stop.race(trustEnclave(api(ctx), { rpcUrl: rpcUrl(ctx), registry: trust.registry }))
+  } catch (err) {
+    bar.end()
+    if (err instanceof Interrupted) throw interruptedPublish(phase, terms, publication)
+    if (err instanceof EnclaveNotTrustedError && trust.pinned)
       throw new CliError(
-        EXIT.usage,
-        `--epsilon ${terms.epsilonBudgetMilli / 1000} could not pay for one query: under --policy dp each query ` +
-          `spends ε ${perQueryMilli / 1000}; offer at least --epsilon ${perQueryMilli / 1000}`,
+        EXIT.failure,
+        `${err.message}. This machine pinned that registry for ${marketplace} on its first publish; if the ` +
+          'marketplace really moved to another one, check its address from a source you trust and pass it with --registry',
       )
-    let source
-    try {
-      source = fileSource(file)
-    } catch {
-      throw new CliError(EXIT.usage, `cannot read ${file}`)
-    }
-    if (source.size === 0) throw new CliError(EXIT.usage, `${file} is empty`)
-    const declaration: DeclarationInput = {
-      name: title,
-      description: (ctx.flags.description as string | undefined) ?? '',
-      tags:
-        typeof ctx.flags.tags === 'string'
-          ? ctx.flags.tags
-              .split(',')
-              .map((t) => t.trim())
-              .filter(Boolean)
-          : [],
-      policy: { mode: policyMode },
-      lawfulBasis: {
-        basis: (ctx.flags['lawful-basis'] as string | undefined) ?? 'owned',
-        statement:
-          (ctx.flags.statement as string | undefined) ?? 'I own this dataset and may license computation on it.',
-        personalData: ctx.flags['personal-data'] === true,
-      },
-    }
-    // What the options say is checked before the key is asked for or the enclave is: a usage error.
-    try {
-      checkDeclarationInput(declaration)
-    } catch (err) {
-      if (err instanceof InvalidPublicationError) throw new CliError(EXIT.usage, err.message)
-      throw err
-    }
-    const wallet = await signer(ctx)
-    const bar = progressBar(ctx.stderr, ctx.interactive)
-    const home = configDir(ctx)
-    const marketplace = apiUrl(ctx)
-    const given = (ctx.flags.registry as string | undefined) ?? ctx.env.STILLFLOW_REGISTRY
-    const trust = trustedRegistry(home, marketplace, given)
-    bar.note('verifying the enclave attestation and its on-chain approval…')
-    let enclave: TrustedEnclave
-    try {
-      enclave = await trustEnclave(api(ctx), { rpcUrl: rpcUrl(ctx), registry: trust.registry })
-    } catch (err) {
-      bar.end()
-      if (err instanceof EnclaveNotTrustedError && trust.pinned)
-        throw new CliError(
-          EXIT.failure,
-          `${err.message}. This machine pinned that registry for ${marketplace} on its first publish; if the ` +
-            'marketplace really moved to another one, check its address from a source you trust and pass it with --registry',
-        )
-      asCliError(err)
-    }
-    let result: PublishResult
-    try {
-      result = await publish({
+    asCliError(err)
+  }
+  let result: PublishResult
+  try {
+    result = await stop.race(
+      publish({
         api: api(ctx),
         signer: wallet,
         source,
@@ -135,63 +155,124 @@ export const publishCommand: Command = {
         upload: 'stream',
         ...nodeBackends,
         onProgress: (p) => {
+          phase = p.phase
+          publication = p.publication ?? publication
           if (p.phase === 'attesting') bar.note('verifying the enclave attestation and its on-chain approval…')
           else if (p.phase === 'hashing' || p.phase === 'uploading') bar.update(p.phase, p.bytes, p.total)
           else if (p.phase === 'signing') bar.note('signing the Publish message…')
-          else if (p.phase === 'ingesting' && p.retrying) {
-            // Worth a line in a script's log too, not only on a terminal.
-            const line = `${p.retrying.message}; the marketplace is trying again…`
+          else if (p.phase === 'ingesting') {
+            // Worth a line in a script's log too, not only on a terminal: from here the marketplace
+            // finishes the publication whatever this command does.
+            const line = p.retrying
+              ? `${p.retrying.message}; the marketplace is trying again…`
+              : `uploaded and signed (publication ${p.publication}); the enclave is ingesting the dataset, then the NFT is minted…`
             if (ctx.interactive) bar.note(line)
             else ctx.stderr.write(`stillflow publish: ${line}\n`)
-          } else if (p.phase === 'ingesting')
-            bar.note('uploaded; the enclave is ingesting the dataset, then the NFT is minted…')
+          }
         },
-      })
-    } catch (err) {
-      bar.end()
-      asCliError(err)
-    }
+      }),
+    )
+  } catch (err) {
     bar.end()
-    if (!trust.pinned) {
-      pinRegistry(home, marketplace, enclave.contracts.EnclaveRegistry)
-      if (given === undefined)
-        ctx.stderr.write(
-          `stillflow publish: pinned EnclaveRegistry ${enclave.contracts.EnclaveRegistry} for ${marketplace}; ` +
-            'a later publish refuses an API that names another one\n',
-        )
-    }
-    let offer: { offerId: string; txHash: string } | undefined
-    let offerFailure: unknown
-    if (terms) {
-      try {
-        const receipt = await sendBuilt(
-          wallet,
-          await buildSetOffer(api(ctx), result.tokenId, terms, { from: await wallet.getAddress() }),
-        )
-        offer = { offerId: marketEvents(receipt).offerId ?? '?', txHash: receipt.hash }
-      } catch (err) {
-        offerFailure = err
-      }
-    }
-    if (!ctx.json) {
-      ctx.stdout.write(`published asset #${result.tokenId} (chain ${result.chainId})\n`)
-      ctx.stdout.write(`  transaction     ${result.txHash}\n  content hash    ${result.contentHash}\n`)
-      ctx.stdout.write(
-        `  ciphertext      ipfs://${result.ciphertextCid}\n  metadata        ipfs://${result.metadataCid}\n`,
+    if (err instanceof Interrupted) throw interruptedPublish(phase, terms, publication)
+    throw alreadyPublished(err, terms)
+  }
+  bar.end()
+  if (!trust.pinned) {
+    pinRegistry(home, marketplace, enclave.contracts.EnclaveRegistry)
+    if (given === undefined)
+      ctx.stderr.write(
+        `stillflow publish: pinned EnclaveRegistry ${enclave.contracts.EnclaveRegistry} for ${marketplace}; ` +
+          'a later publish refuses an API that names another one\n',
       )
-      if (offer)
-        ctx.stdout.write(`  offer           #${offer.offerId} at ${formatEther(terms!.price)} (tx ${offer.txHash})\n`)
-    }
-    if (offerFailure !== undefined) {
-      // The asset stands (it is minted and listed); only the offer is missing, and the owner can add it.
-      const err = toCliError(offerFailure)
-      throw new CliError(
-        err.exitCode,
-        `asset #${result.tokenId} is published, but its offer was not set: ${err.message}; ` +
-          `put it on sale with: stillflow offer create ${result.tokenId} --price ${formatEther(terms!.price)}`,
-        ctx.json ? { ...result, offerError: err.details ?? err.message } : err.details,
+  }
+  let offer: { offerId: string; txHash: string } | undefined
+  let offerFailure: unknown
+  if (terms) {
+    try {
+      const receipt = await stop.race(
+        buildSetOffer(api(ctx), result.tokenId, terms, { from: await wallet.getAddress() }).then((tx) =>
+          sendBuilt(wallet, tx),
+        ),
       )
+      offer = { offerId: marketEvents(receipt).offerId ?? '?', txHash: receipt.hash }
+    } catch (err) {
+      if (err instanceof Interrupted)
+        throw new CliError(
+          EXIT.interrupted,
+          `asset #${result.tokenId} is published; interrupted while its offer was being set: ` +
+            `stillflow offer list ${result.tokenId} shows whether it was`,
+          { ...result, offer: 'unknown' },
+        )
+      offerFailure = err
     }
-    return { ...result, offer }
-  },
+  }
+  if (!ctx.json) {
+    ctx.stdout.write(`published asset #${result.tokenId} (chain ${result.chainId})\n`)
+    ctx.stdout.write(`  transaction     ${result.txHash}\n  content hash    ${result.contentHash}\n`)
+    ctx.stdout.write(
+      `  ciphertext      ipfs://${result.ciphertextCid}\n  metadata        ipfs://${result.metadataCid}\n`,
+    )
+    if (offer)
+      ctx.stdout.write(`  offer           #${offer.offerId} at ${formatEther(terms!.price)} (tx ${offer.txHash})\n`)
+  }
+  if (offerFailure !== undefined) {
+    // The asset stands (it is minted and listed); only the offer is missing, and the owner can add it.
+    const err = toCliError(offerFailure)
+    throw new CliError(
+      err.exitCode,
+      `asset #${result.tokenId} is published, but its offer was not set: ${err.message}; ` +
+        `put it on sale with: stillflow offer create ${result.tokenId} --price ${formatEther(terms!.price)}`,
+      ctx.json ? { ...result, offerError: err.details ?? err.message } : err.details,
+    )
+  }
+  return { ...result, offer }
+}
+
+/** What a Ctrl-C during `phase` left behind, and what to do next (exit 130). */
+function interruptedPublish(
+  phase: PublishPhase,
+  terms: NewOfferTerms | undefined,
+  publication: string | undefined,
+): CliError {
+  const offerLater = terms
+    ? `; the offer was not set: once it is minted, run stillflow offer create <asset> --price ${formatEther(terms.price)}`
+    : ''
+  if (phase === 'ingesting')
+    return new CliError(
+      EXIT.interrupted,
+      `stopped waiting; the upload is complete and signed, so the marketplace carries on: the enclave ingests the ` +
+        `dataset and the NFT is minted without this command (publication ${publication}; stillflow assets lists it)${offerLater}`,
+      { phase, published: 'in progress', publication },
+    )
+  if (phase === 'signing')
+    return new CliError(
+      EXIT.interrupted,
+      'interrupted while the Publish message was signed and sent: if the marketplace received it, it carries on and ' +
+        `mints the asset (stillflow assets shows it); otherwise nothing was published${offerLater}`,
+      { phase, published: 'unknown' },
+    )
+  return new CliError(
+    EXIT.interrupted,
+    'interrupted before the upload was complete and signed: nothing was published (the marketplace drops an ' +
+      'unsigned upload)',
+    { phase, published: false },
+  )
+}
+
+/**
+ * A refusal as the CLI error, with a way forward for `already_published`: usually the owner's own earlier
+ * run (interrupted, or its offer failed), which needs only the offer.
+ */
+function alreadyPublished(err: unknown, terms: NewOfferTerms | undefined): CliError {
+  const e = toCliError(err)
+  if (!(err instanceof ApiRequestError) || err.code !== 'already_published') return e
+  const tokenId = (err.body as { error?: { tokenId?: string } } | undefined)?.error?.tokenId
+  if (!tokenId) return e
+  e.message +=
+    `; if asset #${tokenId} is yours (an earlier run published it), ` +
+    (terms
+      ? `put it on sale with: stillflow offer create ${tokenId} --price ${formatEther(terms.price)}`
+      : `stillflow assets lists it and stillflow offer create ${tokenId} puts it on sale`)
+  return e
 }

@@ -35,6 +35,23 @@ describe('CSV', () => {
     }
   })
 
+  it('refuses a semicolon-, tab- or bar-separated export at ingest, saying so (it would be a one-column asset)', async () => {
+    for (const [text, words] of [
+      ['id;name;score\n1;a;2\n', 'semicolons'],
+      ['id\tname\n1\ta\n', 'tabs'],
+      ['id|name\n1|a\n', 'vertical bars'],
+    ]) {
+      const err = await parseDataset('csv', [enc(text)]).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(DatasetFormatError)
+      expect((err as Error).message).toBe(
+        `the header is a single column with ${words} in it: this looks like a file separated by ${words}, but CSV here is comma-separated; save it with commas (or as JSON lines) and publish that`,
+      )
+    }
+    // One column with no other separator is a dataset, and a comma-separated header may hold a semicolon.
+    expect((await parseDataset('csv', [enc('score\n1\n2\n')])).schema).toEqual([{ name: 'score', type: 'integer' }])
+    expect((await parseDataset('csv', [enc('"a;b",c\n1,2\n')])).rowCount).toBe(1)
+  })
+
   it('keeps identifiers made of digits as text: leading zeros, and more digits than a double holds', async () => {
     const ids =
       'zip,resident,card,qty,ratio\n02134,110101199003077777,4111111111111111,7,0.5\n10001,110101199003071234,5500000000000004,8,-0.25\n'

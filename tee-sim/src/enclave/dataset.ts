@@ -162,6 +162,28 @@ function utf8Text(decoder: TextDecoder, chunk: Uint8Array | undefined, offset: n
   }
 }
 
+/** Separators of other "CSV" exports (Excel in many locales writes `;`), by the name a message gives. */
+const OTHER_SEPARATORS: Array<[string, string]> = [
+  [';', 'semicolons'],
+  ['\t', 'tabs'],
+  ['|', 'vertical bars'],
+]
+
+/**
+ * Refuses, at ingest, a header that is one column with another separator in it: a semicolon- or tab-
+ * separated export read as comma-separated is a one-column asset no query can use, minted for good (a
+ * content hash is published once).
+ */
+function refuseOtherSeparator(header: string[]): void {
+  if (header.length !== 1) return
+  const found = OTHER_SEPARATORS.find(([sep]) => header[0].includes(sep))
+  if (found)
+    throw new DatasetFormatError(
+      `the header is a single column with ${found[1]} in it: this looks like a file separated by ${found[1]}, ` +
+        'but CSV here is comma-separated; save it with commas (or as JSON lines) and publish that',
+    )
+}
+
 async function parseCsv(
   source: AsyncIterable<Uint8Array>,
   limits: DatasetLimits,
@@ -177,6 +199,7 @@ async function parseCsv(
   const take = () => {
     for (const record of records) {
       if (!raw) {
+        if (!known) refuseOtherSeparator(record)
         raw = new RawColumns(checkNames(record, limits))
         continue
       }

@@ -4,13 +4,32 @@
 import { env } from 'cloudflare:workers'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Interface } from 'ethers'
-import { dataMarketAbi } from '../../contracts/index'
+import { dataAssetNftAbi, dataMarketAbi } from '../../contracts/index'
 import { app } from '../../worker/src/index'
 import { contractsByAddress, decodeLog } from '../../worker/src/indexer/decode'
 import { insertEvents } from '../../worker/src/indexer/indexer'
 
 const book = { chainId: 31337, contracts: { DataAssetNFT: '0x' + '11'.repeat(20) }, deployedAtBlock: 1 }
 const base = { ...env, ADDRESS_BOOK: JSON.stringify(book), IPFS_API_URL: 'http://ipfs.test' }
+
+/**
+ * A stand-in chain for what offers/build asks DataAssetNFT before a new offer (the fixtures' two assets
+ * exist, live, owned by the fixtures' owners); workerd runs no EVM. The real contracts answer in test/e2e.
+ */
+const CHAIN = 'http://chain.test'
+const nftAbi = new Interface(dataAssetNftAbi)
+function assetsOnChain(body: string): Response {
+  const calls = JSON.parse(body) as Array<{ id: number; params: [{ data: string }] }>
+  return Response.json(
+    calls.map(({ id, params: [{ data }] }) => {
+      const { name } = nftAbi.parseTransaction({ data })!
+      const values =
+        name === 'totalMinted' ? [2] : name === 'assetInfo' ? [BOB, '0x' + 'cc'.repeat(32), false, false, 0] : undefined
+      if (!values) throw new Error(`the stand-in chain does not answer ${name}`)
+      return { jsonrpc: '2.0', id, result: nftAbi.encodeFunctionResult(name, values) }
+    }),
+  )
+}
 const ALICE = '0x' + 'a1'.repeat(20)
 const BOB = '0x' + 'b2'.repeat(20)
 const NATIVE = '0x' + '00'.repeat(20)
@@ -246,6 +265,7 @@ beforeAll(async () => {
   const realFetch = globalThis.fetch
   vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input))
+    if (url.origin === CHAIN) return assetsOnChain(String(init?.body))
     if (url.origin !== 'http://ipfs.test') return realFetch(input, init)
     const bytes = byCid.get(url.searchParams.get('arg') ?? '')
     return bytes ? new Response(bytes) : new Response('not found', { status: 500 })
@@ -644,7 +664,11 @@ describe('POST /api/offers/build against the asset’s privacy policy', () => {
           terms: { price: '1000', durationSeconds: 86400, maxJobs: 5, epsilonBudgetMilli },
         }),
       },
-      { ...base, ADDRESS_BOOK: JSON.stringify({ ...book, contracts: { DataMarket: '0x' + '22'.repeat(20) } }) },
+      {
+        ...base,
+        CHAIN_RPC_URL: CHAIN,
+        ADDRESS_BOOK: JSON.stringify({ ...book, contracts: { ...book.contracts, DataMarket: '0x' + '22'.repeat(20) } }),
+      },
     )
 
   it('refuses an ε budget that could not pay for one query on a differentially private asset', async () => {

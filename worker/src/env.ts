@@ -12,6 +12,8 @@ export interface Bindings {
   IPFS_API_URL?: string
   /** Base URL of the enclave host (tee-sim locally, a confidential VM in production). */
   ENCLAVE_URL?: string
+  /** Seconds an ingest may make no progress before the enclave host counts as hung (default 60). */
+  ENCLAVE_STALL_SECONDS?: string
   /** The relayer's private key (a secret): pays gas for mints the owners signed (R21: bookkeeping only). */
   RELAYER_KEY?: string
   /** Largest ciphertext upload accepted, bytes (default 1 GiB). */

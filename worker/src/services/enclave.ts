@@ -53,9 +53,29 @@ export async function enclaveStatus(env: Bindings): Promise<EnclaveStatus> {
 /** The enclave host's attestation document for a caller's nonce, passed through unchanged. */
 export async function enclaveAttestation(env: Bindings, nonce: string): Promise<unknown> {
   const url = `${requireSetting(env, 'ENCLAVE_URL')}/attestation?nonce=${nonce}`
-  const res = await reaching('the enclave host', url, () => fetch(url))
+  // A hung enclave must be a 503 for the owner's client, not a request that never ends.
+  const res = await reaching('the enclave host', url, () => fetch(url, { signal: AbortSignal.timeout(10_000) }))
   if (!res.ok) throw new UpstreamError('enclave', res.status, await res.text())
   return res.json()
+}
+
+/** Default of ENCLAVE_STALL_SECONDS. */
+const STALL_SECONDS = 60
+
+/**
+ * Aborts `controller` when `ENCLAVE_STALL_SECONDS` pass with no progress: `touch()` on each piece the
+ * enclave takes (and once it has taken the last). A hung enclave host stops reading, so an ingest that
+ * would otherwise hold its publication pending for good fails as unreachable and is retried.
+ */
+function stallTimer(env: Bindings, controller: AbortController) {
+  const seconds = Number(env.ENCLAVE_STALL_SECONDS ?? STALL_SECONDS)
+  const ms = (Number.isFinite(seconds) && seconds > 0 ? seconds : STALL_SECONDS) * 1000
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const touch = () => {
+    clearTimeout(timer)
+    timer = setTimeout(() => controller.abort(new DOMException(`no progress for ${ms / 1000} s`, 'TimeoutError')), ms)
+  }
+  return { touch, stop: () => clearTimeout(timer) }
 }
 
 export interface IngestParams {
@@ -88,15 +108,33 @@ export async function enclaveIngest(
   const url = `${requireSetting(env, 'ENCLAVE_URL')}/ingest`
   // UTF-8, as the enclave decodes it: a policy's column names and domains may be any script.
   const header = base64url(utf8(JSON.stringify(params)))
-  const res = await reaching('the enclave host', url, () =>
-    fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', 'x-stillflow-ingest': header },
-      body: ciphertext,
+  const controller = new AbortController()
+  const stall = stallTimer(env, controller)
+  // Each piece the enclave pulls is progress; once it has the last, the same time is left for its answer.
+  const watched = ciphertext.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(piece, out) {
+        stall.touch()
+        out.enqueue(piece)
+      },
+      flush: () => stall.touch(),
     }),
   )
-  if (!res.ok) throw new UpstreamError('enclave', res.status, await res.text())
-  return res.json()
+  stall.touch()
+  try {
+    const res = await reaching('the enclave host', url, () =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', 'x-stillflow-ingest': header },
+        body: watched,
+        signal: controller.signal,
+      }),
+    )
+    if (!res.ok) throw new UpstreamError('enclave', res.status, await res.text())
+    return await res.json()
+  } finally {
+    stall.stop()
+  }
 }
 
 /** A component answered with an error; `body` is its `{ error: { code, message } }` when it has one. */

@@ -4,7 +4,7 @@
 // D1 stays the source of truth: the publication holds its checked request until a delivery takes it,
 // so a duplicate delivery finds nothing to do; a message lost (wrangler restarts drop undelivered ones)
 // leaves a publication whose heartbeat never starts, which the poll fails as `interrupted` (undoing its
-// pins) so the owner can retry with the same Idempotency-Key. An enclave or IPFS node that is down or
+// pins) so the owner can publish again (a new request). An enclave or IPFS node that is down or
 // failing during ingest or metadata is waited out: the request goes back on the publication and the
 // message is retried with backoff, PUBLISH_ATTEMPTS times in all, before the publication fails.
 import type { Bindings } from '../env'

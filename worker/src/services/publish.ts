@@ -381,7 +381,7 @@ export async function claimUploaded(
     throw new PublishError(
       409,
       'publish_failed',
-      `this request failed at step ${row.step} (${row.errorCode}); start again`,
+      `this request failed at step ${row.step} (${row.errorCode}) and nothing was minted; publish again with a new Idempotency-Key`,
       row.step as PublishStep,
       { id: row.id },
     )
@@ -649,7 +649,7 @@ export async function failIfAbandoned(
   const failure = new PublishError(
     503,
     'interrupted',
-    'the marketplace stopped while ingesting this dataset; publish again with the same Idempotency-Key',
+    'the marketplace stopped while ingesting this dataset and dropped it, so nothing was minted: publish it again (a new request: this Idempotency-Key stays failed)',
     row.step as PublishStep,
   )
   await undo(env, [row.ciphertextCid, row.metadataCid])

@@ -255,6 +255,35 @@ describe('publishing', () => {
     )
   }, 120_000)
 
+  it('takes the owner’s whole policy from the CLI: a policy file, the join and union opt-ins and identifier columns', async () => {
+    const file = join(dataDir, 'policy.csv')
+    writeFileSync(file, CSV.replace('station', 'station_policy'))
+    const policyFile = join(dataDir, 'policy.json')
+    writeFileSync(
+      policyFile,
+      JSON.stringify({ mode: 'dp', epsilonPerQueryMilli: 500, columns: { temp_c: { bounds: [-40, 50] } } }),
+    )
+    const bad = join(dataDir, 'bad-policy.json')
+    writeFileSync(bad, JSON.stringify({ mode: 'dp', allowMinMax: true }))
+    // As the enclave would refuse it, before anything is read or signed.
+    const refused = await cli(['publish', file, '--title', 'P', '--policy-file', bad, '--dev-account', '14'])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('invalid policy: allowMinMax is not available under differential privacy')
+    const args = ['--policy-file', policyFile, '--allow-join', '--allow-union', '--identifier', 'station_policy']
+    const res = await cli(['publish', file, '--title', 'Policy', ...args, '--dev-account', '14', '--json'])
+    expect(res.code, res.stderr).toBe(0)
+    const { tokenId } = JSON.parse(res.stdout)
+    const policy = async () =>
+      ((await (await fetch(`${stack.urls.api}/assets/${tokenId}`)).json()) as { policy?: unknown }).policy
+    await expect.poll(policy, { timeout: 30_000, interval: 250 }).toMatchObject({
+      kind: 'dp',
+      epsilonPerQueryMilli: 500,
+      allowJoin: true,
+      allowUnion: true,
+      columns: { temp_c: { bounds: [-40, 50] }, station_policy: { identifier: true } },
+    })
+  }, 120_000)
+
   it('has the enclave refuse an ingest that does not carry the owner’s signed declaration', async () => {
     // The operator is untrusted (DESIGN §1): it must not choose the policy by ingesting first.
     const params = {

@@ -1,5 +1,6 @@
 // `stillflow publish <file>`: encrypt on this machine, sign once, upload, mint (R1, R7, R11) — and, with
 // --price, put an offer on sale from the owner's wallet (R9, R66: the owner sets the price).
+import { readFileSync } from 'node:fs'
 import { extname } from 'node:path'
 import { formatEther } from 'ethers'
 import {
@@ -24,7 +25,7 @@ import { api, apiUrl, asCliError, configDir, keyOptions, rpcUrl, signer, toCliEr
 import { CliError, EXIT } from '../exit-codes'
 import { Interrupted, interruption } from '../interrupt'
 import { offerOptions, offerTerms } from '../offer-terms'
-import { normalizePolicy } from '../../../tee-sim/src/policy'
+import { normalizePolicy, type PrivacyPolicy } from '../../../tee-sim/src/policy'
 import { progressBar } from '../progress'
 import { pinRegistry, trustedRegistry } from '../trusted-registry'
 
@@ -35,7 +36,8 @@ export const publishCommand: Command = {
   summary: 'encrypt a CSV or JSON-lines file, upload it and mint its asset NFT (optionally with an offer)',
   usage:
     'stillflow publish <file> --title TEXT [--description TEXT] [--tags a,b] [--format csv|jsonl] ' +
-    '[--policy dp|aggregates-only] [--lawful-basis BASIS --statement TEXT] [--personal-data] ' +
+    '[--policy dp|aggregates-only] [--policy-file FILE] [--allow-join] [--allow-union] [--identifier COLS] ' +
+    '[--lawful-basis BASIS --statement TEXT] [--personal-data] ' +
     '[--price ETH [--epsilon E] [--jobs N] [--days D | --seconds S]] [--idempotency-key K] [--registry ADDRESS] ' +
     '[--key-file FILE | --dev-account N] [--json]',
   options: {
@@ -45,6 +47,10 @@ export const publishCommand: Command = {
     tags: { type: 'string' },
     format: { type: 'string' },
     policy: { type: 'string' },
+    'policy-file': { type: 'string' },
+    'allow-join': { type: 'boolean' },
+    'allow-union': { type: 'boolean' },
+    identifier: { type: 'string' },
     'lawful-basis': { type: 'string' },
     statement: { type: 'string' },
     'personal-data': { type: 'boolean' },
@@ -73,13 +79,12 @@ async function publishFile(ctx: CommandContext, stop: ReturnType<typeof interrup
   const format = (ctx.flags.format as string | undefined) ?? FORMATS[extname(file).toLowerCase()]
   if (format !== 'csv' && format !== 'jsonl')
     throw new CliError(EXIT.usage, 'cannot tell the format: use --format csv|jsonl')
-  const policyMode = (ctx.flags.policy as string | undefined) ?? 'dp'
-  if (policyMode !== 'dp' && policyMode !== 'aggregates-only')
-    throw new CliError(EXIT.usage, '--policy is dp or aggregates-only')
+  const policy = policyOf(ctx)
+  const policyMode = policy.mode
   // Checked now: once the asset is minted, a bad term could only fail the offer.
   const terms = offerTerms(ctx, false)
   // As the marketplace refuses it (offer_budget_below_query_cost): a licence that cannot pay for one query.
-  const perQueryMilli = normalizePolicy({ mode: policyMode }).epsilonPerQueryMilli
+  const perQueryMilli = normalizePolicy(policy).epsilonPerQueryMilli
   if (terms && policyMode === 'dp' && terms.epsilonBudgetMilli < perQueryMilli)
     throw new CliError(
       EXIT.usage,
@@ -103,7 +108,7 @@ async function publishFile(ctx: CommandContext, stop: ReturnType<typeof interrup
             .map((t) => t.trim())
             .filter(Boolean)
         : [],
-    policy: { mode: policyMode },
+    policy,
     lawfulBasis: {
       basis: (ctx.flags['lawful-basis'] as string | undefined) ?? 'owned',
       statement: (ctx.flags.statement as string | undefined) ?? 'I own this dataset and may license computation on it.',
@@ -227,6 +232,48 @@ async function publishFile(ctx: CommandContext, stop: ReturnType<typeof interrup
     )
   }
   return { ...result, offer }
+}
+
+/**
+ * The owner's privacy policy from the options: `--policy-file` (a JSON PrivacyPolicy, tee-sim/src/policy.ts)
+ * for every setting, `--policy` for the mode, and the common opt-ins as flags — `--allow-join` and
+ * `--allow-union` (jobs across assets, R67, and the enclave's PSI mode) and `--identifier a,b` (columns never
+ * selected, grouped or filtered on). Checked as the enclave checks it, before anything is read or signed.
+ */
+function policyOf(ctx: CommandContext): PrivacyPolicy {
+  let policy: PrivacyPolicy = { mode: 'dp' }
+  const file = ctx.flags['policy-file']
+  if (typeof file === 'string') {
+    try {
+      policy = JSON.parse(readFileSync(file, 'utf8')) as PrivacyPolicy
+    } catch (err) {
+      throw new CliError(EXIT.usage, `--policy-file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'not JSON'}`)
+    }
+    if (typeof policy !== 'object' || policy === null || Array.isArray(policy))
+      throw new CliError(EXIT.usage, `--policy-file ${file} must hold a JSON object`)
+  }
+  const mode = ctx.flags.policy as string | undefined
+  if (mode !== undefined) {
+    if (mode !== 'dp' && mode !== 'aggregates-only') throw new CliError(EXIT.usage, '--policy is dp or aggregates-only')
+    policy = { ...policy, mode }
+  }
+  if (ctx.flags['allow-join'] === true) policy = { ...policy, allowJoin: true }
+  if (ctx.flags['allow-union'] === true) policy = { ...policy, allowUnion: true }
+  if (typeof ctx.flags.identifier === 'string') {
+    const columns = { ...policy.columns }
+    for (const name of ctx.flags.identifier
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean))
+      columns[name] = { ...columns[name], identifier: true }
+    policy = { ...policy, columns }
+  }
+  try {
+    normalizePolicy(policy)
+  } catch (err) {
+    throw new CliError(EXIT.usage, (err as Error).message)
+  }
+  return policy
 }
 
 /** What a Ctrl-C during `phase` left behind, and what to do next (exit 130). */

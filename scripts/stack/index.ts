@@ -242,7 +242,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
 
     await built
-    const addressBook = await deploy(root, dataDir, chainUrl, chainId, log)
+    // tokenURI = base + id: the API serves each token's metadata JSON there (routes/token-metadata.ts).
+    const addressBook = await deploy(root, dataDir, chainUrl, chainId, `${workerUrl}/api/metadata/`, log)
     const addressBookPath = join(dataDir, 'deployments', `${chainId}.json`)
 
     retireEnclaveStateOfOtherBuild(dataDir, addressBook.approvedMeasurement, log)
@@ -479,6 +480,7 @@ async function deploy(
   dataDir: string,
   chainUrl: string,
   chainId: number,
+  baseTokenURI: string,
   log: (l: string) => void,
 ): Promise<AddressBookFile> {
   const { deployStillflow } = await import('../../contracts/index')
@@ -498,6 +500,7 @@ async function deploy(
     approvedMeasurements: [measurement],
     ledgerAnchor: true,
     psiComparator: true,
+    baseTokenURI,
   })
   const block = await provider.getBlock(book.deployedAtBlock)
   const file: AddressBookFile = {

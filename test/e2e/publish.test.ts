@@ -116,6 +116,18 @@ describe('publishing', () => {
       await (await fetch(`${stack.urls.ipfsGateway}/ipfs/${out.declarationCid}?format=raw`)).arrayBuffer(),
     )
     expect(`0x${bytesToHex(sha256(declaration))}`).toBe(out.metadataDigest)
+    // Wallets and NFT marketplaces find it through tokenURI: the same signed bytes, OpenSea's fields first.
+    const uri = await nft.tokenURI(out.tokenId)
+    expect(uri).toBe(`${stack.urls.api}/metadata/${out.tokenId}`)
+    const served = await fetch(uri)
+    expect(served.headers.get('content-type')).toMatch(/^application\/json/)
+    expect(served.headers.get('x-stillflow-metadata-digest')).toBe(out.metadataDigest)
+    const servedBytes = new Uint8Array(await served.arrayBuffer())
+    expect(bytesToHex(servedBytes)).toBe(bytesToHex(declaration))
+    const token = JSON.parse(new TextDecoder().decode(servedBytes))
+    expect(token).toMatchObject({ name: 'Station temperatures', stillflow: { contentHash: out.contentHash } })
+    expect(token.attributes).toContainEqual({ trait_type: 'format', value: 'csv' })
+    expect((await fetch(`${stack.urls.api}/metadata/99999`)).status).toBe(404)
 
     // No plaintext row appears in the ciphertext IPFS holds.
     const ciphertext = Buffer.from(

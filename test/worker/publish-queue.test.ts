@@ -7,7 +7,8 @@
 import { SELF } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { holdRequest, takeHeldRequest, type PublishRequest } from '../../worker/src/services/publish'
+import { holdRequest, takeHeldRequest } from '../../worker/src/services/publish'
+import { publishRequest } from './support/publish-request'
 import {
   handlePublishBatch,
   PUBLISH_ATTEMPTS,
@@ -37,21 +38,7 @@ async function publication(status = 'pending', step = 'ingest'): Promise<string>
   return id
 }
 
-const request = (id: string): PublishRequest => ({
-  owner: `0x${'aa'.repeat(20)}`,
-  idempotencyKey: id,
-  requestHash: 'h',
-  contentHash: `0x${'11'.repeat(32)}`,
-  ciphertextCid: 'bafkreicid',
-  declarationBytes: new TextEncoder().encode('{"name":"x"}'),
-  declaration: { name: 'x', description: '', attributes: [], stillflow: {} },
-  metadataDigest: `0x${'22'.repeat(32)}`,
-  signature: `0x${'33'.repeat(65)}`,
-  deadline: Math.floor(Date.now() / 1000) + 3600,
-  wrappedKey: `0x${'44'.repeat(80)}`,
-  format: 'csv',
-  policy: { mode: 'dp' },
-})
+const request = (id: string) => publishRequest({ idempotencyKey: id })
 
 function batchOf(bodies: unknown[], attempts = 1) {
   const acked: unknown[] = []

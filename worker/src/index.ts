@@ -22,6 +22,7 @@ import { sweepJobs } from './jobs/sweeper'
 import { jobs } from './routes/jobs'
 import { licences } from './routes/licences'
 import { offers } from './routes/offers'
+import { tokenMetadata } from './routes/token-metadata'
 import { buyerReport } from './routes/buyer-report'
 import { wallet } from './routes/wallet'
 import { uploads } from './routes/uploads'
@@ -46,6 +47,7 @@ export const api = new Hono<AppEnv>()
   .route('/audit', audit)
   .route('/reports', reports)
   .route('/offers', offers)
+  .route('/metadata', tokenMetadata)
   .route('/licences', licences)
   .route('/jobs', jobs)
   .route('/reports', buyerReport)

@@ -187,23 +187,32 @@ const MAX_CACHED = 2000
 
 const toHex = (b: ArrayBuffer) => '0x' + Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('')
 
+/**
+ * The declaration's bytes exactly as the owner signed them, fetched from IPFS by the CID that names
+ * `digest`; null when IPFS cannot serve bytes with that digest now. Throws when it cannot be reached.
+ */
+export async function declarationBytes(env: IndexerBindings, digest: string): Promise<ArrayBuffer | null> {
+  const api = env.IPFS_API_URL?.replace(/\/+$/, '')
+  if (!api) return null
+  const res = await fetch(`${api}/api/v0/block/get?arg=${metadataCid(digest)}`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(5_000),
+  })
+  if (!res.ok) {
+    await res.body?.cancel()
+    return null
+  }
+  const bytes = await res.arrayBuffer()
+  return toHex(await crypto.subtle.digest('SHA-256', bytes)) === digest ? bytes : null
+}
+
 /** Fetches and checks the declaration the chain anchors; null when IPFS cannot serve matching bytes now. */
 export async function declarationOf(env: IndexerBindings, digest: string): Promise<Declaration | null> {
   const hit = declarations.get(digest)
   if (hit) return hit
-  const api = env.IPFS_API_URL?.replace(/\/+$/, '')
-  if (!api) return null
   try {
-    const res = await fetch(`${api}/api/v0/block/get?arg=${metadataCid(digest)}`, {
-      method: 'POST',
-      signal: AbortSignal.timeout(5_000),
-    })
-    if (!res.ok) {
-      await res.body?.cancel()
-      return null
-    }
-    const bytes = await res.arrayBuffer()
-    if (toHex(await crypto.subtle.digest('SHA-256', bytes)) !== digest) return null
+    const bytes = await declarationBytes(env, digest)
+    if (!bytes) return null
     const json = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>
     const sf = (json.stillflow ?? {}) as Record<string, unknown>
     const lb = sf.lawfulBasis as Record<string, unknown> | undefined
@@ -391,16 +400,24 @@ async function publicationOf(env: IndexerBindings, chainId: number, tokenId: str
 type NormalizedPolicy = ReturnType<typeof normalizePolicy>
 
 /**
+ * The digest of an asset's current declaration: the indexed mint or latest amendment or, just after
+ * minting, this node's publication. Undefined for an asset this node knows nothing of.
+ */
+export async function metadataDigestOf(env: IndexerBindings, tokenId: string): Promise<string | undefined> {
+  const { chainId } = addressBook(env)
+  const asset = await env.DB.prepare('SELECT metadata_digest FROM assets WHERE chain_id = ? AND token_id = ?')
+    .bind(chainId, tokenId)
+    .first<{ metadata_digest: string | null }>()
+  return asset?.metadata_digest ?? (await publicationOf(env, chainId, tokenId))?.result.metadataDigest
+}
+
+/**
  * The privacy policy the enclave applies to an asset, with its defaults filled in, from the declaration
  * the owner signed (found through the indexed mint or, just after minting, this node's publication).
  * Null when it cannot be read now (not indexed nor published here, IPFS away) or is malformed.
  */
 export async function assetPolicy(env: IndexerBindings, tokenId: string): Promise<NormalizedPolicy | null> {
-  const { chainId } = addressBook(env)
-  const asset = await env.DB.prepare('SELECT metadata_digest FROM assets WHERE chain_id = ? AND token_id = ?')
-    .bind(chainId, tokenId)
-    .first<{ metadata_digest: string | null }>()
-  const digest = asset?.metadata_digest ?? (await publicationOf(env, chainId, tokenId))?.result.metadataDigest
+  const digest = await metadataDigestOf(env, tokenId)
   const declaration = digest ? await declarationOf(env, digest) : null
   if (!declaration) return null
   try {

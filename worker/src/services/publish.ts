@@ -143,7 +143,18 @@ export async function claim(
     .select()
     .from(publications)
     .where(and(eq(publications.contentHash, req.contentHash)))
-  const running = busy.find((p) => p.status !== 'failed' && p.status !== 'minted' && now() - p.updatedAt < STALE_MS)
+  // Only a publication past its upload holds the dataset (its ingest and mint are the work a second one
+  // would repeat, and the chain would refuse one of the two mints anyway). One still waiting for its upload
+  // does not: else a lost connection locked the owner out for STALE_MS, and anyone who knew a file's hash
+  // could sign a manifest for it and block its publication without sending a byte.
+  const running = busy.find(
+    (p) =>
+      p.status !== 'failed' &&
+      p.status !== 'minted' &&
+      p.step !== 'validate' &&
+      p.step !== 'upload' &&
+      now() - p.updatedAt < STALE_MS,
+  )
   if (running)
     throw new PublishError(
       409,

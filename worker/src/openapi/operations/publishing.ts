@@ -366,6 +366,17 @@ export const publishingOperations: Operation[] = [
   },
   {
     method: 'get',
+    path: '/api/metadata/{id}',
+    tag: 'assets',
+    summary: 'An asset’s ERC-721 metadata (its tokenURI)',
+    description:
+      'The JSON wallets and NFT marketplaces read through `tokenURI` (DataAssetNFT: base + id; a deployment sets the base to this route): OpenSea’s metadata standard — `name`, `description`, `image` when given, `attributes` — plus the `stillflow` extension (content hash, ciphertext CID, policy, lawful basis). Served byte for byte as the owner signed it; `x-stillflow-metadata-digest` is its SHA-256, which the chain anchors in AssetMinted or the latest AssetAmended.',
+    parameters: [assetId],
+    ok: { 200: { description: 'the metadata JSON', content: json({ type: 'object' }) } },
+    errors: { 400: ['invalid_asset_id'], 404: ['asset_not_found'], 503: ['metadata_unavailable'] },
+  },
+  {
+    method: 'get',
     path: '/api/assets/{id}',
     tag: 'assets',
     summary: 'An asset’s detail',

@@ -1,10 +1,10 @@
 // Where the CLI's settings come from (flags, then environment, then the saved session) and how it gets a
 // signing key. Keys are read when needed and never written anywhere by the CLI.
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet } from 'ethers'
-import { ApiClient, ApiRequestError } from '../../sdk/src/index'
+import { ApiClient, ApiRequestError, InsufficientFundsError } from '../../sdk/src/index'
 import type { CommandContext } from './command'
 import { CliError, EXIT } from './exit-codes'
 import { writePrivateJson } from './private-file'
@@ -103,7 +103,17 @@ export async function signer(ctx: CommandContext): Promise<Wallet | HDNodeWallet
   const envKey = ctx.env.STILLFLOW_PRIVATE_KEY
   const dev = ctx.flags['dev-account'] ?? ctx.env.STILLFLOW_DEV_ACCOUNT
   if (typeof keyFile === 'string') {
-    const key = readFileSync(keyFile, 'utf8').trim()
+    let key: string
+    try {
+      key = readFileSync(keyFile, 'utf8').trim()
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      throw new CliError(
+        EXIT.usage,
+        `cannot read --key-file ${keyFile}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'unreadable')}`,
+      )
+    }
+    warnIfShared(ctx, keyFile)
     if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key))
       throw new CliError(EXIT.usage, `${keyFile} does not hold a 32-byte hex private key`)
     return new Wallet(key.startsWith('0x') ? key : `0x${key}`, provider)
@@ -123,17 +133,32 @@ export async function signer(ctx: CommandContext): Promise<Wallet | HDNodeWallet
         () => 0,
       ),
     )
+    if (!chainId)
+      throw new CliError(EXIT.failure, `the chain at ${rpcUrl(ctx)} could not be reached (--rpc, STILLFLOW_RPC)`)
     if (chainId !== 31337)
-      throw new CliError(
-        EXIT.usage,
-        `development accounts exist only on the local chain 31337 (this is ${chainId || 'unreachable'})`,
-      )
+      throw new CliError(EXIT.usage, `development accounts exist only on the local chain 31337 (this is ${chainId})`)
     return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC), `m/44'/60'/0'/0/${index}`).connect(provider)
   }
   throw new CliError(
     EXIT.usage,
     'no key: use --key-file FILE, STILLFLOW_PRIVATE_KEY, or --dev-account N on the local chain',
   )
+}
+
+/**
+ * A key file others on the machine can read is a key they hold too: said once on stderr (as ssh refuses a
+ * private key with loose permissions; a warning here, since the key may be a throwaway test key).
+ */
+function warnIfShared(ctx: CommandContext, file: string): void {
+  try {
+    const mode = statSync(file).mode
+    if (mode & 0o077)
+      ctx.stderr.write(
+        `stillflow: warning: ${file} can be read by other users (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${file}\n`,
+      )
+  } catch {
+    // read a moment ago; nothing to say
+  }
 }
 
 /** An API refusal (or any failure) as the CliError whose exit code scripts can branch on. */
@@ -143,6 +168,8 @@ export function toCliError(err: unknown): CliError {
     return new CliError(code, `${err.shortMessage} (${err.code})`, err.body)
   }
   if (err instanceof CliError) return err
+  // The wallet's holder has to fund it, like any refusal: nothing was sent.
+  if (err instanceof InsufficientFundsError) return new CliError(EXIT.rejected, err.shortMessage)
   return new CliError(
     EXIT.failure,
     (err as { shortMessage?: string }).shortMessage ?? (err as Error).message ?? String(err),

@@ -14,7 +14,9 @@ function help(): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'common options: --json (machine-readable output), --help',
-    'environment: STILLFLOW_API (default http://127.0.0.1:8787/api)',
+    'environment: STILLFLOW_API (default http://127.0.0.1:8787/api), STILLFLOW_RPC (default http://127.0.0.1:8545),',
+    '  STILLFLOW_PRIVATE_KEY (instead of --key-file), STILLFLOW_HOME (default ~/.config/stillflow),',
+    '  STILLFLOW_REGISTRY (the EnclaveRegistry publish trusts)',
   ].join('\n')
 }
 

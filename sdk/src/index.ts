@@ -59,6 +59,7 @@ export {
   type TypedDataSigner,
 } from './jobs'
 export {
+  InsufficientFundsError,
   InsufficientTokenBalanceError,
   TransactionRefusedError,
   buildSetOffer,

@@ -178,7 +178,41 @@ export async function sendBuilt(signer: Signer, tx: UnsignedTx): Promise<Transac
     const data = (err as { data?: string }).data ?? (err as { info?: { error?: { data?: string } } }).info?.error?.data
     const parsed = typeof data === 'string' && data.length >= 10 ? market.parseError(data) : null
     if (parsed) throw new TransactionRefusedError(parsed.name, `${parsed.name}(${parsed.args.join(', ')})`, err)
+    if (lacksFunds(err)) throw new InsufficientFundsError(await signer.getAddress(), BigInt(tx.value) > 0n, err)
     throw err
+  }
+}
+
+/**
+ * Whether a node refused a transaction because its sender cannot pay: ethers names it INSUFFICIENT_FUNDS
+ * for geth's wording, but other nodes word it their own way (hardhat: "Sender doesn't have enough funds"),
+ * which ethers passes on as "could not coalesce error".
+ */
+function lacksFunds(err: unknown): boolean {
+  if (isError(err, 'INSUFFICIENT_FUNDS')) return true
+  const e = err as { message?: string; info?: unknown; error?: unknown }
+  let text = e?.message ?? ''
+  try {
+    text += JSON.stringify([e?.info, e?.error])
+  } catch {
+    // a circular error: the message alone
+  }
+  return /insufficient funds|enough funds|exceeds balance/i.test(text)
+}
+
+/** The wallet cannot pay for a transaction's gas (and value): nothing was sent. */
+export class InsufficientFundsError extends StillflowError {
+  override name = 'InsufficientFundsError'
+  constructor(
+    readonly account: string,
+    withValue: boolean,
+    cause?: unknown,
+  ) {
+    super(
+      `the wallet ${account} holds too little of the chain's currency (ETH) to pay for this transaction's gas` +
+        `${withValue ? ' and its price' : ''}; fund it and try again`,
+      { cause },
+    )
   }
 }
 

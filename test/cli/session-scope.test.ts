@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { getAddress } from 'ethers'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { EXIT } from '../../cli/src/exit-codes'
 
@@ -72,7 +73,7 @@ describe('the CLI session', () => {
   it('is sent to the API it was made with', async () => {
     const r = await run(['whoami', '--api', a.url])
     expect(r.code, r.output).toBe(0)
-    expect(r.output).toContain(ADDRESS)
+    expect(r.output).toContain(getAddress(ADDRESS)) // checksummed, as login prints it
     expect(a.seen).toEqual([`GET /api/auth/me Bearer ${TOKEN}`])
   }, 90_000)
 

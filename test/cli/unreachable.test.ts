@@ -37,11 +37,22 @@ function run(args: string[]): Promise<{ code: number | null; signal: string | nu
 }
 
 describe('the CLI with nothing to reach', () => {
-  it('refuses a development account with the usage code and exits', async () => {
+  it('names a key file it cannot read (the usage code), and warns of one others can read', async () => {
+    const missing = await run(['publish', csv, '--title', 't', '--key-file', join(dir, 'nope'), '--rpc', nowhere])
+    expect(missing.code).toBe(EXIT.usage)
+    expect(missing.output).toContain(`cannot read --key-file ${join(dir, 'nope')}: no such file`)
+    expect(missing.output).not.toMatch(/ENOENT/)
+    const shared = join(dir, 'shared-key')
+    writeFileSync(shared, `0x${'22'.repeat(32)}\n`, { mode: 0o644 })
+    const r = await run(['publish', csv, '--title', 't', '--key-file', shared, '--rpc', nowhere])
+    expect(r.output).toContain(`warning: ${shared} can be read by other users (mode 644); run chmod 600 ${shared}`)
+  }, 90_000)
+
+  it('says the chain cannot be reached (a failure, not a bad command line) and exits', async () => {
     const r = await run(['publish', csv, '--title', 't', '--dev-account', '2', '--rpc', nowhere])
     expect(r.signal).toBeNull() // finished by itself, not killed by the timeout
-    expect(r.code).toBe(EXIT.usage)
-    expect(r.output).toMatch(/development accounts exist only on the local chain 31337 \(this is unreachable\)/)
+    expect(r.code).toBe(EXIT.failure)
+    expect(r.output).toContain(`the chain at ${nowhere} could not be reached (--rpc, STILLFLOW_RPC)`)
     expect(r.output).not.toMatch(/JsonRpcProvider/)
   }, 90_000)
 

@@ -296,6 +296,13 @@ describe('GET /api/offers', () => {
     expect((await list('&active=true')).map((o) => o.offerId)).toEqual(['2', '1'])
   })
 
+  it('answers 404 asset_not_found for an asset never minted, rather than "no offers"', async () => {
+    const res = await app.request('/api/offers?tokenId=3', {}, base)
+    expect(res.status).toBe(404)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('asset_not_found')
+    expect(await list('&active=true')).toHaveLength(2) // asset 1 still answers
+  })
+
   it('gives the reasons in buyLicence’s order: a frozen asset before a disallowed token', async () => {
     chain.assets.get(1n)!.frozen = true
     expect((await list()).find((o) => o.offerId === '3')).toMatchObject({ inactive: 'asset_frozen' })

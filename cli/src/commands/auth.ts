@@ -1,4 +1,5 @@
 // `stillflow login | whoami | logout`: a Sign-In with Ethereum session for the API (EIP-4361).
+import { getAddress } from 'ethers'
 import { SiweMessage } from 'siwe'
 import type { Command } from '../command'
 import { ApiClient } from '../../../sdk/src/index'
@@ -64,8 +65,10 @@ export const whoami: Command = {
     const session = requireSession(ctx)
     try {
       const me = await api(ctx, session).request<{ address: string }>('/auth/me')
-      if (!ctx.json) ctx.stdout.write(`${me.address}\n`)
-      return me
+      // Checksummed, as login prints it (the API keeps addresses in lower case).
+      const address = getAddress(me.address)
+      if (!ctx.json) ctx.stdout.write(`${address}\n`)
+      return { ...me, address }
     } catch (err) {
       asCliError(err)
     }

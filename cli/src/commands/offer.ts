@@ -23,7 +23,7 @@ function assetId(raw: string | undefined, what = 'asset'): string {
 /** Human terms of an offer, one line. */
 export function describeOffer(o: Pick<Offer, 'price' | 'durationSeconds' | 'maxJobs' | 'epsilonBudgetMilli'>): string {
   const days = o.durationSeconds / 86400
-  const duration = days >= 1 ? `${+days.toFixed(2)} days` : `${o.durationSeconds} s`
+  const duration = days >= 1 ? `${+days.toFixed(2)} day${days === 1 ? '' : 's'}` : `${o.durationSeconds} s`
   return `${formatEther(o.price)} ETH · ${o.maxJobs} jobs · ε ${o.epsilonBudgetMilli / 1000} · ${duration}`
 }
 

@@ -24,10 +24,11 @@ import { CliError, EXIT } from '../exit-codes'
 import { writePrivateJson } from '../private-file'
 
 const USAGE = [
-  'stillflow psi create --peer ADDRESS [--role A|B] [--max N] [--ttl SECONDS] [--chain-id ID]',
-  '       stillflow psi join SESSION_ID [--role A|B]',
-  '       stillflow psi run SESSION_ID --input FILE [--column NAME] [--out FILE] [--timeout SECONDS] [--rpc URL]',
+  'stillflow psi create --peer ADDRESS [--role A|B] [--max N] [--ttl SECONDS] [--chain-id ID] KEY',
+  '       stillflow psi join SESSION_ID [--role A|B] KEY',
+  '       stillflow psi run SESSION_ID --input FILE [--column NAME] [--out FILE] [--timeout SECONDS] [--rpc URL] KEY',
   '',
+  'KEY: --key-file FILE | --dev-account N (or STILLFLOW_PRIVATE_KEY): each party signs with its own account.',
   '--input: UTF-8; with --column NAME, a CSV whose header names that column; without it, one identifier per',
   'line, every line counted (a header line too). Identifiers are trimmed and compared in Unicode NFC, exactly:',
   'case, full-width digits and invisible characters all count.',

@@ -1,6 +1,6 @@
 // `stillflow publish <file>`: encrypt on this machine, sign once, upload, mint (R1, R7, R11) — and, with
 // --price, put an offer on sale from the owner's wallet (R9, R66: the owner sets the price).
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { extname } from 'node:path'
 import { formatEther } from 'ethers'
 import {
@@ -93,9 +93,20 @@ async function publishFile(ctx: CommandContext, stop: ReturnType<typeof interrup
     )
   let source
   try {
+    // A directory or a pipe (/dev/stdin) has no size to sign for; it failed later, blamed on the uploader.
+    if (!statSync(file).isFile())
+      throw new CliError(
+        EXIT.usage,
+        `${file} is not a regular file: publish reads a file whose size it knows (save piped data to a file first)`,
+      )
     source = fileSource(file)
-  } catch {
-    throw new CliError(EXIT.usage, `cannot read ${file}`)
+  } catch (err) {
+    if (err instanceof CliError) throw err
+    const code = (err as NodeJS.ErrnoException).code
+    throw new CliError(
+      EXIT.usage,
+      `cannot read ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`,
+    )
   }
   if (source.size === 0) throw new CliError(EXIT.usage, `${file} is empty`)
   const declaration: DeclarationInput = {
@@ -219,7 +230,7 @@ async function publishFile(ctx: CommandContext, stop: ReturnType<typeof interrup
       `  ciphertext      ipfs://${result.ciphertextCid}\n  metadata        ipfs://${result.metadataCid}\n`,
     )
     if (offer)
-      ctx.stdout.write(`  offer           #${offer.offerId} at ${formatEther(terms!.price)} (tx ${offer.txHash})\n`)
+      ctx.stdout.write(`  offer           #${offer.offerId} at ${formatEther(terms!.price)} ETH (tx ${offer.txHash})\n`)
   }
   if (offerFailure !== undefined) {
     // The asset stands (it is minted and listed); only the offer is missing, and the owner can add it.

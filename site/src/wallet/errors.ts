@@ -64,7 +64,7 @@ export function explainError(err: unknown): ErrorDescription {
       reference: e.shortMessage,
     }
   }
-  if (e?.code === 'INSUFFICIENT_FUNDS')
+  if (e?.code === 'INSUFFICIENT_FUNDS' || e?.name === 'InsufficientFundsError')
     return { message: 'The wallet does not hold enough to pay for this and its gas.' }
   if (e?.code === 'NETWORK_ERROR' || e?.name === 'TypeError')
     return {

@@ -95,9 +95,12 @@ export async function currenciesAllowed(env: AppEnv['Bindings'], currencies: str
 
 /** Offers of an asset as the chain holds them now (newest first), each saying whether it sells. */
 export async function offersOf(env: AppEnv['Bindings'], tokenId: bigint): Promise<OfferView[]> {
-  const [[n]] = await readContracts(env, [
+  const [[n], [minted]] = await readContracts(env, [
     { contract: 'DataMarket', abi: dataMarketAbi, fn: 'offerCount', args: [tokenId] },
+    { contract: 'DataAssetNFT', abi: dataAssetNftAbi, fn: 'totalMinted' },
   ])
+  // "No offers" would read as an asset that is simply not on sale.
+  if (tokenId > (minted as bigint)) throw new ApiError(404, 'asset_not_found', `no asset ${tokenId} was ever minted`)
   const count = Number(n as bigint)
   const ids = Array.from({ length: Math.min(count, MAX_LISTED) }, (_, i) => BigInt(count - i))
   // An offer exists only for a minted token (setOffer reads assetInfo), so assetInfo cannot revert here.

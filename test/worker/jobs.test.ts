@@ -186,7 +186,10 @@ describe('POST /api/jobs', () => {
     expect(await res.json()).toEqual({
       error: {
         code: 'service_unavailable',
-        message: 'A component of the marketplace is unreachable; try again shortly',
+        // Which component, and the system's reason, with no address in it.
+        message: expect.stringMatching(
+          /^The chain RPC is not reachable \((?!.*127\.0\.0\.1).*\)\. Try again shortly\.$/,
+        ),
       },
     })
     expect(await rowCount()).toBe(0)

@@ -30,6 +30,12 @@ export function problem(
   return c.json({ error: { code, message, ...fields } }, status)
 }
 
+/** A sentence with its first letter up and a full stop. */
+const endWith = (text: string) => {
+  const t = text.trim().replace(/[.;]$/, '')
+  return `${t.charAt(0).toUpperCase()}${t.slice(1)}.`
+}
+
 /** Hono `onError`: translate known errors, log unknown ones once, never leak a stack trace. */
 export function onError(err: Error, c: Context) {
   if (err instanceof ApiError) {
@@ -43,8 +49,10 @@ export function onError(err: Error, c: Context) {
     return problem(c, status, status === 400 ? 'bad_request' : `http_${status}`, err.message || 'Request rejected')
   }
   if (err instanceof UnreachableError) {
-    // Already logged with its address where it was raised (services/config.ts reaching).
-    return problem(c, 503, 'service_unavailable', 'A component of the marketplace is unreachable; try again shortly')
+    // Already logged with its address where it was raised (services/config.ts reaching). Its message names
+    // the component and the system's reason with every address taken out — what /api/health shows too —
+    // so the caller learns which part is down without learning where it runs.
+    return problem(c, 503, 'service_unavailable', `${endWith(err.message)} Try again shortly.`)
   }
   if (err instanceof ConfigError) {
     console.error('configuration error', err.message)

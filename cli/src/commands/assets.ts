@@ -17,6 +17,8 @@ interface Publication {
   createdAt: string
   /** Added here: the asset's current owner when it is no longer this account, or that it was revoked. */
   now?: { owner?: string; revoked?: boolean }
+  /** Added here: the asset's title, once it is minted and listed. */
+  title?: string | null
 }
 
 interface OwnedAsset {
@@ -55,13 +57,21 @@ export const assets: Command = {
       const client = api(ctx, session)
       list = (await client.request<{ publications: Publication[] }>('/publications')).publications
       owned = await ownedBy(client, me)
-      const mine = new Set(owned.map((a) => a.tokenId))
-      // A minted publication not among the owned assets was transferred or revoked: say which.
-      for (const p of list)
-        if (p.status === 'minted' && p.tokenId && !mine.has(p.tokenId)) {
-          const a = await client.request<{ owner: string; revoked: boolean }>(`/assets/${p.tokenId}`)
-          p.now = a.revoked ? { revoked: true } : a.owner.toLowerCase() !== me ? { owner: a.owner } : undefined
+      const mine = new Map(owned.map((a) => [a.tokenId, a]))
+      for (const p of list) {
+        if (p.status !== 'minted' || !p.tokenId) continue
+        const listed = mine.get(p.tokenId)
+        if (listed) {
+          p.title = listed.title
+          continue
         }
+        // A minted publication not among the owned assets was transferred or revoked: say which.
+        const a = await client.request<{ owner: string; revoked: boolean; title: string | null }>(
+          `/assets/${p.tokenId}`,
+        )
+        p.title = a.title
+        p.now = a.revoked ? { revoked: true } : a.owner.toLowerCase() !== me ? { owner: a.owner } : undefined
+      }
     } catch (err) {
       asCliError(err)
     }
@@ -72,7 +82,7 @@ export const assets: Command = {
       for (const p of list) {
         const what =
           p.status === 'minted'
-            ? `asset #${p.tokenId}  tx ${p.txHash}${p.now?.revoked ? '  (revoked)' : p.now?.owner ? `  (transferred: now owned by ${p.now.owner})` : ''}`
+            ? `minted  asset #${p.tokenId}${p.title ? `  "${p.title}"` : ''}  tx ${p.txHash}${p.now?.revoked ? '  (revoked)' : p.now?.owner ? `  (transferred: now owned by ${p.now.owner})` : ''}`
             : p.status === 'failed'
               ? `failed at ${p.step}: ${p.error?.message}`
               : `${p.status} (${p.step})`

@@ -33,6 +33,23 @@ describe('offer and licence numbers the contracts cannot hold', () => {
     expect(r.body.error?.message).toContain(field)
   })
 
+  it('says a price is in wei when given as ether ("0.01"), and a purchase body’s shape', async () => {
+    const r = await post('/offers/build', { action: 'set', tokenId: '1', terms: { ...terms, price: '0.01' } })
+    expect(r.status).toBe(400)
+    expect(r.body.error?.message).toContain(
+      'terms.price must be a whole number in decimal digits (prices in wei, not "0.01")',
+    )
+    const buy = await post('/licences/build', { tokenId: '1', offerId: '1', extra: 1 })
+    expect(buy).toMatchObject({ status: 400, body: { error: { code: 'invalid_purchase' } } })
+    expect(buy.body.error?.message).toMatch(/^the body is \{ tokenId, offerId \}.*extra/)
+  })
+
+  it('refuses ?active= other than true or false (it once listed withdrawn offers for "yes")', async () => {
+    const res = await app.request('/api/offers?tokenId=1&active=yes', {}, unreachableChain)
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_active')
+  })
+
   it('refuses a currency address with a wrong EIP-55 checksum (was a 500 from the encoder)', async () => {
     const r = await post('/offers/build', {
       action: 'set',

@@ -131,7 +131,15 @@ function present(ctx: CommandContext, outcome: JobOutcome) {
   if (!ctx.json) {
     ctx.stdout.write(formatTable(result.columns, result.rows))
     const spent = charges.map((c) => `ε ${c.epsilonSpentMilli / 1000} on licence #${c.licenceId}`).join(', ')
-    ctx.stderr.write(`job ${jobId}: ${spent} (${result.privacy.mode}); receipt tx ${txHash}\n`)
+    // What is not in the table and why: DP leaves out groups whose noisy count is under τ, aggregates-only
+    // those under the owner's minimum group size.
+    const pr = result.privacy
+    const withheld = pr.threshold
+      ? `; groups with fewer than about ${Math.ceil(pr.threshold)} rows withheld`
+      : pr.minGroupSize
+        ? `; groups smaller than ${pr.minGroupSize} withheld`
+        : ''
+    ctx.stderr.write(`job ${jobId}: ${spent} (${pr.mode}${withheld}); receipt tx ${txHash}\n`)
   }
   return {
     jobId,

@@ -105,7 +105,8 @@ function privacy(result: QueryResult): HTMLParagraphElement {
   const pr = result.privacy
   p.textContent =
     pr.mode === 'dp'
-      ? `Differentially private: this query spent ε ${(pr.epsilonSpentMilli / 1000).toFixed(3)}; numbers carry calibrated noise.`
+      ? `Differentially private: this query spent ε ${(pr.epsilonSpentMilli / 1000).toFixed(3)}; numbers carry calibrated noise.` +
+        (pr.threshold ? ` Groups with fewer than about ${Math.ceil(pr.threshold)} rows are withheld.` : '')
       : `Aggregates only: groups smaller than ${pr.minGroupSize} were withheld.`
   return p
 }

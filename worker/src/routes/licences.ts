@@ -71,7 +71,14 @@ export const licences = new Hono<AppEnv>()
       message: 'the body must be JSON { tokenId, offerId }',
     })
     const parsed = buildSchema.safeParse(body)
-    if (!parsed.success) throw new ApiError(400, 'invalid_purchase', 'tokenId and offerId must be positive integers')
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')
+      throw new ApiError(
+        400,
+        'invalid_purchase',
+        `the body is { tokenId, offerId }, each a positive integer (${detail})`,
+      )
+    }
     const { tokenId, offerId } = parsed.data
     const [[count], [feeBps]] = await readContracts(c.env, [
       { contract: 'DataMarket', abi: dataMarketAbi, fn: 'offerCount', args: [tokenId] },

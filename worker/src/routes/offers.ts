@@ -25,7 +25,10 @@ const MAX_LISTED = 100
 export function uintOf(bits: number, positive = false) {
   const max = (1n << BigInt(bits)) - 1n
   return z
-    .union([z.string().regex(/^[0-9]{1,78}$/), z.number().int().nonnegative()])
+    .union([
+      z.string().regex(/^[0-9]{1,78}$/, 'must be a whole number in decimal digits (prices in wei, not "0.01")'),
+      z.number().int().nonnegative(),
+    ])
     .transform((v) => BigInt(v))
     .refine((v) => v <= max && (!positive || v > 0n), `must be an integer from ${positive ? 1 : 0} to 2^${bits}-1`)
 }
@@ -247,8 +250,11 @@ const MAX_BUILD_BYTES = 8 * 1024
 export const offers = new Hono<AppEnv>()
   .get('/', async (c) => {
     const tokenId = parseTokenId(c.req.query('tokenId'))
+    const flag = c.req.query('active')
+    if (flag !== undefined && flag !== 'true' && flag !== 'false')
+      throw new ApiError(400, 'invalid_active', `active is true or false, not ${JSON.stringify(flag.slice(0, 20))}`)
+    const active = flag === 'true'
     const all = await offersOf(c.env, tokenId)
-    const active = c.req.query('active') === 'true'
     return c.json({ tokenId: tokenId.toString(), offers: active ? all.filter((o) => o.active) : all })
   })
   // Unsigned transactions for the owner's (or delegate's) wallet: { chainId, to, data, value }.

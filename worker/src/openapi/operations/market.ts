@@ -64,7 +64,7 @@ export const marketOperations: Operation[] = [
     ok: {
       200: { description: 'the offers', content: json(object({ tokenId: decimal(), offers: array(ref('Offer')) })) },
     },
-    errors: errors({ 400: ['invalid_asset_id'], 404: ['asset_not_found'] }, UNAVAILABLE),
+    errors: errors({ 400: ['invalid_asset_id', 'invalid_active'], 404: ['asset_not_found'] }, UNAVAILABLE),
   },
   {
     method: 'post',

@@ -255,7 +255,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         [
           ...epre,
           ...['--host', host, '--port', String(ports.enclave), '--data-dir', join(dataDir, 'enclave')],
-          ...['--rpc-url', chainUrl, '--address-book', addressBookPath, '--require-owner-proof'],
+          ...['--rpc-url', chainUrl, '--address-book', addressBookPath],
         ],
         { cwd: root, logDir },
       )

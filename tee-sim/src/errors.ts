@@ -17,6 +17,13 @@ export class EnclaveError extends Error {
 export class InvalidInputError extends EnclaveError {
   override name = 'InvalidInputError'
 }
+/**
+ * An ingest without the owner's signed declaration: the enclave enforces only a policy its owner signed,
+ * else whoever ingested first — the untrusted operator, holding the owner's wrapped key — would set it.
+ */
+export class OwnerProofRequiredError extends InvalidInputError {
+  override name = 'OwnerProofRequiredError'
+}
 /** A quote whose signature, vendor root, measurement or nonce does not check out. */
 export class QuoteVerificationError extends EnclaveError {
   override name = 'QuoteVerificationError'

@@ -34,8 +34,6 @@ export interface EnclaveHostOptions {
   logError?: (message: string) => void
   /** How jobs' ciphertext URLs are fetched (tests); defaults to fetch() over http(s). */
   fetchCiphertext?: (url: string) => Promise<ReadableStream<Uint8Array>>
-  /** Ingest only with the owner's signed declaration (`--require-owner-proof`; `npm start` sets it). */
-  requireOwnerProof?: boolean
 }
 
 export interface EnclaveHost {
@@ -67,7 +65,6 @@ export async function startEnclaveHost(opts: EnclaveHostOptions): Promise<Enclav
     chain,
     limits: opts.limits,
     fetchCiphertext: opts.fetchCiphertext,
-    requireOwnerProof: opts.requireOwnerProof,
     logError: opts.logError ?? ((m) => process.stderr.write(`enclave host: ${m}\n`)),
   })
 
@@ -149,7 +146,6 @@ function parseArgs(argv: string[]): EnclaveHostOptions {
     dataDir,
     rpcUrl: get('rpc-url'),
     addressBookPath: get('address-book'),
-    requireOwnerProof: argv.includes('--require-owner-proof'),
   }
 }
 

@@ -29,7 +29,7 @@ import { openResult } from '../../tee-sim/src/key-release'
 import { createSimulatedPlatform } from '../../tee-sim/src/platform/simulated-platform'
 import { SIMULATED_VENDOR_ROOT_ADDRESS, verifyQuote } from '../../tee-sim/src/quote'
 import { bytesToHex } from '../../tee-sim/src/bytes'
-import { MEASUREMENT_A, PLATFORM_SECRET, encryptDataset, salesCsv, testRuntime } from './support'
+import { MEASUREMENT_A, PLATFORM_SECRET, encryptDataset, ingestParams, salesCsv, testRuntime } from './support'
 
 const provider = new BrowserProvider(hre.network.provider as never, undefined, { cacheTimeout: -1 })
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -82,17 +82,9 @@ describe('the enclave on the real contracts', () => {
     // 2. publish: encrypt, ingest (before mint), mint with the owner's signature
     const d = await encryptDataset(salesCsv(2000), enclave.identity.clusterPublicKey)
     const { chainId } = book
-    const ingested = await ingest(
-      enclave,
-      {
-        chainId,
-        contract: book.contracts.DataAssetNFT,
-        contentHash: d.contentHash,
-        wrappedKey: d.wrappedKey,
-        format: 'csv',
-      },
-      [d.ciphertext],
-    )
+    const ingested = await ingest(enclave, await ingestParams(d, { chainId, contract: book.contracts.DataAssetNFT }), [
+      d.ciphertext,
+    ])
     expect(ingested.receipt.contentHash).toBe(d.contentHash)
     const publish = {
       owner: owner.address,

@@ -11,9 +11,10 @@ import {
   InvalidInputError,
   KeyUnwrapError,
   MeasurementNotApprovedError,
+  OwnerProofRequiredError,
   PolicyViolationError,
 } from '../../tee-sim/src/errors'
-import { CONTRACTS, bootEnclave, encryptDataset } from './support'
+import { CONTRACTS, bootEnclave, encryptDataset, ingestParams } from './support'
 
 function csvRows(n: number): string {
   const lines = ['region,price,email']
@@ -21,21 +22,27 @@ function csvRows(n: number): string {
   return lines.join('\n') + '\n'
 }
 
-const params = (d: { contentHash: string; wrappedKey: string }, extra: object = {}) => ({
-  chainId: 31337,
-  contract: CONTRACTS.DataAssetNFT,
-  contentHash: d.contentHash,
-  wrappedKey: d.wrappedKey,
-  format: 'csv' as const,
-  policy: { mode: 'dp', columns: { email: { identifier: true } } },
-  ...extra,
-})
+/** Ingest parameters with the owner's signed declaration over `extra`'s policy and binding. */
+const params = async (
+  d: { contentHash: string; wrappedKey: string },
+  extra: {
+    policy?: unknown
+    chainId?: number
+    format?: 'csv' | 'jsonl'
+    contentHash?: string
+    wrappedKey?: string
+  } = {},
+) =>
+  ingestParams(
+    { contentHash: extra.contentHash ?? d.contentHash, wrappedKey: extra.wrappedKey ?? d.wrappedKey },
+    { policy: { mode: 'dp', columns: { email: { identifier: true } } }, ...extra },
+  )
 
 describe('ingest', () => {
   it('returns a signed receipt with schema, DP statistics and policy; raw values stay inside', async () => {
     const { enclave } = await bootEnclave()
     const d = await encryptDataset(csvRows(600), enclave.identity.clusterPublicKey)
-    const r = await ingest(enclave, params(d), [d.ciphertext])
+    const r = await ingest(enclave, await params(d), [d.ciphertext])
     expect(
       verifyIngestReceipt(r, {
         trustedSigners: [enclave.identity.signer],
@@ -65,8 +72,8 @@ describe('ingest', () => {
   it('re-ingesting the same content returns the identical receipt (no averaging of fresh noise)', async () => {
     const { enclave } = await bootEnclave()
     const d = await encryptDataset(csvRows(100), enclave.identity.clusterPublicKey)
-    const a = await ingest(enclave, params(d), [d.ciphertext])
-    const b = await ingest(enclave, params(d), [new Uint8Array(0)])
+    const a = await ingest(enclave, await params(d), [d.ciphertext])
+    const b = await ingest(enclave, await params(d), [new Uint8Array(0)])
     expect(b).toEqual(a)
   })
 
@@ -75,12 +82,12 @@ describe('ingest', () => {
     const d = await encryptDataset(csvRows(300), enclave.identity.clusterPublicKey, { chunkSize: 512 })
     const t = d.ciphertext.slice()
     t[700] ^= 1
-    await expect(ingest(enclave, params(d), [t])).rejects.toThrow(CiphertextIntegrityError)
-    await expect(ingest(enclave, params(d), [d.ciphertext.subarray(0, d.ciphertext.length - 600)])).rejects.toThrow(
-      CiphertextIntegrityError,
-    )
+    await expect(ingest(enclave, await params(d), [t])).rejects.toThrow(CiphertextIntegrityError)
+    await expect(
+      ingest(enclave, await params(d), [d.ciphertext.subarray(0, d.ciphertext.length - 600)]),
+    ).rejects.toThrow(CiphertextIntegrityError)
     const other = await encryptDataset(csvRows(10), enclave.identity.clusterPublicKey, { seed: 0x44 })
-    await expect(ingest(enclave, params(d, { wrappedKey: other.wrappedKey }), [d.ciphertext])).rejects.toThrow(
+    await expect(ingest(enclave, await params(d, { wrappedKey: other.wrappedKey }), [d.ciphertext])).rejects.toThrow(
       KeyUnwrapError,
     )
     // a key wrapped for another content hash does not unwrap for this one, and a lie about the hash is caught
@@ -93,7 +100,7 @@ describe('ingest', () => {
       contentHash: fakeHash,
     })
     await expect(
-      ingest(enclave, params(lie, { contentHash: fakeHash, wrappedKey: wrapped }), [lie.ciphertext]),
+      ingest(enclave, await params(lie, { contentHash: fakeHash, wrappedKey: wrapped }), [lie.ciphertext]),
     ).rejects.toThrow(ContentHashMismatchError)
     expect(Object.keys(enclave.state.assets)).toEqual([])
   })
@@ -107,30 +114,32 @@ describe('ingest', () => {
       revoked: true,
       frozen: false,
     })
-    await expect(ingest(enclave, params(d), [d.ciphertext])).rejects.toThrow(AssetUnavailableError)
+    await expect(ingest(enclave, await params(d), [d.ciphertext])).rejects.toThrow(AssetUnavailableError)
     chain.assets.set(1n, {
       owner: '0x0000000000000000000000000000000000000001',
       contentHash: d.contentHash,
       revoked: false,
       frozen: true,
     })
-    await expect(ingest(enclave, params(d), [d.ciphertext])).rejects.toThrow(/frozen/)
+    await expect(ingest(enclave, await params(d), [d.ciphertext])).rejects.toThrow(/frozen/)
     chain.assets.clear()
-    await expect(ingest(enclave, params(d, { chainId: 1 }), [d.ciphertext])).rejects.toThrow(/another chain/)
-    await expect(ingest(enclave, params(d, { format: 'jsonl' }), [d.ciphertext])).rejects.toThrow(DatasetFormatError)
+    await expect(ingest(enclave, await params(d, { chainId: 1 }), [d.ciphertext])).rejects.toThrow(/another chain/)
+    await expect(ingest(enclave, await params(d, { format: 'jsonl' }), [d.ciphertext])).rejects.toThrow(
+      DatasetFormatError,
+    )
     await expect(
-      ingest(enclave, params(d, { policy: { mode: 'dp', columns: { nope: {} } } }), [d.ciphertext]),
+      ingest(enclave, await params(d, { policy: { mode: 'dp', columns: { nope: {} } } }), [d.ciphertext]),
     ).rejects.toThrow(PolicyViolationError)
-    await expect(ingest(enclave, params(d, { policy: { mode: 'open' } }), [d.ciphertext])).rejects.toThrow(
+    await expect(ingest(enclave, await params(d, { policy: { mode: 'open' } }), [d.ciphertext])).rejects.toThrow(
       PolicyViolationError,
     )
     for (const bad of [
       null,
       {},
-      { ...params(d), contentHash: '0x1' },
-      { ...params(d), wrappedKey: '0x00' },
-      { ...params(d), format: 'xlsx' },
-      { ...params(d), contract: 'x' },
+      { ...(await params(d)), contentHash: '0x1' },
+      { ...(await params(d)), wrappedKey: '0x00' },
+      { ...(await params(d)), format: 'xlsx' },
+      { ...(await params(d)), contract: 'x' },
     ]) {
       await expect(ingest(enclave, bad as never, [d.ciphertext])).rejects.toThrow(InvalidInputError)
     }
@@ -140,19 +149,42 @@ describe('ingest', () => {
     const { enclave, chain } = await bootEnclave()
     const d = await encryptDataset(csvRows(10), enclave.identity.clusterPublicKey)
     chain.approved.clear()
-    await expect(ingest(enclave, params(d), [d.ciphertext])).rejects.toThrow(MeasurementNotApprovedError)
+    await expect(ingest(enclave, await params(d), [d.ciphertext])).rejects.toThrow(MeasurementNotApprovedError)
     expect(enclave.state.assets[d.contentHash.toLowerCase()]).toBeUndefined()
     chain.approved.add(enclave.identity.measurement)
-    await expect(ingest(enclave, params(d), [d.ciphertext])).resolves.toMatchObject({
+    await expect(ingest(enclave, await params(d), [d.ciphertext])).resolves.toMatchObject({
       receipt: { contentHash: d.contentHash.toLowerCase() },
     })
+  })
+
+  it('refuses an ingest without the owner’s signed declaration, in the enclave and over HTTP, opening nothing', async () => {
+    const { enclave } = await bootEnclave()
+    const d = await encryptDataset(csvRows(50), enclave.identity.clusterPublicKey)
+    // The operator holds the owner's wrapped key (it passes through the API) and would pick a weak policy.
+    const { publish: _, ...unsigned } = await params(d, { policy: { mode: 'aggregates-only', minGroupSize: 2 } })
+    await expect(ingest(enclave, unsigned, [d.ciphertext])).rejects.toThrow(OwnerProofRequiredError)
+    const { app } = createHostApp({ enclave, chain: new HostChain(undefined, undefined) })
+    const res = await app.request('/ingest', {
+      method: 'POST',
+      body: d.ciphertext,
+      headers: {
+        'content-type': 'application/octet-stream',
+        [INGEST_PARAMS_HEADER]: Buffer.from(JSON.stringify(unsigned)).toString('base64url'),
+      },
+    })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('owner_proof_required')
+    expect(enclave.state.assets[d.contentHash.toLowerCase()]).toBeUndefined()
+    // With the owner's proof, the owner's policy is the one sealed.
+    const owned = await ingest(enclave, await params(d), [d.ciphertext])
+    expect(owned.policy).toMatchObject({ mode: 'dp', columns: { email: { identifier: true } } })
   })
 
   it('refuses when the chain is down rather than guessing', async () => {
     const { enclave, chain } = await bootEnclave()
     const d = await encryptDataset(csvRows(10), enclave.identity.clusterPublicKey)
     chain.down = true
-    await expect(ingest(enclave, params(d), [d.ciphertext])).rejects.toThrow(/down/)
+    await expect(ingest(enclave, await params(d), [d.ciphertext])).rejects.toThrow(/down/)
   })
 })
 
@@ -172,14 +204,14 @@ describe('POST /ingest', () => {
       app.request('/ingest', { method: 'POST', body, headers })
     const ok = await post(d.ciphertext, {
       'content-type': 'application/octet-stream',
-      [INGEST_PARAMS_HEADER]: b64(params(d)),
+      [INGEST_PARAMS_HEADER]: b64(await params(d)),
     })
     expect(ok.status).toBe(200)
     expect((await ok.json()).receipt.contentHash).toBe(d.contentHash)
 
     const cases: [Record<string, string>, BodyInit, number, string][] = [
       [
-        { 'content-type': 'text/csv', [INGEST_PARAMS_HEADER]: b64(params(d)) },
+        { 'content-type': 'text/csv', [INGEST_PARAMS_HEADER]: b64(await params(d)) },
         d.ciphertext,
         415,
         'unsupported_media_type',
@@ -192,7 +224,10 @@ describe('POST /ingest', () => {
         'invalid_parameters',
       ],
       [
-        { 'content-type': 'application/octet-stream', [INGEST_PARAMS_HEADER]: b64({ ...params(d), format: 'xml' }) },
+        {
+          'content-type': 'application/octet-stream',
+          [INGEST_PARAMS_HEADER]: b64({ ...(await params(d)), format: 'xml' }),
+        },
         d.ciphertext,
         400,
         'invalid_input',
@@ -200,14 +235,14 @@ describe('POST /ingest', () => {
       [
         {
           'content-type': 'application/octet-stream',
-          [INGEST_PARAMS_HEADER]: b64(params(d, { contentHash: `0x${'77'.repeat(32)}` })),
+          [INGEST_PARAMS_HEADER]: b64(await params(d, { contentHash: `0x${'77'.repeat(32)}` })),
         },
         d.ciphertext,
         422,
         'key_unwrap_failed',
       ],
       [
-        { 'content-type': 'application/octet-stream', [INGEST_PARAMS_HEADER]: b64(params(big)) },
+        { 'content-type': 'application/octet-stream', [INGEST_PARAMS_HEADER]: b64(await params(big)) },
         big.ciphertext,
         413,
         'payload_too_large',

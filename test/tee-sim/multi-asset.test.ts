@@ -26,7 +26,7 @@ import { multiJobIdOf, type JobPart, type MultiJobRequest } from '../../tee-sim/
 import { openResult } from '../../tee-sim/src/key-release'
 import { combinePolicies, normalizePolicy, type PrivacyPolicy } from '../../tee-sim/src/policy'
 import { groupReceiptDigest, verifyGroupReceipt } from '../../tee-sim/src/receipt'
-import { BUYER, BUYER_RESULT_SK, CONTRACTS, bootEnclave, encryptDataset } from './support'
+import { BUYER, BUYER_RESULT_SK, CONTRACTS, bootEnclave, encryptDataset, ingestParams } from './support'
 
 const JOINABLE: PrivacyPolicy = { mode: 'dp', allowJoin: true, columns: { id: { identifier: true } } }
 
@@ -51,18 +51,7 @@ async function twoOwners(specs: AssetSpec[]) {
   const assets: Awaited<ReturnType<typeof encryptDataset>>[] = []
   for (const [i, spec] of specs.entries()) {
     const d = await encryptDataset(spec.csv, env.enclave.identity.clusterPublicKey, { seed: 0x40 + i })
-    await ingest(
-      env.enclave,
-      {
-        chainId: 31337,
-        contract: CONTRACTS.DataAssetNFT,
-        contentHash: d.contentHash,
-        wrappedKey: d.wrappedKey,
-        format: 'csv',
-        policy: spec.policy,
-      },
-      [d.ciphertext],
-    )
+    await ingest(env.enclave, await ingestParams(d, { policy: spec.policy }), [d.ciphertext])
     const tokenId = BigInt(i + 1)
     env.chain.assets.set(tokenId, {
       owner: `0x${String(i + 1).padStart(40, 'a')}`,

@@ -7,7 +7,16 @@ import { runJob } from '../../tee-sim/src/enclave/jobs'
 import type { QueryResult } from '../../tee-sim/src/enclave/query/execute'
 import { BudgetExhaustedError, PolicyViolationError, QueryRejectedError } from '../../tee-sim/src/errors'
 import { openResult } from '../../tee-sim/src/key-release'
-import { BUYER, BUYER_RESULT_SK, CONTRACTS, bootEnclave, encryptDataset, marketplace, salesCsv } from './support'
+import {
+  BUYER,
+  BUYER_RESULT_SK,
+  CONTRACTS,
+  bootEnclave,
+  encryptDataset,
+  ingestParams,
+  marketplace,
+  salesCsv,
+} from './support'
 
 /** One enclave, several assets, a fresh licence per attack attempt (the attacker can buy many). */
 async function attackLab(datasets: string[], policy: unknown) {
@@ -15,18 +24,7 @@ async function attackLab(datasets: string[], policy: unknown) {
   const assets: { contentHash: `0x${string}`; ciphertext: Uint8Array }[] = []
   for (const [i, csv] of datasets.entries()) {
     const d = await encryptDataset(csv, env.enclave.identity.clusterPublicKey, { seed: 0x40 + i })
-    await ingest(
-      env.enclave,
-      {
-        chainId: 31337,
-        contract: CONTRACTS.DataAssetNFT,
-        contentHash: d.contentHash,
-        wrappedKey: d.wrappedKey,
-        format: 'csv',
-        policy,
-      },
-      [d.ciphertext],
-    )
+    await ingest(env.enclave, await ingestParams(d, { policy }), [d.ciphertext])
     env.chain.assets.set(BigInt(i + 1), {
       owner: '0x00000000000000000000000000000000000000a1',
       contentHash: d.contentHash,

@@ -163,6 +163,7 @@ export async function encryptDataset(
 }
 
 import { Wallet } from 'ethers'
+import { publishDomain, publishTypes } from '../../contracts/index'
 import { ingest } from '../../tee-sim/src/enclave/ingest'
 import { runJob, type JobOutput } from '../../tee-sim/src/enclave/jobs'
 import { JOB_REQUEST_TYPES, jobRequestDomain } from '../../tee-sim/src/eip712'
@@ -173,6 +174,50 @@ import type { QueryResult } from '../../tee-sim/src/enclave/query/execute'
 import type { JobRequest } from '../../tee-sim/src/job-request'
 
 export const BUYER = new Wallet(`0x${'b1'.repeat(32)}`)
+/** The data owner who signs the declarations the tests ingest. */
+export const OWNER = new Wallet(`0x${'a1'.repeat(32)}`)
+
+/**
+ * Ingest parameters as the worker sends them: the owner's signed declaration (EIP-712 `Publish` over its
+ * SHA-256) carries the policy, the only one the enclave enforces (enclave/owner-proof.ts). `policy` is
+ * also sent alongside when given, as the worker does.
+ */
+export async function ingestParams(
+  d: { contentHash: string; wrappedKey: string },
+  opts: { policy?: unknown; chainId?: number; contract?: string; format?: 'csv' | 'jsonl'; owner?: Wallet } = {},
+) {
+  const chainId = opts.chainId ?? 31337
+  const contract = opts.contract ?? CONTRACTS.DataAssetNFT
+  const owner = opts.owner ?? OWNER
+  const declaration = utf8(
+    JSON.stringify({
+      name: 'test asset',
+      stillflow: {
+        owner: owner.address,
+        chainId,
+        dataAssetNft: contract,
+        contentHash: d.contentHash,
+        policy: opts.policy,
+      },
+    }),
+  )
+  const deadline = 2_000_000_000
+  const signature = await owner.signTypedData(publishDomain(chainId, contract), publishTypes, {
+    owner: owner.address,
+    contentHash: d.contentHash,
+    metadataDigest: sha256Hex(declaration),
+    deadline,
+  })
+  return {
+    chainId,
+    contract,
+    contentHash: d.contentHash,
+    wrappedKey: d.wrappedKey,
+    format: opts.format ?? ('csv' as const),
+    ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
+    publish: { declaration: Buffer.from(declaration).toString('base64url'), signature, deadline },
+  }
+}
 export const BUYER_RESULT_SK = new Uint8Array(32).fill(0xb2)
 
 /** A marketplace in a box: enclave + fake chain + one ingested, minted asset + one licence. */
@@ -182,18 +227,7 @@ export async function marketplace(
 ) {
   const env = await bootEnclave({ seed: opts.seed })
   const d = await encryptDataset(csv, env.enclave.identity.clusterPublicKey, { chunkSize: 64 * 1024 })
-  await ingest(
-    env.enclave,
-    {
-      chainId: 31337,
-      contract: CONTRACTS.DataAssetNFT,
-      contentHash: d.contentHash,
-      wrappedKey: d.wrappedKey,
-      format: 'csv',
-      policy: opts.policy,
-    },
-    [d.ciphertext],
-  )
+  await ingest(env.enclave, await ingestParams(d, { policy: opts.policy }), [d.ciphertext])
   env.chain.assets.set(1n, {
     owner: '0x00000000000000000000000000000000000000a1',
     contentHash: d.contentHash,

@@ -5,7 +5,7 @@ import type { ByteSource } from '../byte-source'
 import { isHex, type Hex } from '../bytes'
 import { canonicalHash } from '../canonical-json'
 import { checksumAddress, isAddress, sameAddress, signDigest } from '../eip712'
-import { AssetUnavailableError, InvalidInputError, PolicyViolationError } from '../errors'
+import { AssetUnavailableError, InvalidInputError, OwnerProofRequiredError, PolicyViolationError } from '../errors'
 import { ingestReceiptDigest, type IngestReceipt, type SignedIngestReceipt } from '../ingest-receipt'
 import { normalizePolicy } from '../policy'
 import { wipeDataset, type DatasetFormat, type DatasetLimits } from './dataset'
@@ -24,7 +24,10 @@ export interface IngestParams {
   wrappedKey: string
   format: DatasetFormat
   policy?: unknown
-  /** The owner's signed declaration; when given, its policy is the one enforced (see owner-proof.ts). */
+  /**
+   * The owner's signed declaration, required: its policy is the one enforced (owner-proof.ts). Enforced
+   * here, in the measured code, not by the host: a host flag is the operator's to leave off.
+   */
   publish?: OwnerProof
 }
 
@@ -70,15 +73,15 @@ export async function ingest(
   }
   await assertBuildApproved(enclave, chain)
   await assertNotRevoked(enclave, contentHash)
-  let declaredPolicy = p.policy
-  if (p.publish !== undefined) {
-    const proven = verifyOwnerProof(p.publish, { chainId: p.chainId, contract: p.contract, contentHash })
-    if (p.policy !== undefined && canonicalHash(p.policy) !== canonicalHash(proven.policy ?? { mode: 'dp' })) {
-      throw new PolicyViolationError('the policy sent differs from the one the owner signed')
-    }
-    declaredPolicy = proven.policy
+  if (p.publish === undefined)
+    throw new OwnerProofRequiredError(
+      'send the owner’s signed declaration as `publish`: the enclave enforces only a policy its owner signed',
+    )
+  const proven = verifyOwnerProof(p.publish, { chainId: p.chainId, contract: p.contract, contentHash })
+  if (p.policy !== undefined && canonicalHash(p.policy) !== canonicalHash(proven.policy ?? { mode: 'dp' })) {
+    throw new PolicyViolationError('the policy sent differs from the one the owner signed')
   }
-  const policy = normalizePolicy(declaredPolicy ?? { mode: 'dp' })
+  const policy = normalizePolicy(proven.policy ?? { mode: 'dp' })
 
   const sk = enclave.clusterSecretKey()
   const binding = { chainId: p.chainId, contract: p.contract, contentHash }

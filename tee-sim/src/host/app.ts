@@ -28,8 +28,6 @@ export interface AppDeps {
   fetchCiphertext?: (url: string) => Promise<ReadableStream<Uint8Array>>
   /** Where unexpected errors are reported once (message and name only; never bodies). */
   logError?: (message: string) => void
-  /** Refuse an ingest that does not carry the owner's signed declaration (`publish`). */
-  requireOwnerProof?: boolean
 }
 
 /** Reads a JSON body up to `max` bytes; 413 beyond, 415 for a non-JSON content type, 400 for bad JSON. */
@@ -147,8 +145,6 @@ export function createHostApp(deps: AppDeps) {
     if (declared > limits.maxIngestBytes)
       throw new HostRequestError(413, 'payload_too_large', `ciphertext exceeds ${limits.maxIngestBytes} bytes`)
     const params = decodeParamsHeader(c.req.header(INGEST_PARAMS_HEADER))
-    if (deps.requireOwnerProof && (params as { publish?: unknown })?.publish === undefined)
-      throw new HostRequestError(400, 'owner_proof_required', 'send the owner’s signed declaration as `publish`')
     const body = c.req.raw.body
     if (!body) throw new HostRequestError(400, 'missing_body', 'the ciphertext body is missing')
     return c.json(await ingest(enclave, checkIngestParams(params), limitStream(body, limits.maxIngestBytes)))

@@ -14,6 +14,8 @@ export class HostRequestError extends E.EnclaveError {
 }
 
 const TABLE: Array<[new (...a: never[]) => E.EnclaveError, number, string]> = [
+  // Before its parent class: the table is read in order.
+  [E.OwnerProofRequiredError, 400, 'owner_proof_required'],
   [E.InvalidInputError, 400, 'invalid_input'],
   [E.QuoteVerificationError, 400, 'quote_invalid'],
   [E.RequestSignatureError, 401, 'request_signature_invalid'],

@@ -4,6 +4,7 @@
 import { canonicalJson } from '../../tee-sim/src/index'
 import type { PrivacyPolicy } from '../../tee-sim/src/policy'
 import { InvalidPublicationError } from './errors'
+import { displayTextProblem } from './display-text'
 import { isTag, TAG_RULE } from './tags'
 
 export const DECLARATION_VERSION = 'stillflow.asset/v1'
@@ -56,8 +57,10 @@ export function checkDeclarationInput(input: DeclarationInput): void {
     throw new InvalidPublicationError(`${field} ${why}`)
   }
   if (typeof input.name !== 'string' || input.name.trim().length === 0) bad('name', 'is required')
-  if (input.name.length > 120) bad('name', 'is longer than 120 characters')
-  if ((input.description ?? '').length > 4000) bad('description', 'is longer than 4000 characters')
+  const nameProblem = displayTextProblem(input.name, { max: 120, multiline: false })
+  if (nameProblem) bad('name', nameProblem)
+  const descriptionProblem = displayTextProblem(input.description ?? '', { max: 4000, multiline: true })
+  if (descriptionProblem) bad('description', descriptionProblem)
   if (input.image !== undefined && !/^(https:\/\/|ipfs:\/\/)\S+$/.test(input.image))
     bad('image', 'must be an https:// or ipfs:// URI')
   const tags = input.tags ?? []

@@ -116,7 +116,8 @@ async function publishFile(ctx: CommandContext, stop: ReturnType<typeof interrup
       typeof ctx.flags.tags === 'string'
         ? ctx.flags.tags
             .split(',')
-            .map((t) => t.trim())
+            // Tags are lowercase (sdk/src/tags.ts): "Demo" is the tag "demo", not a refusal.
+            .map((t) => t.trim().normalize('NFC').toLowerCase())
             .filter(Boolean)
         : [],
     policy,

@@ -24,6 +24,7 @@ import { addressBook } from '../services/config'
 import { maxUploadBytes, requireDirectUploads } from '../services/ipfs'
 import { enqueueFinish, finishInBackground } from '../services/publish-queue'
 import { admitUploadTicket } from '../services/upload-quota'
+import { displayTextProblem } from '../../../sdk/src/display-text'
 import { isTag, TAG_RULE } from '../../../sdk/src/tags'
 import {
   beginDirectUpload,
@@ -60,9 +61,16 @@ export const manifestSchema = z.strictObject({
   wrappedKey: hex(80),
 })
 
+/** A title or description as listings show it (sdk/src/display-text.ts: no controls or bidi overrides). */
+const displayText = (max: number, multiline: boolean) =>
+  z.string().superRefine((text, ctx) => {
+    const problem = displayTextProblem(text, { max, multiline })
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
+  })
+
 export const declarationSchema = z.object({
-  name: z.string().min(1).max(120),
-  description: z.string().max(4000),
+  name: displayText(120, false).refine((t) => t.trim().length > 0, 'is required'),
+  description: displayText(4000, true),
   image: z.string().optional(),
   attributes: z.array(z.object({ trait_type: z.string(), value: z.union([z.string(), z.number()]) })).max(32),
   stillflow: z.object({

@@ -4,7 +4,7 @@ import { Contract, JsonRpcProvider, hexlify, type Provider } from 'ethers'
 import { enclaveRegistryAbi } from '../../contracts/index'
 import { verifyQuote, type QuoteVerifier, type VerifiedEnclave } from '../../tee-sim/src/index'
 import type { ApiClient } from './api'
-import { EnclaveNotTrustedError } from './errors'
+import { EnclaveNotTrustedError, ServiceUnreachableError } from './errors'
 
 /** What GET /api/enclave returns: the enclave's attestation and the chain it serves. */
 export interface EnclaveInfo {
@@ -73,6 +73,8 @@ export async function trustEnclave(api: ApiClient, opts: TrustEnclaveOptions): P
         maxAgeSeconds: opts.maxAgeSeconds ?? 600,
       })
     } catch (err) {
+      // A chain that does not answer is not an attestation that failed.
+      if (unreachable(err)) throw err
       throw new EnclaveNotTrustedError('the enclave attestation does not verify', {
         cause: err,
         details: (err as Error).message,
@@ -83,7 +85,25 @@ export async function trustEnclave(api: ApiClient, opts: TrustEnclaveOptions): P
       throw new EnclaveNotTrustedError(`enclave signer ${verified.signer} is not registered in EnclaveRegistry`)
     }
     return { ...verified, chainId: info.chainId, contracts: info.contracts }
+  } catch (err) {
+    if (unreachable(err))
+      throw new ServiceUnreachableError(
+        `the chain at ${opts.rpcUrl ?? 'the wallet’s RPC'} could not be reached (${unreachable(err)}); the enclave's approval is read there`,
+        { cause: err },
+      )
+    throw err
   } finally {
     if (!own) provider.destroy() // a caller's provider is the caller's to close
   }
+}
+
+/** The system's reason when `err` is a chain RPC that could not be reached (ECONNREFUSED…), else undefined. */
+function unreachable(err: unknown): string | undefined {
+  const e = err as { code?: string; message?: string; error?: { code?: string }; cause?: { code?: string } }
+  const code = e?.cause?.code ?? e?.error?.code ?? e?.code
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && code !== 'ERR') return code
+  const m = /\b(ECONNREFUSED|ENOTFOUND|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EAI_AGAIN)\b/.exec(e?.message ?? '')
+  if (m) return m[1]
+  if (e?.code === 'NETWORK_ERROR' || e?.code === 'TIMEOUT') return e.code
+  return undefined
 }

@@ -545,4 +545,46 @@ describe('site flows with the development wallet', () => {
     await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/is not an account address/)
     await page.close()
   })
+
+  // Last: it adds and withdraws an offer, which the tests above would read as the asset's first.
+  it('the owner sets and withdraws offers on the asset page; nobody else sees that panel', async () => {
+    const ACT = { timeout: 20_000 }
+    const before = (await api(`/offers?tokenId=${tokenId}`)).offers as Array<{ offerId: string; active: boolean }>
+    const live = before.filter((o) => o.active).map((o) => o.offerId)
+    const next = String(before.length + 1)
+    const page = await ownerCtx.newPage()
+    await page.goto(site(`/assets/${tokenId}`))
+    await connectDev(page, OWNER)
+    const panel = page.locator('[data-owner-offers]')
+    await expect.poll(() => panel.isVisible(), POLL).toBe(true)
+    for (const id of live)
+      await expect(panel.locator(`[data-own-offer="${id}"]`).textContent(ACT)).resolves.toContain(`Offer ${id}:`)
+    // A comma is refused, not guessed ("1,5" and "1,000" mean different things to different readers).
+    await panel.getByLabel('Price, ETH (0 for free)').fill('1,5', ACT)
+    await panel.getByRole('button', { name: 'Put on sale' }).click(ACT)
+    await expect
+      .poll(() => panel.locator('[data-owner-offers-error]').textContent(), POLL)
+      .toContain('write the amount with a dot for decimals')
+    await panel.getByLabel('Price, ETH (0 for free)').fill('0.02', ACT)
+    await panel.getByLabel('Jobs per licence').fill('3', ACT)
+    await panel.getByRole('button', { name: 'Put on sale' }).click(ACT)
+    // The page reads itself again once the catalogue lists the new offer.
+    const mine = page.locator(`[data-own-offer="${next}"]`)
+    await mine.waitFor({ timeout: 60_000 })
+    expect(await mine.textContent(ACT)).toMatch(new RegExp(`Offer ${next}: 0\\.02 ETH, .*up to 3 jobs`))
+    expect(await page.locator(`.offer[data-offer-id="${next}"]`).count()).toBe(1) // on sale for buyers too
+    await snap(page, 'owner-offers')
+    await page.locator(`[data-withdraw="${next}"]`).click(ACT)
+    await expect.poll(() => page.locator(`[data-own-offer="${next}"]`).count(), { timeout: 60_000 }).toBe(0)
+    const after = (await api(`/offers?tokenId=${tokenId}`)).offers as Array<{ offerId: string; active: boolean }>
+    expect(after.find((o) => o.offerId === next)).toMatchObject({ active: false, inactive: 'withdrawn' })
+    expect(after.filter((o) => o.active).map((o) => o.offerId)).toEqual(live)
+    await page.close()
+    // Another account on the same page sees no owner panel.
+    const other = await buyerCtx.newPage()
+    await other.goto(site(`/assets/${tokenId}`))
+    await connectDev(other, BUYER)
+    expect(await other.locator('[data-owner-offers]').isHidden()).toBe(true)
+    await other.close()
+  })
 })

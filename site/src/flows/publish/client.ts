@@ -2,7 +2,17 @@
 // upload in a Web Worker with a progress bar, ask the wallet for the one Publish signature, set the offer
 // from the owner's wallet, then watch the asset go from pending to indexed.
 import type { PrivacyPolicy } from '../../../../tee-sim/src/index'
-import { buildSetOffer, sendBuilt, trustEnclave, type DeclarationInput } from '../../../../sdk/src/index'
+import {
+  buildSetOffer,
+  sendBuilt,
+  trustEnclave,
+  type DeclarationInput,
+  type NewOfferTerms,
+} from '../../../../sdk/src/index'
+import { fields, FormError, readOffer } from '../offer-form'
+
+export { FormError }
+import { endSentence } from '../../lib/format'
 import { api, currentWallet, DescribedError, explainError } from '../../wallet/index'
 import type { FromWorker, StartMessage, ToWorker } from './protocol'
 
@@ -11,6 +21,9 @@ const PHASES: Record<string, string> = {
   hashing: 'Encrypting and hashing on this device',
   signing: 'Waiting for your signature',
   uploading: 'Encrypting again and uploading the ciphertext',
+  // From here the marketplace mints without this page; the offer is this page's to set afterwards.
+  ingesting:
+    'Uploaded and signed: the enclave is ingesting the dataset, then the asset is minted. Keep this page open to set the offer',
   done: 'Uploaded; the enclave ingested it and the asset is minted',
 }
 
@@ -21,7 +34,7 @@ export interface PublishForm {
   tags: string[]
   policy: PrivacyPolicy
   lawfulBasis: DeclarationInput['lawfulBasis']
-  offer: { priceWei: bigint; durationSeconds: number; maxJobs: number; epsilonBudgetMilli: number } | null
+  offer: NewOfferTerms | null
 }
 
 export interface PublishView {
@@ -30,49 +43,18 @@ export interface PublishView {
   step(name: 'uploaded' | 'publication' | 'minted' | 'offer' | 'indexed', text: string, href?: string): void
 }
 
-/** A mistake in the wizard's form, in words that name the field as its label does. */
-export class FormError extends Error {
-  override name = 'FormError'
-  /** The form control's name, so the page can point at it. */
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message)
-  }
-}
-
-const MAX_UINT32 = 2 ** 32 - 1
-
 /**
  * Reads and checks the whole form before anything is encrypted, uploaded or minted; a mistake throws a
  * FormError naming the field by its label. The offer is checked here too: an offer the contract or the
  * enclave would refuse must not leave a minted asset without one.
  */
 export function readForm(form: HTMLFormElement): PublishForm {
-  const v = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.value.trim() ?? ''
+  const { v, num, milli } = fields(form)
   const file = (form.elements.namedItem('file') as HTMLInputElement).files?.[0]
   if (!file) throw new FormError('Choose a CSV or JSON Lines file to publish.', 'file')
   if (file.size === 0) throw new FormError('The file is empty.', 'file')
   const title = v('title')
   if (!title) throw new FormError('Title is required.', 'title')
-  /** A number typed in a field: `min`/`max` inclusive; `whole` when the field counts things. */
-  const num = (name: string, label: string, min: number, opts: { max?: number; whole?: boolean } = {}) => {
-    const raw = v(name)
-    const n = Number(raw)
-    if (raw === '' || !Number.isFinite(n)) throw new FormError(`${label} must be a number.`, name)
-    if (opts.whole && !Number.isInteger(n)) throw new FormError(`${label} must be a whole number.`, name)
-    if (n < min) throw new FormError(`${label} must be ${min} or more.`, name)
-    if (opts.max !== undefined && n > opts.max) throw new FormError(`${label} must be ${opts.max} or less.`, name)
-    return n
-  }
-  /** ε in thousandths, as the policy and the offer hold it. */
-  const milli = (name: string, label: string, max?: number) => {
-    const n = num(name, label, 0.001, { max })
-    if (Math.abs(n * 1000 - Math.round(n * 1000)) > 1e-6)
-      throw new FormError(`${label} can have at most 3 decimals.`, name)
-    return Math.round(n * 1000)
-  }
   const mode = v('mode') === 'aggregates-only' ? 'aggregates-only' : 'dp'
   const maxGroups = num('maxGroups', 'Most groups one query may return', 1, { whole: true })
   const policy: PrivacyPolicy =
@@ -84,21 +66,6 @@ export function readForm(form: HTMLFormElement): PublishForm {
           minGroupSize: num('minGroupSize', 'Smallest group released', 2, { whole: true, max: 1_000_000 }),
           maxGroups,
         }
-  const price = v('price')
-  let offer: PublishForm['offer'] = null
-  if (price !== '') {
-    const priceWei = parsePrice(price)
-    const durationDays = num('durationDays', 'Licence lasts, days', 1)
-    const maxJobs = num('maxJobs', 'Jobs per licence', 1, { whole: true, max: MAX_UINT32 })
-    const budgetMilli = milli('epsilonBudget', 'ε budget per licence')
-    if (policy.mode === 'dp' && policy.epsilonPerQueryMilli! > budgetMilli)
-      throw new FormError(
-        `ε spent per query (${policy.epsilonPerQueryMilli! / 1000}) is more than the ε budget per licence ` +
-          `(${budgetMilli / 1000}): a buyer could never run a single query. Lower ε per query or raise the budget.`,
-        'epsilonBudget',
-      )
-    offer = { priceWei, durationSeconds: Math.round(durationDays * 86_400), maxJobs, epsilonBudgetMilli: budgetMilli }
-  }
   return {
     file,
     title,
@@ -113,24 +80,41 @@ export function readForm(form: HTMLFormElement): PublishForm {
       statement: v('statement'),
       personalData: (form.elements.namedItem('personalData') as HTMLInputElement).checked,
     },
-    offer,
+    offer: readOffer(form, policy.mode === 'dp' ? policy.epsilonPerQueryMilli! : null),
   }
-}
-
-/** The price field as wei: a plain decimal amount of ETH, 0 or more, at most 18 decimals (uint128 on chain). */
-function parsePrice(text: string): bigint {
-  if (/^-/.test(text)) throw new FormError('Price must be 0 or more.', 'price')
-  const m = /^(\d*)(?:[.,](\d*))?$/.exec(text)
-  if (!m || (m[1] === '' && !m[2])) throw new FormError(`Price “${text}” is not an amount in ETH (e.g. 0.01).`, 'price')
-  if ((m[2] ?? '').length > 18) throw new FormError('Price can have at most 18 decimals (1 wei).', 'price')
-  const wei = BigInt(m[1] || '0') * 10n ** 18n + BigInt((m[2] ?? '').padEnd(18, '0') || '0')
-  if (wei >= 2n ** 128n) throw new FormError('Price is too large.', 'price')
-  return wei
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** Asks before the page is left: a reload after the upload mints the asset but never sets its offer. */
+const stay = (e: BeforeUnloadEvent) => {
+  e.preventDefault()
+  e.returnValue = ''
+}
+
 export async function runPublish(input: PublishForm, view: PublishView): Promise<string> {
+  addEventListener('beforeunload', stay)
+  try {
+    return await publishAndOffer(input, view)
+  } finally {
+    removeEventListener('beforeunload', stay)
+  }
+}
+
+/**
+ * The marketplace's refusal as shown; an already published file gets the way forward — usually the
+ * owner's own earlier try, which minted but whose offer was never set.
+ */
+function refusal(message: string, reference?: string): DescribedError {
+  const tokenId = reference === 'already_published' ? /asset (\d+)/.exec(message)?.[1] : undefined
+  if (!tokenId) return new DescribedError(message, reference)
+  return new DescribedError(
+    `${endSentence(message)} If it is yours (an earlier try published it), open /assets/${tokenId} with this wallet to put it on sale.`,
+    reference,
+  )
+}
+
+async function publishAndOffer(input: PublishForm, view: PublishView): Promise<string> {
   const wallet = await currentWallet()
   const format = /\.jsonl?$/i.test(input.file.name) ? 'jsonl' : 'csv'
   // The enclave is checked here, on the chain as the user's own wallet reads it (any EIP-1193 wallet, or
@@ -164,7 +148,7 @@ export async function runPublish(input: PublishForm, view: PublishView): Promise
         }
         worker.postMessage(reply)
       } else if (m.type === 'done') resolve(m.result)
-      else reject(new DescribedError(m.message, m.reference))
+      else reject(refusal(m.message, m.reference))
     })
     const start: StartMessage = {
       type: 'start',
@@ -194,12 +178,7 @@ export async function runPublish(input: PublishForm, view: PublishView): Promise
 
   if (input.offer) {
     view.phase('Setting the offer: confirm the transaction in your wallet')
-    const tx = await buildSetOffer(api, result.tokenId, {
-      price: input.offer.priceWei,
-      durationSeconds: input.offer.durationSeconds,
-      maxJobs: input.offer.maxJobs,
-      epsilonBudgetMilli: input.offer.epsilonBudgetMilli,
-    })
+    const tx = await buildSetOffer(api, result.tokenId, input.offer, { from: wallet.address })
     const receipt = await sendBuilt(wallet.signer, tx)
     view.step('offer', `Offer set in transaction ${receipt.hash}`)
   }

@@ -219,6 +219,9 @@ async function askEnclave(
           query: row.query,
           ...sources,
         }),
+        // A hung enclave must not hold the job past its deadline, after which no answer could be recorded;
+        // the retry then finds the deadline passed and ends the job unpaid.
+        signal: AbortSignal.timeout(Math.max(5, row.deadline - nowSeconds() + 5) * 1000),
       }),
     )
   } catch (err) {

@@ -356,6 +356,11 @@ describe('asset metadata', () => {
     ])
     const hits = await d.db.prepare("SELECT token_id FROM asset_search WHERE asset_search MATCH 'ports'").all()
     expect(hits.results).toEqual([{ token_id: a.tokenId.toString() }])
+    // The owner's dashboard names the asset by its title once the metadata is read.
+    const report = await get(`/api/reports/owner/${w.owner.address}`)
+    expect(report.body.assets as Array<{ tokenId: string; title: string | null }>).toContainEqual(
+      expect.objectContaining({ tokenId: a.tokenId.toString(), title: 'Harbour footfall 2025' }),
+    )
 
     const missing = "SELECT attempts, retry_at FROM asset_metadata WHERE status = 'missing'"
     const before = (await d.db.prepare(missing).first<{ attempts: number; retry_at: number }>())!

@@ -37,7 +37,10 @@ export const reports = new Hono<AppEnv>().get('/owner/:address', async (c) => {
   const [assetRows, paymentRows, licenceRows, usageRows] = await db.batch([
     db
       .prepare(
-        'SELECT token_id, content_hash, revoked, frozen FROM assets WHERE chain_id = ? AND owner = ? ORDER BY CAST(token_id AS INTEGER)',
+        // The title from the indexed metadata, so the owner sees which dataset each row is.
+        `SELECT a.token_id, a.content_hash, a.revoked, a.frozen, m.title FROM assets a
+         LEFT JOIN asset_metadata m ON m.digest = a.metadata_digest AND m.status = 'ok'
+         WHERE a.chain_id = ? AND a.owner = ? ORDER BY CAST(a.token_id AS INTEGER)`,
       )
       .bind(chainId, owner),
     db
@@ -66,7 +69,13 @@ export const reports = new Hono<AppEnv>().get('/owner/:address', async (c) => {
       )
       .bind(chainId, owner),
   ])
-  const assets = assetRows.results as Array<{ token_id: string; content_hash: string; revoked: number; frozen: number }>
+  const assets = assetRows.results as Array<{
+    token_id: string
+    content_hash: string
+    revoked: number
+    frozen: number
+    title: string | null
+  }>
   const payments = paymentRows.results as unknown as PaymentRow[]
   const licences = licenceRows.results as Array<Record<string, string | number>>
   const usage = usageRows.results as Array<Record<string, string | number | null>>
@@ -122,6 +131,7 @@ export const reports = new Hono<AppEnv>().get('/owner/:address', async (c) => {
     asOfBlock: indexedBlock,
     assets: assets.map((a) => ({
       tokenId: a.token_id,
+      title: a.title,
       contentHash: a.content_hash,
       revoked: a.revoked === 1,
       frozen: a.frozen === 1,

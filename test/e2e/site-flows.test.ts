@@ -166,6 +166,8 @@ describe('site flows with the development wallet', () => {
     await page.getByLabel(/^Tags/).fill('maritime, browser-test, 港口, cafe\u0301')
     await page.getByLabel(/^Price per licence/).fill(PRICE)
     await page.getByLabel('Jobs per licence').fill('5')
+    // The join opt-in (R67), as the CLI's --allow-join sets it; the buyer tests below query it alone.
+    await page.getByLabel(/Allow buyers to join it/).check()
     const workers: string[] = []
     page.on('worker', (w) => workers.push(w.url()))
     await page.getByRole('button', { name: 'Encrypt, sign and publish' }).click()
@@ -190,6 +192,7 @@ describe('site flows with the development wallet', () => {
       owner: owner.toLowerCase(),
       title: 'Harbour visits from the browser',
       tags: ['maritime', 'browser-test', '港口', 'caf\u00e9'],
+      policy: { kind: 'dp', allowJoin: true },
     })
     await expect(page.locator('[data-publish-error]').isHidden()).resolves.toBe(true)
     await snap(page, 'publish-done')

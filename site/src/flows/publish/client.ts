@@ -57,14 +57,26 @@ export function readForm(form: HTMLFormElement): PublishForm {
   if (!title) throw new FormError('Title is required.', 'title')
   const mode = v('mode') === 'aggregates-only' ? 'aggregates-only' : 'dp'
   const maxGroups = num('maxGroups', 'Most groups one query may return', 1, { whole: true })
+  const checked = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | null)?.checked === true
+  // The opt-ins and identifier columns the CLI's --allow-join, --allow-union and --identifier set (R67).
+  const identifiers = v('identifiers')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean)
+  const shared = {
+    maxGroups,
+    ...(checked('allowJoin') ? { allowJoin: true } : {}),
+    ...(checked('allowUnion') ? { allowUnion: true } : {}),
+    ...(identifiers.length ? { columns: Object.fromEntries(identifiers.map((c) => [c, { identifier: true }])) } : {}),
+  }
   const policy: PrivacyPolicy =
     mode === 'dp'
       ? // tee-sim/src/policy.ts: epsilonPerQueryMilli is an integer in 1..100000.
-        { mode, epsilonPerQueryMilli: milli('epsilon', 'ε spent per query', 100), maxGroups }
+        { mode, epsilonPerQueryMilli: milli('epsilon', 'ε spent per query', 100), ...shared }
       : {
           mode,
           minGroupSize: num('minGroupSize', 'Smallest group released', 2, { whole: true, max: 1_000_000 }),
-          maxGroups,
+          ...shared,
         }
   return {
     file,

@@ -4,17 +4,22 @@ import { Interface } from 'ethers'
 import { formatEth } from '../lib/format'
 import { dataMarketAbi } from '../../../contracts/index'
 import { sendBuilt } from '../../../sdk/src/index'
+import { savedChoice } from '../wallet/choice'
 import { currentWallet } from '../wallet/index'
 
 const market = new Interface(dataMarketAbi)
 const NATIVE = /^0x0{40}$/i
 
+const notTheOwner = (owner: string, connected: string) =>
+  new Error(`This dashboard is for ${owner}; the connected wallet is ${connected}. Only the owner can withdraw.`)
+
 export async function withdraw(currency: string, owner: string): Promise<string> {
+  // Asked before the wallet is: connecting announces the wallet, and the address picker then follows it to
+  // that wallet's own dashboard, so the reader would land elsewhere without this sentence (site tester).
+  const saved = savedChoice()
+  if (saved && saved.address.toLowerCase() !== owner.toLowerCase()) throw notTheOwner(owner, saved.address)
   const wallet = await currentWallet()
-  if (wallet.address.toLowerCase() !== owner.toLowerCase())
-    throw new Error(
-      `This dashboard is for ${owner}; the connected wallet is ${wallet.address}. Only the owner can withdraw.`,
-    )
+  if (wallet.address.toLowerCase() !== owner.toLowerCase()) throw notTheOwner(owner, wallet.address)
   const c = wallet.config
   const before = NATIVE.test(currency) ? await wallet.provider.getBalance(wallet.address) : null
   const receipt = await sendBuilt(wallet.signer, {

@@ -68,7 +68,8 @@ describe('offer terms from the command line', () => {
     writeFileSync(empty, '')
     for (const [args, message] of [
       [[empty, '--title', 't'], /empty\.csv is empty/],
-      [[csv, '--title', 't', '--tags', 'Weather'], /tags entry "Weather" must be 1-32 lowercase/],
+      // "Weather" is the tag "weather" (the CLI lowercases tags); an underscore is no tag at all.
+      [[csv, '--title', 't', '--tags', 'Weather,rain_fall'], /tags entry "rain_fall" must be 1-32 lowercase/],
       [[csv, '--title', 'x'.repeat(121)], /name is longer than 120/],
     ] as const) {
       const r = await cli(['publish', ...args])

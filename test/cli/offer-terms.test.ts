@@ -66,11 +66,16 @@ describe('offer terms from the command line', () => {
   it('publish refuses an empty file and declaration options the SDK would refuse, with the usage code', async () => {
     const empty = join(dir, 'empty.csv')
     writeFileSync(empty, '')
+    const notJson = join(dir, 'policy.txt')
+    writeFileSync(notJson, 'mode: dp')
     for (const [args, message] of [
       [[empty, '--title', 't'], /empty\.csv is empty/],
       // "Weather" is the tag "weather" (the CLI lowercases tags); an underscore is no tag at all.
       [[csv, '--title', 't', '--tags', 'Weather,rain_fall'], /tags entry "rain_fall" must be 1-32 lowercase/],
       [[csv, '--title', 'x'.repeat(121)], /name is longer than 120/],
+      [[csv, '--title', 't', '--policy-file', join(dir, 'none.json')], /--policy-file .*none\.json: ENOENT/],
+      [[csv, '--title', 't', '--policy-file', notJson], /--policy-file .*policy\.txt: not JSON/],
+      [[csv, '--title', 't', '--identifier', 'id', '--policy', 'open'], /--policy is dp or aggregates-only/],
     ] as const) {
       const r = await cli(['publish', ...args])
       expect({ code: r.code, err: r.err }).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(message) })
